@@ -1,0 +1,4 @@
+//! `ser-dsp`: see `docs/ARCHITECTURE.md`.
+
+mod error;
+pub use error::{Error, Result};

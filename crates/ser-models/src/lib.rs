@@ -1,0 +1,4 @@
+//! `ser-models`: see `docs/ARCHITECTURE.md`.
+
+mod error;
+pub use error::{Error, Result};

@@ -1,0 +1,26 @@
+//! `cargo xtask <command>`: the ser command line. One module per command, each with a `run`.
+//! xtask only wires the library crates together; algorithms live in the crates.
+
+use clap::{Parser, Subcommand};
+
+mod datasets;
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "ser: speech emotion recognition toolkit")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Inventory of the corpora under a folder.
+    Datasets(datasets::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Datasets(args) => args.run(),
+    }
+}
