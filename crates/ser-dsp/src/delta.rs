@@ -1,0 +1,92 @@
+//! Savitzky–Golay deltas (librosa `feature.delta`, `mode="interp"`).
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::{Error, Result};
+
+/// Local derivative of order `order` (1 or 2) along axis 0 (frames), as librosa
+/// `delta(x.T, width, order, mode="interp")`: a Savitzky–Golay filter of polynomial order `order`,
+/// window `width` (odd, >= 3). The first / last `width / 2` frames take the value of the fit over
+/// the first / last full window (scipy's "interp" edge mode). When there are fewer frames than
+/// `width`, the largest odd width that fits is used (librosa would raise); with fewer than 3
+/// frames the result is all zeros.
+pub fn delta(x: ArrayView2<f32>, width: usize, order: usize) -> Result<Array2<f32>> {
+    if width < 3 || width % 2 == 0 {
+        return Err(Error::Param {
+            name: "delta.width",
+            expected: "an odd number >= 3".into(),
+            found: width.to_string(),
+        });
+    }
+    if !(1..=2).contains(&order) {
+        return Err(Error::Param {
+            name: "delta.order",
+            expected: "1 or 2".into(),
+            found: order.to_string(),
+        });
+    }
+    let (n, m) = x.dim();
+    let mut out = Array2::<f32>::zeros((n, m));
+    let mut col = vec![0.0f64; n];
+    let mut res = vec![0.0f64; n];
+    for j in 0..m {
+        for (c, v) in col.iter_mut().zip(x.column(j)) {
+            *c = f64::from(*v);
+        }
+        savgol_deriv(&col, width, order, &mut res);
+        for (o, r) in out.column_mut(j).iter_mut().zip(&res) {
+            *o = *r as f32;
+        }
+    }
+    Ok(out)
+}
+
+/// Savitzky–Golay derivative of order `order` (= polynomial order) of `x` into `out` (same length).
+pub(crate) fn savgol_deriv(x: &[f64], width: usize, order: usize, out: &mut [f64]) {
+    let n = x.len();
+    out.fill(0.0);
+    if n < 3 {
+        return;
+    }
+    let w = if width <= n {
+        width
+    } else if n % 2 == 1 {
+        n
+    } else {
+        n - 1
+    };
+    let h = (w / 2) as i64;
+    let coeffs = savgol_coeffs(h, order);
+    let at = |i: usize| -> f64 {
+        let mut s = 0.0;
+        for (k, c) in coeffs.iter().enumerate() {
+            s += c * x[i + k - h as usize];
+        }
+        s
+    };
+    let hu = h as usize;
+    for (i, o) in out.iter_mut().enumerate().take(n - hu).skip(hu) {
+        *o = at(i);
+    }
+    // "interp": the derivative of an order-`order` polynomial fitted to the first / last window.
+    // For deriv == polyorder this is constant over the window, i.e. equal to the centre value.
+    let first = out[hu];
+    let last = out[n - 1 - hu];
+    out[..hu].fill(first);
+    out[n - hu..].fill(last);
+}
+
+/// Least-squares derivative weights at the window centre for offsets `-h..=h`.
+fn savgol_coeffs(h: i64, order: usize) -> Vec<f64> {
+    let js: Vec<f64> = (-h..=h).map(|j| j as f64).collect();
+    let w = js.len() as f64;
+    if order == 1 {
+        let s2: f64 = js.iter().map(|j| j * j).sum();
+        js.iter().map(|j| j / s2).collect()
+    } else {
+        let mean2 = js.iter().map(|j| j * j).sum::<f64>() / w;
+        let p2: Vec<f64> = js.iter().map(|j| j * j - mean2).collect();
+        let norm: f64 = p2.iter().map(|p| p * p).sum();
+        p2.iter().map(|p| 2.0 * p / norm).collect()
+    }
+}

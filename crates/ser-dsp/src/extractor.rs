@@ -1,0 +1,1107 @@
+//! The extractor: plans built once, one spectrum per frame shared by all spectral descriptors.
+
+use std::sync::Arc;
+
+use ndarray::{Array2, Axis, Slice};
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+use crate::config::{Descriptor, DescriptorConfig, InputScaling, PadMode};
+use crate::mel::{Filterbank, chroma_filterbank, dct_ortho};
+use crate::pitch::{PitchFrame, PitchTracker};
+use crate::pyaa::{self, PyAa};
+use crate::{Error, Lld, Result, window};
+
+/// Lower bound of power / energy values before taking logarithms (librosa `amin`).
+const AMIN: f64 = 1e-10;
+
+#[derive(Debug)]
+enum Block {
+    Zcr {
+        pad_mode: PadMode,
+    },
+    Energy,
+    Rms {
+        from_spectrum: bool,
+    },
+    LogEnergy,
+    EnergyEntropy {
+        n_blocks: usize,
+    },
+    Centroid,
+    Spread,
+    SpectralEntropy,
+    Flux,
+    Rolloff {
+        fraction: f64,
+    },
+    Flatness,
+    Slope,
+    AlphaRatio {
+        lo: (usize, usize),
+        hi: (usize, usize),
+    },
+    Hammarberg {
+        lo: (usize, usize),
+        hi: (usize, usize),
+    },
+    Mel {
+        fb: Filterbank,
+    },
+    LogMel {
+        fb: Filterbank,
+        top_db: Option<f64>,
+    },
+    Mfcc {
+        fb: Filterbank,
+        top_db: Option<f64>,
+        dct: Vec<f64>,
+        n_mfcc: usize,
+        lifter: Vec<f64>,
+        scratch: Array2<f64>,
+    },
+    Chroma {
+        fb: Vec<Vec<f64>>,
+    },
+    Tonnetz {
+        fb: Vec<Vec<f64>>,
+        phi: [[f64; 12]; 6],
+    },
+    Contrast {
+        bands: Vec<ContrastBand>,
+        scratch: Array2<f64>,
+    },
+    Yin,
+    Pitch,
+    Jitter,
+    Shimmer,
+    Hnr,
+    PyAa,
+}
+
+/// One spectral-contrast band: bins `start..end`, how many of them enter the quantile means.
+#[derive(Debug, Clone)]
+struct ContrastBand {
+    start: usize,
+    end: usize,
+    take: usize,
+}
+
+/// Computes a descriptor set on signals at one sample rate. Built by
+/// [`crate::DescriptorSet::extractor`]; reuse it for many signals (it owns all buffers). `Send`.
+pub struct Extractor {
+    cfg: DescriptorConfig,
+    sr: u32,
+    frame_len: usize,
+    hop: usize,
+    n_fft: usize,
+    window: Vec<f64>,
+    fft: Arc<dyn RealToComplex<f64>>,
+    fft_in: Vec<f64>,
+    fft_out: Vec<Complex<f64>>,
+    fft_scratch: Vec<Complex<f64>>,
+    power: Vec<f64>,
+    mag: Vec<f64>,
+    prev_mag: Vec<f64>,
+    freqs: Vec<f64>,
+    raw: Vec<f64>,
+    sorted: Vec<f64>,
+    band: Vec<f64>,
+    blocks: Vec<(usize, usize, Block)>,
+    n_base: usize,
+    names: Vec<String>,
+    voiced_only: Vec<bool>,
+    delta_cols: Vec<usize>,
+    pitch: Option<PitchTracker>,
+    pitch_buf: Vec<f64>,
+    pitch_frames: Vec<PitchFrame>,
+    want_pulses: bool,
+    pyaa: Option<PyAa>,
+    x: Vec<f64>,
+    xp: Vec<f64>,
+}
+
+impl std::fmt::Debug for Extractor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extractor")
+            .field("sample_rate_hz", &self.sr)
+            .field("frame_len", &self.frame_len)
+            .field("hop", &self.hop)
+            .field("n_fft", &self.n_fft)
+            .field("names", &self.names)
+            .finish()
+    }
+}
+
+fn band_bins(freqs: &[f64], lo_hz: f64, hi_hz: f64) -> (usize, usize) {
+    let start = freqs
+        .iter()
+        .position(|&f| f >= lo_hz)
+        .unwrap_or(freqs.len());
+    let end = freqs
+        .iter()
+        .rposition(|&f| f <= hi_hz)
+        .map_or(start, |e| (e + 1).max(start));
+    (start, end)
+}
+
+impl Extractor {
+    pub(crate) fn new(cfg: DescriptorConfig, sample_rate_hz: u32) -> Result<Self> {
+        if !(1000..=384_000).contains(&sample_rate_hz) {
+            return Err(Error::Param {
+                name: "sample_rate_hz",
+                expected: "1000 ..= 384000".into(),
+                found: sample_rate_hz.to_string(),
+            });
+        }
+        let sr = f64::from(sample_rate_hz);
+        let frame_len = cfg.frame.frame.samples(sample_rate_hz);
+        let hop = cfg.frame.hop.samples(sample_rate_hz);
+        if frame_len < 2 || hop < 1 {
+            return Err(Error::Param {
+                name: "frame",
+                expected: "frame >= 2 samples and hop >= 1 sample".into(),
+                found: format!("frame {frame_len}, hop {hop}"),
+            });
+        }
+        let win_len = cfg
+            .frame
+            .window_len
+            .map_or(frame_len, |l| l.samples(sample_rate_hz));
+        if win_len == 0 || win_len > frame_len {
+            return Err(Error::Param {
+                name: "frame.window_len",
+                expected: format!("1 ..= frame ({frame_len})"),
+                found: win_len.to_string(),
+            });
+        }
+        let n_fft = cfg
+            .frame
+            .n_fft
+            .unwrap_or_else(|| frame_len.next_power_of_two());
+        if n_fft < frame_len {
+            return Err(Error::Param {
+                name: "frame.n_fft",
+                expected: format!(">= frame ({frame_len})"),
+                found: n_fft.to_string(),
+            });
+        }
+        let mut window = vec![0.0; frame_len];
+        let off = (frame_len - win_len) / 2;
+        window[off..off + win_len].copy_from_slice(&window::window(cfg.frame.window, win_len));
+        let mut planner = RealFftPlanner::<f64>::new();
+        let fft = planner.plan_fft_forward(n_fft);
+        let n_bins = n_fft / 2 + 1;
+        let freqs: Vec<f64> = (0..n_bins).map(|k| k as f64 * sr / n_fft as f64).collect();
+        let nyq = sr / 2.0;
+
+        let mut blocks = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        let mut voiced_only = Vec::new();
+        let mut pitch_cfg = None;
+        let mut want_pulses = false;
+        let mut pyaa = None;
+        for d in &cfg.descriptors {
+            let start = names.len();
+            let mut push = |n: &str, vo: bool| {
+                names.push(n.to_string());
+                voiced_only.push(vo);
+            };
+            let block = match d {
+                Descriptor::Zcr { pad_mode } => {
+                    push("zcr", false);
+                    Block::Zcr {
+                        pad_mode: *pad_mode,
+                    }
+                }
+                Descriptor::Energy => {
+                    push("energy", false);
+                    Block::Energy
+                }
+                Descriptor::Rms { from_spectrum } => {
+                    push("rms", false);
+                    Block::Rms {
+                        from_spectrum: *from_spectrum,
+                    }
+                }
+                Descriptor::LogEnergy => {
+                    push("log_energy_db", false);
+                    Block::LogEnergy
+                }
+                Descriptor::EnergyEntropy { n_blocks } => {
+                    push("energy_entropy", false);
+                    Block::EnergyEntropy {
+                        n_blocks: *n_blocks,
+                    }
+                }
+                Descriptor::SpectralCentroid => {
+                    push("spectral_centroid_hz", false);
+                    Block::Centroid
+                }
+                Descriptor::SpectralSpread => {
+                    push("spectral_spread_hz", false);
+                    Block::Spread
+                }
+                Descriptor::SpectralEntropy => {
+                    push("spectral_entropy", false);
+                    Block::SpectralEntropy
+                }
+                Descriptor::SpectralFlux => {
+                    push("spectral_flux", false);
+                    Block::Flux
+                }
+                Descriptor::SpectralRolloff { fraction } => {
+                    push("spectral_rolloff_hz", false);
+                    Block::Rolloff {
+                        fraction: *fraction,
+                    }
+                }
+                Descriptor::SpectralFlatness => {
+                    push("spectral_flatness", false);
+                    Block::Flatness
+                }
+                Descriptor::SpectralSlope => {
+                    push("spectral_slope_db_per_khz", false);
+                    Block::Slope
+                }
+                Descriptor::AlphaRatio => {
+                    push("alpha_ratio_db", false);
+                    Block::AlphaRatio {
+                        lo: band_bins(&freqs, 50.0, 1000.0),
+                        hi: band_bins(&freqs, 1000.0, 5000.0_f64.min(nyq)),
+                    }
+                }
+                Descriptor::Hammarberg => {
+                    push("hammarberg_db", false);
+                    Block::Hammarberg {
+                        lo: band_bins(&freqs, 0.0, 2000.0),
+                        hi: band_bins(&freqs, 2000.0, 5000.0_f64.min(nyq)),
+                    }
+                }
+                Descriptor::Mel { mel } => {
+                    check_fmax(mel.fmax_hz, nyq)?;
+                    for i in 0..mel.n_mels {
+                        push(&format!("mel_{i}"), false);
+                    }
+                    Block::Mel {
+                        fb: Filterbank::mel(mel, sample_rate_hz, n_fft),
+                    }
+                }
+                Descriptor::LogMel { mel, top_db } => {
+                    check_fmax(mel.fmax_hz, nyq)?;
+                    for i in 0..mel.n_mels {
+                        push(&format!("log_mel_{i}"), false);
+                    }
+                    Block::LogMel {
+                        fb: Filterbank::mel(mel, sample_rate_hz, n_fft),
+                        top_db: *top_db,
+                    }
+                }
+                Descriptor::Mfcc {
+                    n_mfcc,
+                    mel,
+                    top_db,
+                    lifter,
+                } => {
+                    check_fmax(mel.fmax_hz, nyq)?;
+                    for i in 0..*n_mfcc {
+                        push(&format!("mfcc_{i}"), false);
+                    }
+                    let lift = (0..*n_mfcc)
+                        .map(|i| {
+                            if *lifter > 0.0 {
+                                1.0 + lifter / 2.0
+                                    * (std::f64::consts::PI * (i as f64 + 1.0) / lifter).sin()
+                            } else {
+                                1.0
+                            }
+                        })
+                        .collect();
+                    Block::Mfcc {
+                        fb: Filterbank::mel(mel, sample_rate_hz, n_fft),
+                        top_db: *top_db,
+                        dct: dct_ortho(*n_mfcc, mel.n_mels),
+                        n_mfcc: *n_mfcc,
+                        lifter: lift,
+                        scratch: Array2::zeros((0, mel.n_mels)),
+                    }
+                }
+                Descriptor::Chroma { tuning } => {
+                    for i in 0..12 {
+                        push(&format!("chroma_{i}"), false);
+                    }
+                    Block::Chroma {
+                        fb: chroma_filterbank(sample_rate_hz, n_fft, *tuning),
+                    }
+                }
+                Descriptor::Tonnetz => {
+                    for i in 0..6 {
+                        push(&format!("tonnetz_{i}"), false);
+                    }
+                    let scale = [7.0 / 6.0, 7.0 / 6.0, 1.5, 1.5, 2.0 / 3.0, 2.0 / 3.0];
+                    let r = [1.0, 1.0, 1.0, 1.0, 0.5, 0.5];
+                    let mut phi = [[0.0; 12]; 6];
+                    for p in 0..6 {
+                        for (c, v) in phi[p].iter_mut().enumerate() {
+                            let mut vv = scale[p] * c as f64;
+                            if p % 2 == 0 {
+                                vv -= 0.5;
+                            }
+                            *v = r[p] * (std::f64::consts::PI * vv).cos();
+                        }
+                    }
+                    Block::Tonnetz {
+                        fb: chroma_filterbank(sample_rate_hz, n_fft, 0.0),
+                        phi,
+                    }
+                }
+                Descriptor::SpectralContrast {
+                    n_bands,
+                    fmin_hz,
+                    quantile,
+                } => {
+                    for i in 0..=*n_bands {
+                        push(&format!("contrast_{i}"), false);
+                    }
+                    Block::Contrast {
+                        bands: contrast_bands(&freqs, *n_bands, *fmin_hz, *quantile)?,
+                        scratch: Array2::zeros((0, 2 * (n_bands + 1))),
+                    }
+                }
+                Descriptor::Yin(c) => {
+                    pitch_cfg.get_or_insert_with(|| c.clone());
+                    push("yin_f0_hz", false);
+                    Block::Yin
+                }
+                Descriptor::Pitch(c) => {
+                    pitch_cfg.get_or_insert_with(|| c.clone());
+                    push("f0_semitones", true);
+                    push("voicing_prob", false);
+                    Block::Pitch
+                }
+                Descriptor::Jitter(c) => {
+                    pitch_cfg.get_or_insert_with(|| c.clone());
+                    want_pulses = true;
+                    push("jitter_local", true);
+                    Block::Jitter
+                }
+                Descriptor::Shimmer(c) => {
+                    pitch_cfg.get_or_insert_with(|| c.clone());
+                    want_pulses = true;
+                    push("shimmer_local_db", true);
+                    Block::Shimmer
+                }
+                Descriptor::Hnr(c) => {
+                    pitch_cfg.get_or_insert_with(|| c.clone());
+                    push("hnr_db", true);
+                    Block::Hnr
+                }
+                Descriptor::PyAudioAnalysis => {
+                    if cfg.frame.center || frame_len % 2 != 0 {
+                        return Err(Error::Param {
+                            name: "frame",
+                            expected:
+                                "center = false and an even frame length for py_audio_analysis"
+                                    .into(),
+                            found: format!("center = {}, frame {frame_len}", cfg.frame.center),
+                        });
+                    }
+                    for n in pyaa::names() {
+                        push(&n, false);
+                    }
+                    pyaa = Some(PyAa::new(sample_rate_hz, frame_len));
+                    Block::PyAa
+                }
+            };
+            blocks.push((start, names.len(), block));
+        }
+        let n_base = names.len();
+        let mut delta_cols = Vec::new();
+        if cfg.deltas.order > 0 {
+            for (j, n) in names.iter().enumerate() {
+                if cfg.deltas.prefixes.is_empty()
+                    || cfg
+                        .deltas
+                        .prefixes
+                        .iter()
+                        .any(|p| n.starts_with(p.as_str()))
+                {
+                    delta_cols.push(j);
+                }
+            }
+            for o in 1..=cfg.deltas.order {
+                let pre = if o == 1 { "d_" } else { "dd_" };
+                for &j in &delta_cols {
+                    names.push(format!("{pre}{}", names[j]));
+                    voiced_only.push(voiced_only[j]);
+                }
+            }
+        }
+        let pitch = match pitch_cfg {
+            Some(c) => Some(PitchTracker::new(c, sample_rate_hz, &mut planner)?),
+            None => None,
+        };
+        let pitch_len = pitch.as_ref().map_or(0, |p| p.frame_len);
+        Ok(Self {
+            fft_in: fft.make_input_vec(),
+            fft_out: fft.make_output_vec(),
+            fft_scratch: fft.make_scratch_vec(),
+            fft,
+            power: vec![0.0; n_bins],
+            mag: vec![0.0; n_bins],
+            prev_mag: vec![0.0; n_bins],
+            freqs,
+            raw: vec![0.0; frame_len],
+            sorted: Vec::with_capacity(n_bins),
+            band: vec![0.0; 512],
+            blocks,
+            n_base,
+            names,
+            voiced_only,
+            delta_cols,
+            pitch,
+            pitch_buf: vec![0.0; pitch_len],
+            pitch_frames: Vec::new(),
+            want_pulses,
+            pyaa,
+            x: Vec::new(),
+            xp: Vec::new(),
+            cfg,
+            sr: sample_rate_hz,
+            frame_len,
+            hop,
+            n_fft,
+            window,
+        })
+    }
+
+    /// Column names, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Sample rate (Hz) this extractor was built for.
+    pub fn sample_rate_hz(&self) -> u32 {
+        self.sr
+    }
+
+    /// Hop between frames (samples).
+    pub fn hop_samples(&self) -> usize {
+        self.hop
+    }
+
+    /// Frame length (samples).
+    pub fn frame_len_samples(&self) -> usize {
+        self.frame_len
+    }
+
+    /// Number of frames for `n_samples` input samples (an error when no frame fits).
+    pub fn n_frames(&self, n_samples: usize) -> Result<usize> {
+        let pad = if self.cfg.frame.center {
+            self.frame_len / 2
+        } else {
+            0
+        };
+        let padded = n_samples + 2 * pad;
+        if n_samples == 0 || padded < self.frame_len {
+            let needed = if self.cfg.frame.center {
+                1
+            } else {
+                self.frame_len
+            };
+            return Err(Error::TooShort {
+                needed: needed.max(1),
+                found: n_samples,
+            });
+        }
+        Ok(1 + (padded - self.frame_len) / self.hop)
+    }
+
+    /// Computes all descriptors of `samples` (mono, nominally in [-1, 1]).
+    ///
+    /// Errors: [`Error::NonFinite`] for NaN / infinite samples, [`Error::TooShort`] when no frame
+    /// fits (empty input, or shorter than one frame without centring).
+    pub fn compute(&mut self, samples: &[f32]) -> Result<Lld> {
+        if let Some((index, &value)) = samples.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFinite { index, value });
+        }
+        let n_frames = self.n_frames(samples.len())?;
+        self.x.clear();
+        self.x.extend(samples.iter().map(|&v| f64::from(v)));
+        if self.cfg.input_scaling == InputScaling::DcNormalize {
+            let mean = self.x.iter().sum::<f64>() / self.x.len() as f64;
+            let mut mx: f64 = 0.0;
+            for v in self.x.iter_mut() {
+                *v -= mean;
+                mx = mx.max(v.abs());
+            }
+            let d = mx + 1e-10;
+            for v in self.x.iter_mut() {
+                *v /= d;
+            }
+        }
+        let a = self.cfg.pre_emphasis;
+        self.xp.clear();
+        if a > 0.0 {
+            self.xp.push(self.x[0]);
+            self.xp.extend(self.x.windows(2).map(|w| w[1] - a * w[0]));
+        }
+        let mut out = Array2::<f64>::zeros((n_frames, self.n_base));
+        for (_, _, b) in self.blocks.iter_mut() {
+            match b {
+                Block::Mfcc { scratch, fb, .. } => {
+                    *scratch = Array2::zeros((n_frames, fb.bands.len()))
+                }
+                Block::Contrast { scratch, bands, .. } => {
+                    *scratch = Array2::zeros((n_frames, 2 * bands.len()))
+                }
+                _ => {}
+            }
+        }
+        if let Some(p) = self.pyaa.as_mut() {
+            p.reset();
+        }
+        let voiced = self.run_pitch(n_frames);
+        let pad = if self.cfg.frame.center {
+            (self.frame_len / 2) as isize
+        } else {
+            0
+        };
+        for t in 0..n_frames {
+            let start = (t * self.hop) as isize - pad;
+            let mut row = out.row_mut(t);
+            let row = row
+                .as_slice_mut()
+                .expect("rows of a standard-layout array are contiguous");
+            self.frame(t, start, row);
+        }
+        self.post(&mut out, &voiced);
+        // deltas
+        let n_cols = self.names.len();
+        let mut full = Array2::<f32>::zeros((n_frames, n_cols));
+        let clean = |v: f64| if v.is_finite() { v as f32 } else { 0.0 };
+        for ((t, j), v) in out.indexed_iter() {
+            full[(t, j)] = clean(*v);
+        }
+        if self.cfg.deltas.order > 0 {
+            let mut col = vec![0.0; n_frames];
+            let mut res = vec![0.0; n_frames];
+            let nd = self.delta_cols.len();
+            for o in 1..=self.cfg.deltas.order {
+                for (k, &j) in self.delta_cols.iter().enumerate() {
+                    for (c, v) in col.iter_mut().zip(out.column(j)) {
+                        *c = *v;
+                    }
+                    crate::delta::savgol_deriv(&col, self.cfg.deltas.width, o, &mut res);
+                    let dst = self.n_base + (o - 1) * nd + k;
+                    for (t, r) in res.iter().enumerate() {
+                        full[(t, dst)] = clean(*r);
+                    }
+                }
+            }
+        }
+        Ok(Lld {
+            values: full,
+            names: self.names.clone(),
+            hop_s: self.hop as f64 / f64::from(self.sr),
+            voiced,
+            voiced_only: self.voiced_only.clone(),
+        })
+    }
+
+    /// Pitch pass over all frames; returns the voicing decisions.
+    fn run_pitch(&mut self, n_frames: usize) -> Vec<bool> {
+        let Some(tracker) = self.pitch.as_mut() else {
+            return vec![false; n_frames];
+        };
+        let n = tracker.frame_len;
+        let centre_off = if self.cfg.frame.center {
+            0
+        } else {
+            (self.frame_len / 2) as isize
+        };
+        self.pitch_frames.clear();
+        for t in 0..n_frames {
+            let start = (t * self.hop) as isize + centre_off - (n / 2) as isize;
+            fill(&self.x, start, PadMode::Constant, &mut self.pitch_buf);
+            let pf = tracker.analyse(&self.pitch_buf, self.want_pulses);
+            self.pitch_frames.push(pf);
+        }
+        let max_e = self
+            .pitch_frames
+            .iter()
+            .map(|p| p.energy)
+            .fold(0.0, f64::max);
+        let floor = max_e * 10f64.powf(tracker.cfg.silence_db / 10.0);
+        let (fmin, fmax, thr) = (
+            tracker.cfg.fmin_hz,
+            tracker.cfg.fmax_hz,
+            tracker.cfg.voicing_threshold,
+        );
+        self.pitch_frames
+            .iter()
+            .map(|p| {
+                p.energy > 0.0
+                    && p.energy >= floor
+                    && p.aperiodicity < thr
+                    && p.f0_hz >= fmin * 0.99
+                    && p.f0_hz <= fmax * 1.01
+            })
+            .collect()
+    }
+
+    /// One frame: fills its row of `row`.
+    fn frame(&mut self, t: usize, start: isize, row: &mut [f64]) {
+        let fl = self.frame_len;
+        fill(&self.x, start, self.cfg.frame.pad_mode, &mut self.raw);
+        // windowed spectrum
+        {
+            let src = if self.xp.is_empty() {
+                &self.x
+            } else {
+                &self.xp
+            };
+            fill(src, start, self.cfg.frame.pad_mode, &mut self.fft_in[..fl]);
+            for (v, w) in self.fft_in[..fl].iter_mut().zip(&self.window) {
+                *v *= w;
+            }
+            self.fft_in[fl..].fill(0.0);
+            let _ = self.fft.process_with_scratch(
+                &mut self.fft_in,
+                &mut self.fft_out,
+                &mut self.fft_scratch,
+            );
+            for ((p, m), c) in self
+                .power
+                .iter_mut()
+                .zip(self.mag.iter_mut())
+                .zip(&self.fft_out)
+            {
+                *p = c.norm_sqr();
+                *m = p.sqrt();
+            }
+        }
+        let mag_sum: f64 = self.mag.iter().sum();
+        let pow_sum: f64 = self.power.iter().sum();
+        let centroid = if mag_sum > 0.0 {
+            self.mag
+                .iter()
+                .zip(&self.freqs)
+                .map(|(m, f)| m * f)
+                .sum::<f64>()
+                / mag_sum
+        } else {
+            0.0
+        };
+        for (lo, hi, b) in self.blocks.iter_mut() {
+            let cols = &mut row[*lo..*hi];
+            match b {
+                Block::Zcr { pad_mode } => {
+                    let frame: &[f64] = if *pad_mode == self.cfg.frame.pad_mode {
+                        &self.raw
+                    } else {
+                        fill(&self.x, start, *pad_mode, &mut self.band[..0]);
+                        self.sorted.clear();
+                        self.sorted.resize(fl, 0.0);
+                        fill(&self.x, start, *pad_mode, &mut self.sorted);
+                        &self.sorted
+                    };
+                    let sb = |v: f64| v.abs() > 1e-10 && v < 0.0;
+                    let mut c = 0usize;
+                    for w in frame.windows(2) {
+                        if sb(w[0]) != sb(w[1]) {
+                            c += 1;
+                        }
+                    }
+                    cols[0] = c as f64 / fl as f64;
+                }
+                Block::Energy => cols[0] = self.raw.iter().map(|v| v * v).sum::<f64>() / fl as f64,
+                Block::Rms { from_spectrum } => {
+                    cols[0] = if *from_spectrum {
+                        let nb = self.power.len();
+                        let mut s = 2.0 * pow_sum - self.power[0];
+                        if self.n_fft % 2 == 0 {
+                            s -= self.power[nb - 1];
+                        }
+                        (s.max(0.0) / (self.n_fft as f64).powi(2)).sqrt()
+                    } else {
+                        (self.raw.iter().map(|v| v * v).sum::<f64>() / fl as f64).sqrt()
+                    }
+                }
+                Block::LogEnergy => {
+                    let e = self.raw.iter().map(|v| v * v).sum::<f64>() / fl as f64;
+                    cols[0] = 10.0 * e.max(AMIN).log10();
+                }
+                Block::EnergyEntropy { n_blocks } => {
+                    cols[0] = pyaa::block_entropy(&self.raw, *n_blocks)
+                }
+                Block::Centroid => cols[0] = centroid,
+                Block::Spread => {
+                    cols[0] = if mag_sum > 0.0 {
+                        (self
+                            .mag
+                            .iter()
+                            .zip(&self.freqs)
+                            .map(|(m, f)| m / mag_sum * (f - centroid).powi(2))
+                            .sum::<f64>())
+                        .sqrt()
+                    } else {
+                        0.0
+                    }
+                }
+                Block::SpectralEntropy => {
+                    cols[0] = if pow_sum > 0.0 {
+                        let h: f64 = self
+                            .power
+                            .iter()
+                            .filter(|&&p| p > 0.0)
+                            .map(|p| {
+                                let q = p / pow_sum;
+                                -q * q.log2()
+                            })
+                            .sum();
+                        h / (self.power.len() as f64).log2()
+                    } else {
+                        0.0
+                    }
+                }
+                Block::Flux => {
+                    let prev_sum: f64 = self.prev_mag.iter().sum();
+                    cols[0] = if t == 0 {
+                        0.0
+                    } else {
+                        let a = if mag_sum > 0.0 { 1.0 / mag_sum } else { 0.0 };
+                        let b = if prev_sum > 0.0 { 1.0 / prev_sum } else { 0.0 };
+                        self.mag
+                            .iter()
+                            .zip(&self.prev_mag)
+                            .map(|(m, p)| (m * a - p * b).powi(2))
+                            .sum()
+                    };
+                }
+                Block::Rolloff { fraction } => {
+                    let thr = *fraction * mag_sum;
+                    let mut cum = 0.0;
+                    let mut val = 0.0;
+                    if mag_sum > 0.0 {
+                        for (m, f) in self.mag.iter().zip(&self.freqs) {
+                            cum += m;
+                            if cum >= thr {
+                                val = *f;
+                                break;
+                            }
+                        }
+                    }
+                    cols[0] = val;
+                }
+                Block::Flatness => {
+                    let n = self.power.len() as f64;
+                    let mut lsum = 0.0;
+                    let mut asum = 0.0;
+                    for p in &self.power {
+                        let q = p.max(AMIN);
+                        lsum += q.ln();
+                        asum += q;
+                    }
+                    cols[0] = (lsum / n).exp() / (asum / n);
+                }
+                Block::Slope => {
+                    let n = self.power.len() as f64;
+                    let (mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0);
+                    for (p, f) in self.power.iter().zip(&self.freqs) {
+                        let x = f / 1000.0;
+                        let y = 10.0 * p.max(AMIN).log10();
+                        sx += x;
+                        sy += y;
+                        sxx += x * x;
+                        sxy += x * y;
+                    }
+                    let den = n * sxx - sx * sx;
+                    cols[0] = if den > 0.0 {
+                        (n * sxy - sx * sy) / den
+                    } else {
+                        0.0
+                    };
+                }
+                Block::AlphaRatio { lo, hi } => {
+                    let l: f64 = self.power[lo.0..lo.1].iter().sum();
+                    let h: f64 = self.power[hi.0..hi.1].iter().sum();
+                    cols[0] = 10.0 * h.max(AMIN).log10() - 10.0 * l.max(AMIN).log10();
+                }
+                Block::Hammarberg { lo, hi } => {
+                    let l = self.power[lo.0..lo.1].iter().cloned().fold(0.0, f64::max);
+                    let h = self.power[hi.0..hi.1].iter().cloned().fold(0.0, f64::max);
+                    cols[0] = 10.0 * l.max(AMIN).log10() - 10.0 * h.max(AMIN).log10();
+                }
+                Block::Mel { fb } => fb.apply(&self.power, cols),
+                Block::LogMel { fb, .. } => {
+                    fb.apply(&self.power, cols);
+                    for c in cols.iter_mut() {
+                        *c = 10.0 * c.max(AMIN).log10();
+                    }
+                }
+                Block::Mfcc { fb, scratch, .. } => {
+                    let mut r = scratch.row_mut(t);
+                    let r = r.as_slice_mut().expect("standard layout");
+                    fb.apply(&self.power, r);
+                    for c in r.iter_mut() {
+                        *c = 10.0 * c.max(AMIN).log10();
+                    }
+                }
+                Block::Chroma { fb } => {
+                    chroma(fb, &self.power, cols);
+                }
+                Block::Tonnetz { fb, phi } => {
+                    let mut ch = [0.0; 12];
+                    chroma(fb, &self.power, &mut ch);
+                    let s: f64 = ch.iter().map(|v| v.abs()).sum();
+                    if s > f64::MIN_POSITIVE {
+                        for v in ch.iter_mut() {
+                            *v /= s;
+                        }
+                    }
+                    for (p, c) in phi.iter().zip(cols.iter_mut()) {
+                        *c = p.iter().zip(&ch).map(|(a, b)| a * b).sum();
+                    }
+                }
+                Block::Contrast { bands, scratch } => {
+                    let nb = bands.len();
+                    let mut r = scratch.row_mut(t);
+                    let r = r.as_slice_mut().expect("standard layout");
+                    for (k, band) in bands.iter().enumerate() {
+                        self.sorted.clear();
+                        self.sorted
+                            .extend_from_slice(&self.mag[band.start..band.end]);
+                        self.sorted.sort_by(|a, b| a.total_cmp(b));
+                        let m = self.sorted.len();
+                        let take = band.take.min(m).max(1);
+                        r[k] = self.sorted[m - take..].iter().sum::<f64>() / take as f64; // peak
+                        r[nb + k] = self.sorted[..take].iter().sum::<f64>() / take as f64; // valley
+                    }
+                }
+                Block::Yin => cols[0] = self.pitch_frames[t].f0_hz,
+                Block::Pitch | Block::Jitter | Block::Shimmer | Block::Hnr => {} // in post()
+                Block::PyAa => {
+                    if let Some(p) = self.pyaa.as_mut() {
+                        let nf = fl / 2;
+                        p.frame(&self.raw, &self.mag[..nf], &mut cols[..pyaa::N_BASE]);
+                    }
+                }
+            }
+        }
+        std::mem::swap(&mut self.prev_mag, &mut self.mag);
+    }
+
+    /// Utterance-level passes: top_db clamps, MFCC DCT, contrast dB, pitch columns, pyAA deltas.
+    fn post(&mut self, out: &mut Array2<f64>, voiced: &[bool]) {
+        let n_frames = out.nrows();
+        for (lo, hi, b) in self.blocks.iter_mut() {
+            let (lo, hi) = (*lo, *hi);
+            match b {
+                Block::LogMel {
+                    top_db: Some(td), ..
+                } => {
+                    let mx = out
+                        .slice_axis(Axis(1), Slice::from(lo..hi))
+                        .iter()
+                        .cloned()
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    out.slice_axis_mut(Axis(1), Slice::from(lo..hi))
+                        .mapv_inplace(|v| v.max(mx - *td));
+                }
+                Block::Mfcc {
+                    top_db,
+                    dct,
+                    n_mfcc,
+                    lifter,
+                    scratch,
+                    ..
+                } => {
+                    if let Some(td) = top_db {
+                        let mx = scratch.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                        scratch.mapv_inplace(|v| v.max(mx - *td));
+                    }
+                    let nm = scratch.ncols();
+                    for t in 0..n_frames {
+                        let s = scratch.row(t);
+                        for i in 0..*n_mfcc {
+                            let c: f64 = dct[i * nm..(i + 1) * nm]
+                                .iter()
+                                .zip(s.iter())
+                                .map(|(a, b)| a * b)
+                                .sum();
+                            out[(t, lo + i)] = c * lifter[i];
+                        }
+                    }
+                }
+                Block::Contrast { scratch, bands } => {
+                    let nb = bands.len();
+                    let to_db = |m: &mut Array2<f64>, a: usize, b: usize| {
+                        let mut sl = m.slice_axis_mut(Axis(1), Slice::from(a..b));
+                        sl.mapv_inplace(|v| 10.0 * v.max(AMIN).log10());
+                        let mx = sl.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                        sl.mapv_inplace(|v| v.max(mx - 80.0));
+                    };
+                    to_db(scratch, 0, nb);
+                    to_db(scratch, nb, 2 * nb);
+                    for t in 0..n_frames {
+                        for k in 0..nb {
+                            out[(t, lo + k)] = scratch[(t, k)] - scratch[(t, nb + k)];
+                        }
+                    }
+                }
+                Block::Pitch => {
+                    for t in 0..n_frames {
+                        let p = &self.pitch_frames[t];
+                        out[(t, lo)] = if voiced[t] {
+                            12.0 * (p.f0_hz / 27.5).log2()
+                        } else {
+                            0.0
+                        };
+                        out[(t, lo + 1)] = if p.energy > 0.0 {
+                            (1.0 - p.aperiodicity).clamp(0.0, 1.0)
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+                Block::Jitter | Block::Shimmer => {
+                    let is_j = matches!(b, Block::Jitter);
+                    for t in 0..n_frames {
+                        out[(t, lo)] = match (voiced[t], self.pitch_frames[t].pulses) {
+                            (true, Some(ps)) => {
+                                if is_j {
+                                    ps.jitter_local
+                                } else {
+                                    ps.shimmer_local_db
+                                }
+                            }
+                            _ => 0.0,
+                        };
+                    }
+                }
+                Block::Hnr => {
+                    for t in 0..n_frames {
+                        let r = self.pitch_frames[t].r_period.clamp(0.01, 0.9999);
+                        out[(t, lo)] = 10.0 * (r / (1.0 - r)).log10();
+                    }
+                }
+                Block::PyAa => {
+                    for t in (1..n_frames).rev() {
+                        for j in 0..pyaa::N_BASE {
+                            out[(t, lo + pyaa::N_BASE + j)] =
+                                out[(t, lo + j)] - out[(t - 1, lo + j)];
+                        }
+                    }
+                    debug_assert_eq!(hi - lo, 2 * pyaa::N_BASE);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn check_fmax(fmax: Option<f64>, nyq: f64) -> Result<()> {
+    match fmax {
+        Some(f) if !(f.is_finite() && f > 0.0 && f <= nyq * 1.000001) => Err(Error::Param {
+            name: "mel.fmax_hz",
+            expected: format!("(0, {nyq}] (Nyquist)"),
+            found: f.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// librosa `chroma_stft` column: filterbank times power, L2-normalised (unchanged when ~0).
+fn chroma(fb: &[Vec<f64>], power: &[f64], out: &mut [f64]) {
+    for (row, o) in fb.iter().zip(out.iter_mut()) {
+        *o = row.iter().zip(power).map(|(a, b)| a * b).sum();
+    }
+    let n: f64 = out.iter().map(|v| v * v).sum::<f64>().sqrt();
+    if n > f64::MIN_POSITIVE {
+        for v in out.iter_mut() {
+            *v /= n;
+        }
+    }
+}
+
+/// librosa `spectral_contrast` octave bands.
+fn contrast_bands(
+    freqs: &[f64],
+    n_bands: usize,
+    fmin: f64,
+    quantile: f64,
+) -> Result<Vec<ContrastBand>> {
+    let mut octa = vec![0.0; n_bands + 2];
+    for (i, o) in octa.iter_mut().enumerate().skip(1) {
+        *o = fmin * 2f64.powi(i as i32 - 1);
+    }
+    let nyq = freqs.last().copied().unwrap_or(0.0);
+    if octa[n_bands] >= nyq {
+        return Err(Error::Param {
+            name: "spectral_contrast.fmin_hz",
+            expected: format!("fmin_hz * 2^(n_bands-1) < Nyquist ({nyq} Hz)"),
+            found: format!("fmin_hz {fmin}, n_bands {n_bands}"),
+        });
+    }
+    let nb = freqs.len();
+    let mut bands = Vec::new();
+    for k in 0..=n_bands {
+        let (f_lo, f_hi) = (octa[k], octa[k + 1]);
+        let mut mask: Vec<bool> = freqs.iter().map(|&f| f >= f_lo && f <= f_hi).collect();
+        let idx: Vec<usize> = (0..nb).filter(|&i| mask[i]).collect();
+        let (Some(&first), Some(&last)) = (idx.first(), idx.last()) else {
+            return Err(Error::Param {
+                name: "spectral_contrast",
+                expected: "a non-empty band".into(),
+                found: format!("band {k} has no bins"),
+            });
+        };
+        if k > 0 && first > 0 {
+            mask[first - 1] = true;
+        }
+        if k == n_bands {
+            for m in mask.iter_mut().skip(last + 1) {
+                *m = true;
+            }
+        }
+        let count = mask.iter().filter(|&&m| m).count();
+        let start = mask.iter().position(|&m| m).unwrap_or(0);
+        let mut end = start + count;
+        if k < n_bands {
+            end -= 1;
+        }
+        let take = ((quantile * count as f64).round_ties_even() as usize).max(1);
+        bands.push(ContrastBand { start, end, take });
+    }
+    Ok(bands)
+}
+
+/// Copies `dst.len()` samples of `x` starting at `start` (may be negative or run past the end;
+/// padded with zeros or edge values).
+fn fill(x: &[f64], start: isize, mode: PadMode, dst: &mut [f64]) {
+    let n = x.len() as isize;
+    let len = dst.len() as isize;
+    if start >= 0 && start + len <= n {
+        let s = start as usize;
+        dst.copy_from_slice(&x[s..s + dst.len()]);
+        return;
+    }
+    for (i, d) in dst.iter_mut().enumerate() {
+        let j = start + i as isize;
+        *d = if (0..n).contains(&j) {
+            x[j as usize]
+        } else {
+            match mode {
+                PadMode::Constant => 0.0,
+                PadMode::Edge => {
+                    if n == 0 {
+                        0.0
+                    } else {
+                        x[j.clamp(0, n - 1) as usize]
+                    }
+                }
+            }
+        };
+    }
+}

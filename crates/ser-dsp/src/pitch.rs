@@ -1,0 +1,333 @@
+//! YIN pitch (librosa 0.11 `yin` compatible), voicing, glottal-pulse jitter / shimmer, HNR.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+
+use crate::PitchConfig;
+
+/// Per-frame output of the pitch tracker.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PitchFrame {
+    /// librosa-compatible YIN F0 (Hz), defined for every frame.
+    pub f0_hz: f64,
+    /// CMNDF value at the chosen period (aperiodicity, >= 0).
+    pub aperiodicity: f64,
+    /// Mean square of the pitch frame.
+    pub energy: f64,
+    /// Normalised autocorrelation at the period, in [0, 1].
+    pub r_period: f64,
+    /// Jitter / shimmer of the pulses found in this frame (if enough pulses).
+    pub pulses: Option<PulseStats>,
+}
+
+/// Jitter and shimmer from a sequence of glottal pulses.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PulseStats {
+    /// Local jitter: `mean |T_i - T_{i-1}| / mean T_i` (fraction).
+    pub jitter_local: f64,
+    /// Local shimmer: `mean |20 log10(A_{i+1} / A_i)|` (dB).
+    pub shimmer_local_db: f64,
+    /// Number of pulses used.
+    pub n_pulses: usize,
+}
+
+pub(crate) struct PitchTracker {
+    pub cfg: PitchConfig,
+    pub frame_len: usize,
+    sr: f64,
+    min_period: usize,
+    max_period: usize,
+    fwd: Arc<dyn RealToComplex<f64>>,
+    inv: Arc<dyn ComplexToReal<f64>>,
+    buf: Vec<f64>,
+    spec: Vec<Complex<f64>>,
+    scratch_f: Vec<Complex<f64>>,
+    scratch_i: Vec<Complex<f64>>,
+    acf: Vec<f64>,
+    csum: Vec<f64>,
+    d: Vec<f64>,
+    yin: Vec<f64>,
+    pulses: Vec<(f64, f64)>,
+}
+
+impl std::fmt::Debug for PitchTracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PitchTracker")
+            .field("cfg", &self.cfg)
+            .field("frame_len", &self.frame_len)
+            .finish()
+    }
+}
+
+impl PitchTracker {
+    pub fn new(
+        cfg: PitchConfig,
+        sample_rate_hz: u32,
+        planner: &mut RealFftPlanner<f64>,
+    ) -> crate::Result<Self> {
+        let sr = f64::from(sample_rate_hz);
+        let frame_len = cfg.frame_len.samples(sample_rate_hz);
+        let min_period = (sr / cfg.fmax_hz).floor() as usize;
+        if cfg.fmax_hz >= sr / 2.0 || min_period < 2 {
+            return Err(crate::Error::Param {
+                name: "pitch.fmax_hz",
+                expected: format!("< sample_rate / 4 ({} Hz)", sr / 4.0),
+                found: cfg.fmax_hz.to_string(),
+            });
+        }
+        let max_period = ((sr / cfg.fmin_hz).ceil() as usize).min(frame_len.saturating_sub(1));
+        if frame_len < 4 || max_period <= min_period + 1 {
+            return Err(crate::Error::Param {
+                name: "pitch.frame_len",
+                expected: format!(
+                    "more than {} samples (2 periods at fmin_hz)",
+                    min_period + 2
+                ),
+                found: frame_len.to_string(),
+            });
+        }
+        let n = (2 * frame_len).next_power_of_two();
+        let fwd = planner.plan_fft_forward(n);
+        let inv = planner.plan_fft_inverse(n);
+        Ok(Self {
+            buf: fwd.make_input_vec(),
+            spec: fwd.make_output_vec(),
+            scratch_f: fwd.make_scratch_vec(),
+            scratch_i: inv.make_scratch_vec(),
+            fwd,
+            inv,
+            acf: vec![0.0; frame_len],
+            csum: vec![0.0; frame_len],
+            d: vec![0.0; max_period + 1],
+            yin: vec![0.0; max_period - min_period + 1],
+            pulses: Vec::with_capacity(frame_len),
+            cfg,
+            frame_len,
+            sr,
+            min_period,
+            max_period,
+        })
+    }
+
+    /// Analyses one frame of `frame_len` samples.
+    pub fn analyse(&mut self, y: &[f64], want_pulses: bool) -> PitchFrame {
+        let n = self.frame_len;
+        debug_assert_eq!(y.len(), n);
+        // Autocorrelation through a zero-padded FFT (exact linear ACF for lags < n).
+        self.buf[..n].copy_from_slice(y);
+        self.buf[n..].fill(0.0);
+        let _ = self
+            .fwd
+            .process_with_scratch(&mut self.buf, &mut self.spec, &mut self.scratch_f);
+        for c in self.spec.iter_mut() {
+            *c = Complex::new(c.norm_sqr(), 0.0);
+        }
+        let _ = self
+            .inv
+            .process_with_scratch(&mut self.spec, &mut self.buf, &mut self.scratch_i);
+        let scale = 1.0 / self.buf.len() as f64;
+        let lags = (self.max_period + 3).min(n);
+        for (a, b) in self.acf[..lags].iter_mut().zip(&self.buf) {
+            *a = b * scale;
+        }
+        let mut acc = 0.0;
+        for (c, v) in self.csum.iter_mut().zip(y) {
+            acc += v * v;
+            *c = acc;
+        }
+        let energy = acc / n as f64;
+        // Difference function (librosa 0.11): d(k) = 2 (acf0 - acf_k) - sum_{m<k} y_m^2.
+        self.d[0] = 0.0;
+        for k in 1..=self.max_period {
+            self.d[k] = 2.0 * (self.acf[0] - self.acf[k]) - self.csum[k - 1];
+        }
+        // Cumulative mean normalised difference.
+        let mut cum = 0.0;
+        for tau in 1..=self.max_period {
+            cum += self.d[tau];
+            if tau >= self.min_period {
+                let mean = cum / tau as f64;
+                self.yin[tau - self.min_period] = self.d[tau] / (mean + f64::MIN_POSITIVE);
+            }
+        }
+        let yin = &self.yin;
+        let m = yin.len();
+        let is_trough = |i: usize| -> bool {
+            if i == 0 {
+                yin[0] < yin[1]
+            } else if i == m - 1 {
+                yin[m - 1] < yin[m - 2]
+            } else {
+                yin[i] < yin[i - 1] && yin[i] <= yin[i + 1]
+            }
+        };
+        let thr = self.cfg.trough_threshold;
+        let idx = (0..m)
+            .find(|&i| is_trough(i) && yin[i] < thr)
+            .unwrap_or_else(|| {
+                let mut best = 0;
+                for i in 1..m {
+                    if yin[i] < yin[best] {
+                        best = i;
+                    }
+                }
+                best
+            });
+        let shift = if idx == 0 || idx == m - 1 {
+            0.0
+        } else {
+            let a = yin[idx + 1] + yin[idx - 1] - 2.0 * yin[idx];
+            let b = (yin[idx + 1] - yin[idx - 1]) / 2.0;
+            if b.abs() >= a.abs() { 0.0 } else { -b / a }
+        };
+        let period = self.min_period as f64 + idx as f64 + shift;
+        let f0_hz = self.sr / period;
+        let aperiodicity = yin[idx].max(0.0);
+        // Normalised autocorrelation around the period (for HNR).
+        let t0 = period.round() as usize;
+        let mut r_period: f64 = 0.0;
+        for tau in t0.saturating_sub(1).max(1)..=(t0 + 1).min(lags - 1) {
+            let e1 = self.csum[n - 1 - tau];
+            let e2 = self.csum[n - 1] - self.csum[tau - 1];
+            let den = (e1 * e2).sqrt();
+            if den > 0.0 {
+                r_period = r_period.max(self.acf[tau] / den);
+            }
+        }
+        let pulses = if want_pulses && energy > 0.0 {
+            pulse_stats_into(
+                y,
+                period,
+                self.sr / self.cfg.fmax_hz,
+                self.sr / self.cfg.fmin_hz,
+                &mut self.pulses,
+            )
+        } else {
+            None
+        };
+        PitchFrame {
+            f0_hz,
+            aperiodicity,
+            energy,
+            r_period: r_period.clamp(0.0, 1.0),
+            pulses,
+        }
+    }
+}
+
+/// Finds glottal pulses in `y` for an expected period `period` (samples) and returns local jitter
+/// and shimmer, or `None` when fewer than 3 pulses are found.
+///
+/// Pulses: the polarity of the largest |y| decides; from that anchor, the next pulse is the
+/// maximum of `s * y` within `[0.7, 1.3] * period` after (and before) the previous one, refined by
+/// parabolic interpolation (position and amplitude). Periods outside `[min_period, max_period]`
+/// samples or changing by more than a factor 1.3 break the sequence.
+pub fn pulse_stats(y: &[f64], period: f64, min_period: f64, max_period: f64) -> Option<PulseStats> {
+    let mut buf = Vec::with_capacity(y.len());
+    pulse_stats_into(y, period, min_period, max_period, &mut buf)
+}
+
+fn pulse_stats_into(
+    y: &[f64],
+    period: f64,
+    min_period: f64,
+    max_period: f64,
+    pulses: &mut Vec<(f64, f64)>,
+) -> Option<PulseStats> {
+    let n = y.len();
+    if !(period.is_finite() && period >= 2.0) || n < 3 {
+        return None;
+    }
+    let mut anchor = 0;
+    for i in 1..n {
+        if y[i].abs() > y[anchor].abs() {
+            anchor = i;
+        }
+    }
+    let s = if y[anchor] < 0.0 { -1.0 } else { 1.0 };
+    let refine = |i: usize| -> (f64, f64) {
+        if i == 0 || i + 1 >= n {
+            return (i as f64, s * y[i]);
+        }
+        let (l, c, r) = (s * y[i - 1], s * y[i], s * y[i + 1]);
+        let a = l + r - 2.0 * c;
+        if a.abs() < 1e-300 {
+            return (i as f64, c);
+        }
+        let sh = ((l - r) / (2.0 * a)).clamp(-0.5, 0.5);
+        (i as f64 + sh, c - 0.25 * (l - r) * sh)
+    };
+    let argmax = |lo: usize, hi: usize| -> usize {
+        let mut b = lo;
+        for i in lo..=hi {
+            if s * y[i] > s * y[b] {
+                b = i;
+            }
+        }
+        b
+    };
+    pulses.clear();
+    pulses.push(refine(anchor));
+    let lo_off = (0.7 * period).round().max(1.0) as usize;
+    let hi_off = (1.3 * period).round() as usize;
+    // forward
+    let mut p = anchor;
+    while p + lo_off < n {
+        let q = argmax(p + lo_off, (p + hi_off).min(n - 1));
+        pulses.push(refine(q));
+        p = q;
+    }
+    // backward
+    let mut p = anchor;
+    let mut back = Vec::new();
+    while p >= lo_off {
+        let q = argmax(p.saturating_sub(hi_off), p - lo_off);
+        back.push(refine(q));
+        p = q;
+    }
+    back.reverse();
+    let mut all = back;
+    all.append(pulses);
+    *pulses = all;
+    // Keep the longest run of consecutive plausible periods around the anchor.
+    let mut sum_t = 0.0;
+    let mut sum_dt = 0.0;
+    let mut n_dt = 0usize;
+    let mut n_t = 0usize;
+    let mut sum_da = 0.0;
+    let mut n_da = 0usize;
+    let mut prev_t: Option<f64> = None;
+    for w in pulses.windows(2) {
+        let t = w[1].0 - w[0].0;
+        let ok = t >= min_period * 0.999 && t <= max_period * 1.001 && w[0].1 > 0.0 && w[1].1 > 0.0;
+        if !ok {
+            prev_t = None;
+            continue;
+        }
+        if let Some(pt) = prev_t
+            && (t / pt > 1.3 || pt / t > 1.3)
+        {
+            prev_t = Some(t);
+            continue;
+        }
+        sum_t += t;
+        n_t += 1;
+        if let Some(pt) = prev_t {
+            sum_dt += (t - pt).abs();
+            n_dt += 1;
+        }
+        sum_da += (20.0 * (w[1].1 / w[0].1).log10()).abs();
+        n_da += 1;
+        prev_t = Some(t);
+    }
+    if n_dt == 0 || n_t == 0 || n_da == 0 {
+        return None;
+    }
+    Some(PulseStats {
+        jitter_local: (sum_dt / n_dt as f64) / (sum_t / n_t as f64),
+        shimmer_local_db: sum_da / n_da as f64,
+        n_pulses: n_t + 1,
+    })
+}
