@@ -3,16 +3,27 @@
 //! * [`Emotion`] — the unified label set; each corpus keeps its native code beside it.
 //! * [`Utterance`] / [`Skipped`] / [`Manifest`] — what a scan found and what it passed over, with reasons.
 //! * [`Audio`] — decoded, down-mixed, resampled samples.
+//! * [`Corpus`], [`scan_corpus`], [`discover`], [`scan`] — corpus conventions and discovery.
+//! * [`decode`] (native rate, mono), [`load`] (decode + band-limited resampling), [`Resampler`].
 //!
 //! This crate knows nothing about features or models.
 
+mod corpus;
+mod decode;
 mod error;
 mod label;
 mod manifest;
+mod resample;
 
+pub use corpus::{
+    Corpus, detect, discover, parse_file_name, scan, scan_corpus, scan_crema_with_demographics,
+    scan_csv,
+};
+pub use decode::{AudioInfo, MAX_DURATION_S, MAX_SAMPLE_RATE_HZ, decode, probe_info};
 pub use error::{Error, Result};
 pub use label::{Emotion, Sex};
 pub use manifest::{Manifest, Skipped, Utterance};
+pub use resample::{Resampler, load, resample};
 
 /// Decoded mono audio: samples in [-1, 1] at `sample_rate_hz`.
 #[derive(Debug, Clone, PartialEq)]

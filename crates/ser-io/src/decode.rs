@@ -1,0 +1,268 @@
+//! Decoding any supported container/codec (probed by content, never by extension) to mono `f32`.
+
+use std::fs::File;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+use crate::{Audio, Error, Result};
+
+/// Longest audio `decode` accepts, in seconds of audio at the native rate (a guard against
+/// decompression bombs and lying headers: memory grows only with audio actually decoded, and
+/// never beyond this bound).
+pub const MAX_DURATION_S: u64 = 3 * 3600;
+
+/// Highest sample rate accepted, in Hz.
+pub const MAX_SAMPLE_RATE_HZ: u32 = 768_000;
+
+/// What the container header says about a file, read without decoding the samples.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AudioInfo {
+    /// Native sample rate in Hz.
+    pub sample_rate_hz: u32,
+    /// Number of channels before down-mixing.
+    pub channels: u16,
+    /// Number of frames (samples per channel), when the header gives it.
+    pub n_frames: Option<u64>,
+}
+
+impl AudioInfo {
+    /// Duration in seconds, when the header gives the number of frames.
+    pub fn duration_s(&self) -> Option<f64> {
+        self.n_frames
+            .map(|n| n as f64 / f64::from(self.sample_rate_hz.max(1)))
+    }
+}
+
+fn open(path: &Path) -> Result<Box<dyn FormatReader>> {
+    let file = File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let meta = file.metadata().map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.is_dir() {
+        return Err(Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: "is a folder, expected an audio file".into(),
+        });
+    }
+    if meta.len() == 0 {
+        return Err(Error::Decode {
+            path: path.to_path_buf(),
+            reason: "file is empty (0 bytes)".into(),
+        });
+    }
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    // An empty hint: the format is recognised from the content, never from the extension.
+    let hint = Hint::new();
+    symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymError::Unsupported(what) => Error::Unsupported {
+                path: path.to_path_buf(),
+                reason: format!("not a recognised audio format ({what})"),
+            },
+            other => Error::Decode {
+                path: path.to_path_buf(),
+                reason: format!("cannot read the container header: {other}"),
+            },
+        })
+}
+
+/// Sample rate, channel count and length from the header, without decoding the samples.
+pub fn probe_info(path: &Path) -> Result<AudioInfo> {
+    let format = open(path)?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: "no audio track".into(),
+        })?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: "the track has no audio codec parameters".into(),
+        })?;
+    let sample_rate_hz = params.sample_rate.ok_or_else(|| Error::Decode {
+        path: path.to_path_buf(),
+        reason: "the header gives no sample rate".into(),
+    })?;
+    check_rate(path, sample_rate_hz)?;
+    let channels = params.channels.as_ref().map_or(0, |c| c.count());
+    Ok(AudioInfo {
+        sample_rate_hz,
+        channels: u16::try_from(channels).unwrap_or(u16::MAX),
+        n_frames: track.num_frames,
+    })
+}
+
+fn check_rate(path: &Path, rate: u32) -> Result<()> {
+    if rate == 0 || rate > MAX_SAMPLE_RATE_HZ {
+        return Err(Error::Decode {
+            path: path.to_path_buf(),
+            reason: format!("sample rate {rate} Hz, expected 1..={MAX_SAMPLE_RATE_HZ} Hz"),
+        });
+    }
+    Ok(())
+}
+
+/// Decode a whole file at its native rate, down-mixed to mono by averaging the channels.
+///
+/// The format is probed from the content (the extension is ignored). Errors name the file.
+/// Memory grows only with the audio actually decoded (at most [`MAX_DURATION_S`] seconds), never
+/// with what a header claims.
+pub fn decode(path: &Path) -> Result<Audio> {
+    let mut format = open(path)?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: "no audio track".into(),
+        })?;
+    let track_id = track.id;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: "the track has no audio codec parameters".into(),
+        })?
+        .clone();
+    let header_rate = params.sample_rate;
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|e| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!("no decoder for codec {}: {e}", params.codec),
+        })?;
+
+    let mut mono: Vec<f32> = Vec::new();
+    let mut interleaved: Vec<f32> = Vec::new();
+    let mut rate: Option<u32> = header_rate;
+    let mut decode_errors = 0usize;
+    let mut packets = 0usize;
+    let mut max_frames: Option<u64> = header_rate.map(|r| u64::from(r) * MAX_DURATION_S);
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(Error::Decode {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "truncated: the stream ends early after {} decoded frames ({e})",
+                        mono.len()
+                    ),
+                });
+            }
+            Err(e) => {
+                return Err(Error::Decode {
+                    path: path.to_path_buf(),
+                    reason: format!("cannot read packet: {e}"),
+                });
+            }
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        packets += 1;
+        let buf = match decoder.decode(&packet) {
+            Ok(buf) => buf,
+            Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
+                // A corrupt packet: skip it, as players do, but refuse a file that is mostly corrupt.
+                decode_errors += 1;
+                continue;
+            }
+            Err(e) => {
+                return Err(Error::Decode {
+                    path: path.to_path_buf(),
+                    reason: format!("decoder failed: {e}"),
+                });
+            }
+        };
+        let spec_rate = buf.spec().rate();
+        check_rate(path, spec_rate)?;
+        match rate {
+            None => {
+                rate = Some(spec_rate);
+                max_frames = Some(u64::from(spec_rate) * MAX_DURATION_S);
+            }
+            Some(r) if r != spec_rate => {
+                return Err(Error::Unsupported {
+                    path: path.to_path_buf(),
+                    reason: format!("sample rate changes mid-stream from {r} Hz to {spec_rate} Hz"),
+                });
+            }
+            Some(_) => {}
+        }
+        let channels = buf.spec().channels().count();
+        let frames = buf.frames();
+        if channels == 0 || frames == 0 {
+            continue;
+        }
+        if let Some(limit) = max_frames
+            && (mono.len() + frames) as u64 > limit
+        {
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                reason: format!("longer than the {MAX_DURATION_S} s limit"),
+            });
+        }
+        interleaved.resize(buf.samples_interleaved(), 0.0);
+        buf.copy_to_slice_interleaved(&mut interleaved[..]);
+        if channels == 1 {
+            mono.extend_from_slice(&interleaved[..frames]);
+        } else {
+            let scale = 1.0 / channels as f32;
+            mono.extend(
+                interleaved
+                    .chunks_exact(channels)
+                    .map(|frame| frame.iter().sum::<f32>() * scale),
+            );
+        }
+    }
+    if packets > 0 && decode_errors * 2 > packets {
+        return Err(Error::Decode {
+            path: path.to_path_buf(),
+            reason: format!("{decode_errors} of {packets} packets are corrupt"),
+        });
+    }
+    let sample_rate_hz = rate.ok_or_else(|| Error::Decode {
+        path: path.to_path_buf(),
+        reason: "no sample rate in the header and no decodable audio".into(),
+    })?;
+    if mono.is_empty() {
+        return Err(Error::Decode {
+            path: path.to_path_buf(),
+            reason: "contains no audio samples (zero length)".into(),
+        });
+    }
+    // Non-finite samples (float PCM may hold anything) would poison every later stage.
+    for s in &mut mono {
+        if !s.is_finite() {
+            *s = 0.0;
+        }
+    }
+    Ok(Audio {
+        samples: mono,
+        sample_rate_hz,
+    })
+}
