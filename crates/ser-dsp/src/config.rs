@@ -593,7 +593,7 @@ impl DescriptorConfig {
                 self.deltas.order.to_string(),
             ));
         }
-        if self.deltas.order > 0 && (self.deltas.width < 3 || self.deltas.width % 2 == 0) {
+        if self.deltas.order > 0 && (self.deltas.width < 3 || self.deltas.width.is_multiple_of(2)) {
             return Err(p(
                 "deltas.width",
                 "an odd number >= 3",

@@ -11,7 +11,7 @@ use crate::{Error, Result};
 /// `width`, the largest odd width that fits is used (librosa would raise); with fewer than 3
 /// frames the result is all zeros.
 pub fn delta(x: ArrayView2<f32>, width: usize, order: usize) -> Result<Array2<f32>> {
-    if width < 3 || width % 2 == 0 {
+    if width < 3 || width.is_multiple_of(2) {
         return Err(Error::Param {
             name: "delta.width",
             expected: "an odd number >= 3".into(),

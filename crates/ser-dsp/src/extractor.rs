@@ -65,7 +65,7 @@ enum Block {
     },
     Tonnetz {
         fb: Vec<Vec<f64>>,
-        phi: [[f64; 12]; 6],
+        phi: Box<[[f64; 12]; 6]>,
     },
     Contrast {
         bands: Vec<ContrastBand>,
@@ -175,10 +175,24 @@ impl Extractor {
                 found: win_len.to_string(),
             });
         }
-        let n_fft = cfg
-            .frame
-            .n_fft
-            .unwrap_or_else(|| frame_len.next_power_of_two());
+        let has_pyaa = cfg
+            .descriptors
+            .iter()
+            .any(|d| matches!(d, Descriptor::PyAudioAnalysis));
+        // pyAudioAnalysis takes the FFT of the unpadded frame.
+        let default_n_fft = if has_pyaa {
+            frame_len
+        } else {
+            frame_len.next_power_of_two()
+        };
+        let n_fft = cfg.frame.n_fft.unwrap_or(default_n_fft);
+        if has_pyaa && n_fft != frame_len {
+            return Err(Error::Param {
+                name: "frame.n_fft",
+                expected: format!("none or the frame length ({frame_len}) for py_audio_analysis"),
+                found: n_fft.to_string(),
+            });
+        }
         if n_fft < frame_len {
             return Err(Error::Param {
                 name: "frame.n_fft",
@@ -352,7 +366,7 @@ impl Extractor {
                     }
                     Block::Tonnetz {
                         fb: chroma_filterbank(sample_rate_hz, n_fft, 0.0),
-                        phi,
+                        phi: Box::new(phi),
                     }
                 }
                 Descriptor::SpectralContrast {
@@ -397,7 +411,7 @@ impl Extractor {
                     Block::Hnr
                 }
                 Descriptor::PyAudioAnalysis => {
-                    if cfg.frame.center || frame_len % 2 != 0 {
+                    if cfg.frame.center || !frame_len.is_multiple_of(2) {
                         return Err(Error::Param {
                             name: "frame",
                             expected:
@@ -720,7 +734,7 @@ impl Extractor {
                     cols[0] = if *from_spectrum {
                         let nb = self.power.len();
                         let mut s = 2.0 * pow_sum - self.power[0];
-                        if self.n_fft % 2 == 0 {
+                        if self.n_fft.is_multiple_of(2) {
                             s -= self.power[nb - 1];
                         }
                         (s.max(0.0) / (self.n_fft as f64).powi(2)).sqrt()
