@@ -481,10 +481,9 @@ fn emovo(path: &Path, stem: &str) -> std::result::Result<Utterance, String> {
         }
     };
     let valid_sentence = match f[2].as_bytes() {
-        [b'b', d @ b'1'..=b'3'] | [b'd', d @ b'1'..=b'2'] | [b'l', d @ b'1'..=b'4'] => {
-            d.is_ascii_digit()
+        [b'b', b'1'..=b'3'] | [b'd', b'1'..=b'2'] | [b'l', b'1'..=b'4'] | [b'n', b'1'..=b'5'] => {
+            true
         }
-        [b'n', b'1'..=b'5'] => true,
         _ => false,
     };
     if !valid_sentence {
@@ -508,22 +507,21 @@ fn custom(root: &Path, path: &Path, stem: &str) -> std::result::Result<Utterance
         ));
     }
     let last = tokens[tokens.len() - 1];
-    let (emotion, native, n_emotion_tokens) = if let Some(e) = Emotion::from_synonym(last) {
-        (e, last.to_string(), 1)
-    } else if tokens.len() >= 3 {
-        let two = format!("{}_{}", tokens[tokens.len() - 2], last);
-        match Emotion::from_synonym(&two) {
-            Some(e) => (e, two, 2),
+    // Two-word emotions (`pleasant_surprise`) first, then the last word alone.
+    let two = (tokens.len() >= 3).then(|| format!("{}_{}", tokens[tokens.len() - 2], last));
+    let (emotion, native, n_emotion_tokens) = match two
+        .as_deref()
+        .and_then(|t| Emotion::from_synonym(t).map(|e| (e, t)))
+    {
+        Some((e, t)) => (e, t.to_string(), 2),
+        None => match Emotion::from_synonym(last) {
+            Some(e) => (e, last.to_string(), 1),
             None => {
                 return Err(format!(
                     "custom name {stem:?}: {last:?} is not a known emotion word (see Emotion::from_synonym)"
                 ));
             }
-        }
-    } else {
-        return Err(format!(
-            "custom name {stem:?}: {last:?} is not a known emotion word (see Emotion::from_synonym)"
-        ));
+        },
     };
     let rel = path.strip_prefix(root).unwrap_or(path);
     let mut comps = rel.components();
