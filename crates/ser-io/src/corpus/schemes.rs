@@ -480,12 +480,10 @@ fn emovo(path: &Path, stem: &str) -> std::result::Result<Utterance, String> {
             ));
         }
     };
-    let valid_sentence = match f[2].as_bytes() {
-        [b'b', b'1'..=b'3'] | [b'd', b'1'..=b'2'] | [b'l', b'1'..=b'4'] | [b'n', b'1'..=b'5'] => {
-            true
-        }
-        _ => false,
-    };
+    let valid_sentence = matches!(
+        f[2].as_bytes(),
+        [b'b', b'1'..=b'3'] | [b'd', b'1'..=b'2'] | [b'l', b'1'..=b'4'] | [b'n', b'1'..=b'5']
+    );
     if !valid_sentence {
         return Err(format!(
             "EMOVO name {stem:?}: sentence {:?} is not one of b1-b3, d1-d2, l1-l4, n1-n5",
