@@ -59,6 +59,8 @@ enum Block {
         n_mfcc: usize,
         lifter: Vec<f64>,
         scratch: Array2<f64>,
+        /// First column of an earlier `log_mel` block with the same filterbank and top_db.
+        shared: Option<usize>,
     },
     Chroma {
         fb: Vec<Vec<f64>>,
@@ -106,7 +108,6 @@ pub struct Extractor {
     freqs: Vec<f64>,
     raw: Vec<f64>,
     sorted: Vec<f64>,
-    band: Vec<f64>,
     blocks: Vec<(usize, usize, Block)>,
     n_base: usize,
     names: Vec<String>,
@@ -117,6 +118,10 @@ pub struct Extractor {
     pitch_frames: Vec<PitchFrame>,
     want_pulses: bool,
     pyaa: Option<PyAa>,
+    need_mag: bool,
+    need_ln: bool,
+    /// (K, sum x, sum x^2) of the slope regression abscissa x = f / 1000.
+    slope_x: (f64, f64, f64),
     x: Vec<f64>,
     xp: Vec<f64>,
 }
@@ -215,6 +220,7 @@ impl Extractor {
         let mut pitch_cfg = None;
         let mut want_pulses = false;
         let mut pyaa = None;
+        let mut log_mels: Vec<(crate::MelConfig, Option<f64>, usize)> = Vec::new();
         for d in &cfg.descriptors {
             let start = names.len();
             let mut push = |n: &str, vo: bool| {
@@ -303,6 +309,7 @@ impl Extractor {
                 }
                 Descriptor::LogMel { mel, top_db } => {
                     check_fmax(mel.fmax_hz, nyq)?;
+                    log_mels.push((mel.clone(), *top_db, start));
                     for i in 0..mel.n_mels {
                         push(&format!("log_mel_{i}"), false);
                     }
@@ -338,6 +345,10 @@ impl Extractor {
                         n_mfcc: *n_mfcc,
                         lifter: lift,
                         scratch: Array2::zeros((0, mel.n_mels)),
+                        shared: log_mels
+                            .iter()
+                            .find(|(c, t, _)| c == mel && t == top_db)
+                            .map(|(_, _, col)| *col),
                     }
                 }
                 Descriptor::Chroma { tuning } => {
@@ -456,6 +467,25 @@ impl Extractor {
             None => None,
         };
         let pitch_len = pitch.as_ref().map_or(0, |p| p.frame_len);
+        let need_mag = blocks.iter().any(|(_, _, b)| {
+            matches!(
+                b,
+                Block::Centroid
+                    | Block::Spread
+                    | Block::Flux
+                    | Block::Rolloff { .. }
+                    | Block::Contrast { .. }
+                    | Block::PyAa
+            )
+        });
+        let need_ln = blocks
+            .iter()
+            .any(|(_, _, b)| matches!(b, Block::Flatness | Block::Slope | Block::SpectralEntropy));
+        let slope_x = (
+            freqs.len() as f64,
+            freqs.iter().map(|f| f / 1000.0).sum(),
+            freqs.iter().map(|f| (f / 1000.0).powi(2)).sum(),
+        );
         Ok(Self {
             fft_in: fft.make_input_vec(),
             fft_out: fft.make_output_vec(),
@@ -467,7 +497,6 @@ impl Extractor {
             freqs,
             raw: vec![0.0; frame_len],
             sorted: Vec::with_capacity(n_bins),
-            band: vec![0.0; 512],
             blocks,
             n_base,
             names,
@@ -478,6 +507,9 @@ impl Extractor {
             pitch_frames: Vec::new(),
             want_pulses,
             pyaa,
+            need_mag,
+            need_ln,
+            slope_x,
             x: Vec::new(),
             xp: Vec::new(),
             cfg,
@@ -634,11 +666,11 @@ impl Extractor {
         } else {
             (self.frame_len / 2) as isize
         };
+        let start_of = |t: usize| (t * self.hop) as isize + centre_off - (n / 2) as isize;
         self.pitch_frames.clear();
         for t in 0..n_frames {
-            let start = (t * self.hop) as isize + centre_off - (n / 2) as isize;
-            fill(&self.x, start, PadMode::Constant, &mut self.pitch_buf);
-            let pf = tracker.analyse(&self.pitch_buf, self.want_pulses);
+            fill(&self.x, start_of(t), PadMode::Constant, &mut self.pitch_buf);
+            let pf = tracker.analyse(&self.pitch_buf);
             self.pitch_frames.push(pf);
         }
         let max_e = self
@@ -652,7 +684,8 @@ impl Extractor {
             tracker.cfg.fmax_hz,
             tracker.cfg.voicing_threshold,
         );
-        self.pitch_frames
+        let voiced: Vec<bool> = self
+            .pitch_frames
             .iter()
             .map(|p| {
                 p.energy > 0.0
@@ -661,7 +694,18 @@ impl Extractor {
                     && p.f0_hz >= fmin * 0.99
                     && p.f0_hz <= fmax * 1.01
             })
-            .collect()
+            .collect();
+        if self.want_pulses {
+            // glottal pulses only where they are used: voiced frames
+            for (t, &v) in voiced.iter().enumerate() {
+                if v {
+                    fill(&self.x, start_of(t), PadMode::Constant, &mut self.pitch_buf);
+                    self.pitch_frames[t].pulses =
+                        tracker.pulses(&self.pitch_buf, self.pitch_frames[t].f0_hz);
+                }
+            }
+        }
+        voiced
     }
 
     /// One frame: fills its row of `row`.
@@ -685,6 +729,7 @@ impl Extractor {
                 &mut self.fft_out,
                 &mut self.fft_scratch,
             );
+            let need_mag = self.need_mag;
             for ((p, m), c) in self
                 .power
                 .iter_mut()
@@ -692,12 +737,32 @@ impl Extractor {
                 .zip(&self.fft_out)
             {
                 *p = c.norm_sqr();
-                *m = p.sqrt();
+                *m = if need_mag { p.sqrt() } else { 0.0 };
             }
         }
-        let mag_sum: f64 = self.mag.iter().sum();
+        let mag_sum: f64 = if self.need_mag {
+            self.mag.iter().sum()
+        } else {
+            0.0
+        };
         let pow_sum: f64 = self.power.iter().sum();
-        let centroid = if mag_sum > 0.0 {
+        // ln of the floored power, shared by flatness, slope and entropy
+        let (mut sum_ln, mut sum_x_ln, mut sum_p_ln) = (0.0, 0.0, 0.0);
+        if self.need_ln {
+            for (p, f) in self.power.iter().zip(&self.freqs) {
+                let l = p.max(AMIN).ln();
+                sum_ln += l;
+                sum_x_ln += f * l;
+                sum_p_ln += if *p >= AMIN {
+                    p * l
+                } else if *p > 0.0 {
+                    p * p.ln()
+                } else {
+                    0.0
+                };
+            }
+        }
+        let centroid = if self.need_mag && mag_sum > 0.0 {
             self.mag
                 .iter()
                 .zip(&self.freqs)
@@ -714,7 +779,6 @@ impl Extractor {
                     let frame: &[f64] = if *pad_mode == self.cfg.frame.pad_mode {
                         &self.raw
                     } else {
-                        fill(&self.x, start, *pad_mode, &mut self.band[..0]);
                         self.sorted.clear();
                         self.sorted.resize(fl, 0.0);
                         fill(&self.x, start, *pad_mode, &mut self.sorted);
@@ -764,17 +828,10 @@ impl Extractor {
                     }
                 }
                 Block::SpectralEntropy => {
+                    // -sum p ln p with p = P / S equals ln S - sum P ln P / S
                     cols[0] = if pow_sum > 0.0 {
-                        let h: f64 = self
-                            .power
-                            .iter()
-                            .filter(|&&p| p > 0.0)
-                            .map(|p| {
-                                let q = p / pow_sum;
-                                -q * q.log2()
-                            })
-                            .sum();
-                        h / (self.power.len() as f64).log2()
+                        let h = (pow_sum.ln() - sum_p_ln / pow_sum).max(0.0);
+                        h / (self.power.len() as f64).ln()
                     } else {
                         0.0
                     }
@@ -810,26 +867,14 @@ impl Extractor {
                 }
                 Block::Flatness => {
                     let n = self.power.len() as f64;
-                    let mut lsum = 0.0;
-                    let mut asum = 0.0;
-                    for p in &self.power {
-                        let q = p.max(AMIN);
-                        lsum += q.ln();
-                        asum += q;
-                    }
-                    cols[0] = (lsum / n).exp() / (asum / n);
+                    let asum: f64 = self.power.iter().map(|p| p.max(AMIN)).sum();
+                    cols[0] = (sum_ln / n).exp() / (asum / n);
                 }
                 Block::Slope => {
-                    let n = self.power.len() as f64;
-                    let (mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0);
-                    for (p, f) in self.power.iter().zip(&self.freqs) {
-                        let x = f / 1000.0;
-                        let y = 10.0 * p.max(AMIN).log10();
-                        sx += x;
-                        sy += y;
-                        sxx += x * x;
-                        sxy += x * y;
-                    }
+                    // regression of y = 10 log10 P' on x = f / 1000
+                    let (n, sx, sxx) = self.slope_x;
+                    let db = 10.0 / std::f64::consts::LN_10;
+                    let (sy, sxy) = (db * sum_ln, db * sum_x_ln / 1000.0);
                     let den = n * sxx - sx * sx;
                     cols[0] = if den > 0.0 {
                         (n * sxy - sx * sy) / den
@@ -854,6 +899,9 @@ impl Extractor {
                         *c = 10.0 * c.max(AMIN).log10();
                     }
                 }
+                Block::Mfcc {
+                    shared: Some(_), ..
+                } => {}
                 Block::Mfcc { fb, scratch, .. } => {
                     let mut r = scratch.row_mut(t);
                     let r = r.as_slice_mut().expect("standard layout");
@@ -886,11 +934,17 @@ impl Extractor {
                         self.sorted.clear();
                         self.sorted
                             .extend_from_slice(&self.mag[band.start..band.end]);
-                        self.sorted.sort_by(|a, b| a.total_cmp(b));
                         let m = self.sorted.len();
                         let take = band.take.min(m).max(1);
-                        r[k] = self.sorted[m - take..].iter().sum::<f64>() / take as f64; // peak
+                        // partial selection instead of a full sort: the `take` smallest / largest
+                        if take < m {
+                            self.sorted.select_nth_unstable_by(take - 1, f64::total_cmp);
+                        }
                         r[nb + k] = self.sorted[..take].iter().sum::<f64>() / take as f64; // valley
+                        if take < m {
+                            self.sorted.select_nth_unstable_by(m - take, f64::total_cmp);
+                        }
+                        r[k] = self.sorted[m - take..].iter().sum::<f64>() / take as f64; // peak
                     }
                 }
                 Block::Yin => cols[0] = self.pitch_frames[t].f0_hz,
@@ -929,9 +983,14 @@ impl Extractor {
                     n_mfcc,
                     lifter,
                     scratch,
+                    shared,
                     ..
                 } => {
-                    if let Some(td) = top_db {
+                    if let Some(c0) = *shared {
+                        // the log-mel block (earlier, already clamped with the same top_db)
+                        let nm = scratch.ncols();
+                        scratch.assign(&out.slice_axis(Axis(1), Slice::from(c0..c0 + nm)));
+                    } else if let Some(td) = top_db {
                         let mx = scratch.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                         scratch.mapv_inplace(|v| v.max(mx - *td));
                     }

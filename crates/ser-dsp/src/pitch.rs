@@ -88,7 +88,9 @@ impl PitchTracker {
                 found: frame_len.to_string(),
             });
         }
-        let n = (2 * frame_len).next_power_of_two();
+        // Linear autocorrelation up to lag max_period + 2 needs an FFT of at least frame + max_lag:
+        // pick the smallest 2^a 3^b 5^c size above that.
+        let n = fast_len(frame_len + max_period + 3);
         let fwd = planner.plan_fft_forward(n);
         let inv = planner.plan_fft_inverse(n);
         Ok(Self {
@@ -112,7 +114,7 @@ impl PitchTracker {
     }
 
     /// Analyses one frame of `frame_len` samples.
-    pub fn analyse(&mut self, y: &[f64], want_pulses: bool) -> PitchFrame {
+    pub fn analyse(&mut self, y: &[f64]) -> PitchFrame {
         let n = self.frame_len;
         debug_assert_eq!(y.len(), n);
         // Autocorrelation through a zero-padded FFT (exact linear ACF for lags < n).
@@ -196,24 +198,41 @@ impl PitchTracker {
                 r_period = r_period.max(self.acf[tau] / den);
             }
         }
-        let pulses = if want_pulses && energy > 0.0 {
-            pulse_stats_into(
-                y,
-                period,
-                self.sr / self.cfg.fmax_hz,
-                self.sr / self.cfg.fmin_hz,
-                &mut self.pulses,
-            )
-        } else {
-            None
-        };
         PitchFrame {
             f0_hz,
             aperiodicity,
             energy,
             r_period: r_period.clamp(0.0, 1.0),
-            pulses,
+            pulses: None,
         }
+    }
+
+    /// Jitter / shimmer of the glottal pulses in one pitch frame `y` with the frame's F0.
+    pub fn pulses(&mut self, y: &[f64], f0_hz: f64) -> Option<PulseStats> {
+        pulse_stats_into(
+            y,
+            self.sr / f0_hz,
+            self.sr / self.cfg.fmax_hz,
+            self.sr / self.cfg.fmin_hz,
+            &mut self.pulses,
+        )
+    }
+}
+
+/// Smallest `2^a 3^b 5^c >= n` (sizes the FFT handles fastest), even.
+fn fast_len(n: usize) -> usize {
+    let mut m = n.max(2);
+    loop {
+        let mut r = m;
+        for p in [2, 3, 5] {
+            while r.is_multiple_of(p) {
+                r /= p;
+            }
+        }
+        if r == 1 && m.is_multiple_of(2) {
+            return m;
+        }
+        m += 1;
     }
 }
 
@@ -223,7 +242,8 @@ impl PitchTracker {
 /// Pulses: the polarity of the largest |y| decides; from that anchor, the next pulse is the
 /// maximum of `s * y` within `[0.7, 1.3] * period` after (and before) the previous one, refined by
 /// parabolic interpolation (position and amplitude). Periods outside `[min_period, max_period]`
-/// samples or changing by more than a factor 1.3 break the sequence.
+/// samples or changing by more than a factor 1.3 are not used; a candidate that is not a local
+/// maximum inside the frame (a truncated pulse at the frame edge) ends the search.
 pub fn pulse_stats(y: &[f64], period: f64, min_period: f64, max_period: f64) -> Option<PulseStats> {
     let mut buf = Vec::with_capacity(y.len());
     pulse_stats_into(y, period, min_period, max_period, &mut buf)
@@ -268,29 +288,35 @@ fn pulse_stats_into(
         }
         b
     };
+    // a pulse must be a local maximum inside the frame (not a search-interval or frame edge)
+    let is_peak = |q: usize| {
+        q > 0 && q + 1 < n && s * y[q] >= s * y[q - 1] && s * y[q] >= s * y[q + 1] && s * y[q] > 0.0
+    };
     pulses.clear();
-    pulses.push(refine(anchor));
     let lo_off = (0.7 * period).round().max(1.0) as usize;
     let hi_off = (1.3 * period).round() as usize;
+    // backward from the anchor (collected in reverse order, flipped below)
+    let mut p = anchor;
+    while p >= lo_off {
+        let q = argmax(p.saturating_sub(hi_off), p - lo_off);
+        if !is_peak(q) {
+            break;
+        }
+        pulses.push(refine(q));
+        p = q;
+    }
+    pulses.reverse();
+    pulses.push(refine(anchor));
     // forward
     let mut p = anchor;
     while p + lo_off < n {
         let q = argmax(p + lo_off, (p + hi_off).min(n - 1));
+        if !is_peak(q) {
+            break;
+        }
         pulses.push(refine(q));
         p = q;
     }
-    // backward
-    let mut p = anchor;
-    let mut back = Vec::new();
-    while p >= lo_off {
-        let q = argmax(p.saturating_sub(hi_off), p - lo_off);
-        back.push(refine(q));
-        p = q;
-    }
-    back.reverse();
-    let mut all = back;
-    all.append(pulses);
-    *pulses = all;
     // Keep the longest run of consecutive plausible periods around the anchor.
     let mut sum_t = 0.0;
     let mut sum_dt = 0.0;
