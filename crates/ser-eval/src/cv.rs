@@ -1,0 +1,659 @@
+//! Cross-validation and nested grid search.
+//!
+//! For every normalisation protocol of the config:
+//! - **nested selection** (the honest estimate): in each outer fold, every candidate is scored
+//!   by mean UAR over the inner speaker-grouped split of the *training speakers only*; the best
+//!   candidate (ties: earlier in the config) is refitted on all training speakers and predicts the
+//!   outer test speakers. The pooled predictions give the headline metrics, bootstrap CI and
+//!   per-speaker breakdown.
+//! - **every candidate on the outer folds** (`evaluate_all`): the table of `results.csv`. Picking
+//!   the best row of that table would choose on test speakers, so it is never the headline.
+//!
+//! All fits of a stage run in parallel with rayon; a progress callback receives
+//! `(done, total)` after each fit so the crate stays free of UI code.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use ndarray::{Array2, Axis};
+use rayon::prelude::*;
+use ser_models::{FitOptions, normalize_per_speaker};
+use serde::{Deserialize, Serialize};
+
+use crate::grid::{Candidate, CheckedConfig, Normalisation, without_probability};
+use crate::metrics::{self, Interval, Metrics, SpeakerMetrics};
+use crate::split::{Dataset, Fold, SplitSpec, sorted_unique};
+use crate::{Error, Result};
+
+/// Scores of one fold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldScore {
+    /// Fold name (test speaker for LOSO).
+    pub fold: String,
+    /// Number of test rows.
+    pub n_test: usize,
+    pub uar: f64,
+    pub accuracy: f64,
+    pub macro_f1: f64,
+    pub macro_precision: f64,
+    pub macro_recall: f64,
+    /// Label of the candidate used in this fold (the selected one for nested rows).
+    pub candidate: String,
+}
+
+/// Mean and sample standard deviation over folds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MeanStd {
+    pub mean: f64,
+    pub std: f64,
+}
+
+/// One row of `results.csv`: a configuration scored on the outer folds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigResult {
+    /// Normalisation protocol.
+    pub normalisation: Normalisation,
+    /// `"nested"` (hyper-parameters chosen per outer fold on training speakers) or `"fixed"`.
+    pub selection: String,
+    /// Candidate label (`"nested selection"` for nested rows).
+    pub label: String,
+    /// Model entry name (`"*"` for nested rows, which may choose any model).
+    pub model: String,
+    /// Grid point as JSON (`{}` for nested rows).
+    pub params: String,
+    pub n_folds: usize,
+    pub uar: MeanStd,
+    pub accuracy: MeanStd,
+    pub macro_f1: MeanStd,
+    pub macro_precision: MeanStd,
+    pub macro_recall: MeanStd,
+    /// UAR of all outer test predictions pooled.
+    pub pooled_uar: f64,
+    /// Sum of the wall time of this configuration's fits (seconds; fits run in parallel).
+    pub fit_time_s: f64,
+    pub folds: Vec<FoldScore>,
+}
+
+/// One outer test prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// Row of the data set.
+    pub row: usize,
+    pub fold: String,
+    pub truth: usize,
+    pub predicted: usize,
+    /// Class probabilities when the model provides them.
+    pub proba: Option<Vec<f32>>,
+}
+
+/// The nested result of one normalisation protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NestedResult {
+    pub normalisation: Normalisation,
+    /// Fold-level summary (also a row of `results.csv`).
+    pub summary: ConfigResult,
+    /// Metrics of all outer test predictions pooled.
+    pub pooled: Metrics,
+    /// Bootstrap CI of the pooled UAR.
+    pub uar_ci: Interval,
+    /// Pooled per-speaker breakdown.
+    pub per_speaker: Vec<SpeakerMetrics>,
+    /// Per outer fold: (fold, chosen candidate, its mean inner UAR).
+    pub chosen: Vec<(String, String, f64)>,
+    /// Predictions sorted by row.
+    pub predictions: Vec<Prediction>,
+}
+
+/// Everything a grid search produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridOutcome {
+    pub name: String,
+    pub seed: u64,
+    /// Class names (index order of predictions and matrices).
+    pub classes: Vec<String>,
+    /// Outer split.
+    pub outer: SplitSpec,
+    /// Inner (selection) split.
+    pub inner: SplitSpec,
+    pub speaker_independent: bool,
+    pub scaler: String,
+    pub class_weight: String,
+    pub n_rows: usize,
+    pub n_features: usize,
+    pub speakers: Vec<String>,
+    pub corpora: Vec<String>,
+    /// Rows per class of the evaluated data.
+    pub class_counts: Vec<(String, usize)>,
+    /// Candidate labels in config order.
+    pub candidates: Vec<String>,
+    /// Rows that were dropped (emotion filter / shared emotions) before evaluation.
+    pub dropped_rows: usize,
+    pub nested: Vec<NestedResult>,
+    /// Every candidate on the outer folds (empty when `evaluate_all = false`).
+    pub all: Vec<ConfigResult>,
+    /// Index into `nested` of the protocol with the best pooled UAR.
+    pub best: usize,
+    /// Resamples of the UAR bootstrap.
+    pub bootstrap_resamples: usize,
+    /// Wall time of the whole search, seconds.
+    pub wall_time_s: f64,
+}
+
+impl GridOutcome {
+    /// The nested result with the best pooled UAR.
+    pub fn best(&self) -> &NestedResult {
+        &self.nested[self.best]
+    }
+}
+
+/// Progress callback: `(fits done, fits total)`.
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// Restricts `data` to the emotions of the config and, for a cross-corpus split, to the
+/// emotions shared by every involved corpus. Returns the data and the number of rows dropped.
+pub fn select_rows(data: &Dataset, cfg: &CheckedConfig) -> Result<(Dataset, usize)> {
+    let mut d = match &cfg.raw.emotions {
+        Some(keep) => data.filter_labels(keep),
+        None => data.clone(),
+    };
+    if let SplitSpec::CorpusHoldout { train, test } = &cfg.raw.outer {
+        let involved: Vec<String> = if train.is_empty() {
+            d.corpus_names()
+        } else {
+            train.iter().chain(test).cloned().collect()
+        };
+        let mut shared: Option<Vec<String>> = None;
+        for c in &involved {
+            let labels: Vec<String> = d
+                .labels
+                .iter()
+                .zip(&d.corpora)
+                .filter(|(_, k)| *k == c)
+                .map(|(l, _)| l.clone())
+                .collect();
+            let set = sorted_unique(&labels);
+            shared = Some(match shared {
+                None => set,
+                Some(s) => s.into_iter().filter(|l| set.contains(l)).collect(),
+            });
+        }
+        let shared = shared.unwrap_or_default();
+        if shared.len() < 2 {
+            return Err(Error::Data(format!(
+                "cross-corpus: corpora {involved:?} share {} emotion(s) ({shared:?}); need 2+",
+                shared.len()
+            )));
+        }
+        d = d.filter_labels(&shared);
+    }
+    let dropped = data.n_rows() - d.n_rows();
+    if d.classes().len() < 2 {
+        return Err(Error::Data(format!(
+            "need at least 2 emotions after filtering, found {:?}",
+            d.classes()
+        )));
+    }
+    Ok((d, dropped))
+}
+
+/// Features under one protocol: per-speaker standardised or unchanged.
+fn protocol_features(
+    data: &Dataset,
+    norm: Normalisation,
+    min_utterances: usize,
+) -> Result<Array2<f32>> {
+    match norm {
+        Normalisation::Training => Ok(data.x.clone()),
+        Normalisation::PerSpeaker => Ok(normalize_per_speaker(
+            data.x.view(),
+            &data.speakers,
+            min_utterances,
+        )?),
+    }
+}
+
+struct FitResult {
+    pred: Vec<usize>,
+    proba: Option<Array2<f32>>,
+    seconds: f64,
+}
+
+/// What every fit of a search shares.
+struct Ctx<'a> {
+    y: &'a [usize],
+    speakers: &'a [String],
+    n_classes: usize,
+    cfg: &'a CheckedConfig,
+}
+
+/// Fits scaler + model on `train` rows of `x` and predicts `test` rows.
+fn fit_predict(
+    ctx: &Ctx<'_>,
+    x: &Array2<f32>,
+    train: &[usize],
+    test: &[usize],
+    cand_spec: &ser_models::ModelSpec,
+    want_proba: bool,
+) -> Result<FitResult> {
+    let Ctx {
+        y,
+        speakers,
+        n_classes,
+        cfg,
+    } = *ctx;
+    let start = Instant::now();
+    let xtr = x.select(Axis(0), train);
+    let xte = x.select(Axis(0), test);
+    let scaler = cfg.raw.scaler.fit(xtr.view())?;
+    let xtr = scaler.transform(xtr.view())?;
+    let xte = scaler.transform(xte.view())?;
+    let ytr: Vec<usize> = train.iter().map(|&i| y[i]).collect();
+    let opts = FitOptions {
+        seed: cfg.raw.seed,
+        class_weight: cfg.raw.class_weight,
+        groups: Some(train.iter().map(|&i| speakers[i].clone()).collect()),
+    };
+    let model = cand_spec.fit(xtr.view(), &ytr, n_classes, &opts)?;
+    let pred = model.predict(xte.view())?;
+    let proba = if want_proba {
+        model.predict_proba(xte.view())?
+    } else {
+        None
+    };
+    Ok(FitResult {
+        pred,
+        proba,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn fold_score(
+    fold: &Fold,
+    truth: &[usize],
+    pred: &[usize],
+    n_classes: usize,
+    candidate: &str,
+) -> Result<FoldScore> {
+    let m = metrics::evaluate(truth, pred, n_classes)?;
+    Ok(FoldScore {
+        fold: fold.name.clone(),
+        n_test: truth.len(),
+        uar: m.uar,
+        accuracy: m.accuracy,
+        macro_f1: m.macro_f1,
+        macro_precision: m.macro_precision,
+        macro_recall: m.macro_recall,
+        candidate: candidate.to_string(),
+    })
+}
+
+/// Identity of a results row.
+struct Meta<'a> {
+    normalisation: Normalisation,
+    selection: &'a str,
+    label: &'a str,
+    model: &'a str,
+    params: String,
+}
+
+fn summarise(
+    meta: Meta<'_>,
+    folds: Vec<FoldScore>,
+    pooled_uar: f64,
+    fit_time_s: f64,
+) -> ConfigResult {
+    let Meta {
+        normalisation,
+        selection,
+        label,
+        model,
+        params,
+    } = meta;
+    let ms = |f: fn(&FoldScore) -> f64| {
+        let v: Vec<f64> = folds.iter().map(f).collect();
+        let (mean, std) = metrics::mean_std(&v);
+        MeanStd { mean, std }
+    };
+    ConfigResult {
+        normalisation,
+        selection: selection.into(),
+        label: label.into(),
+        model: model.into(),
+        params,
+        n_folds: folds.len(),
+        uar: ms(|f| f.uar),
+        accuracy: ms(|f| f.accuracy),
+        macro_f1: ms(|f| f.macro_f1),
+        macro_precision: ms(|f| f.macro_precision),
+        macro_recall: ms(|f| f.macro_recall),
+        pooled_uar,
+        fit_time_s,
+        folds,
+    }
+}
+
+/// Inner folds (indices into the outer training rows) for one outer fold.
+fn inner_folds(
+    cfg: &CheckedConfig,
+    data: &Dataset,
+    y: &[usize],
+    train: &[usize],
+) -> Result<Vec<Fold>> {
+    let spk: Vec<String> = train.iter().map(|&i| data.speakers[i].clone()).collect();
+    let lab: Vec<usize> = train.iter().map(|&i| y[i]).collect();
+    let cor: Vec<String> = train.iter().map(|&i| data.corpora[i].clone()).collect();
+    let n_spk = sorted_unique(&spk).len();
+    let spec = match &cfg.raw.inner {
+        SplitSpec::GroupKFold { k } => SplitSpec::GroupKFold { k: (*k).min(n_spk) },
+        other => other.clone(),
+    };
+    spec.folds(&spk, &lab, &cor, cfg.raw.seed)
+        .map_err(|e| Error::Data(format!("inner split of the outer training speakers: {e}")))
+}
+
+/// Runs the nested grid search on `data` (already restricted with [`select_rows`]).
+pub fn run(
+    data: &Dataset,
+    cfg: &CheckedConfig,
+    dropped_rows: usize,
+    progress: Progress<'_>,
+) -> Result<GridOutcome> {
+    let start = Instant::now();
+    data.check()?;
+    let raw = &cfg.raw;
+    let classes = data.classes();
+    let n_classes = classes.len();
+    let y = data.label_indices(&classes)?;
+    let outer = raw
+        .outer
+        .folds(&data.speakers, &y, &data.corpora, raw.seed)?;
+    let n_cand = cfg.candidates.len();
+    let select = n_cand > 1;
+    let inner: Vec<Vec<Fold>> = if select {
+        outer
+            .iter()
+            .map(|f| inner_folds(cfg, data, &y, &f.train))
+            .collect::<Result<_>>()?
+    } else {
+        vec![Vec::new(); outer.len()]
+    };
+    let norms = raw.normalisation.clone();
+    let xs: Vec<Array2<f32>> = norms
+        .iter()
+        .map(|&n| protocol_features(data, n, raw.min_utterances_per_speaker))
+        .collect::<Result<_>>()?;
+    let quiet_specs: Vec<ser_models::ModelSpec> = cfg
+        .candidates
+        .iter()
+        .map(|c| without_probability(&c.spec))
+        .collect();
+
+    // Stage 1 tasks: (norm, outer fold, Some(inner fold) | None = outer test, candidate).
+    let mut tasks: Vec<(usize, usize, Option<usize>, usize)> = Vec::new();
+    for ni in 0..norms.len() {
+        for (fi, inner_f) in inner.iter().enumerate() {
+            for ii in 0..inner_f.len() {
+                for ci in 0..n_cand {
+                    tasks.push((ni, fi, Some(ii), ci));
+                }
+            }
+            if raw.evaluate_all {
+                for ci in 0..n_cand {
+                    tasks.push((ni, fi, None, ci));
+                }
+            }
+        }
+    }
+    let total = tasks.len() + norms.len() * outer.len();
+    let done = AtomicUsize::new(0);
+    let tick = || {
+        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+        progress(d, total);
+    };
+    let ctx = Ctx {
+        y: &y,
+        speakers: &data.speakers,
+        n_classes,
+        cfg,
+    };
+    let stage1: Vec<FitResult> = tasks
+        .par_iter()
+        .map(|&(ni, fi, ii, ci)| {
+            let of = &outer[fi];
+            let (train, test): (Vec<usize>, Vec<usize>) = match ii {
+                Some(ii) => {
+                    let f = &inner[fi][ii];
+                    (
+                        f.train.iter().map(|&j| of.train[j]).collect(),
+                        f.test.iter().map(|&j| of.train[j]).collect(),
+                    )
+                }
+                None => (of.train.clone(), of.test.clone()),
+            };
+            let r =
+                fit_predict(&ctx, &xs[ni], &train, &test, &quiet_specs[ci], false).map_err(|e| {
+                    Error::Data(format!(
+                        "{} / {} / {}: {e}",
+                        norms[ni].as_str(),
+                        of.name,
+                        cfg.candidates[ci].label
+                    ))
+                });
+            tick();
+            r
+        })
+        .collect::<Result<_>>()?;
+
+    // Inner scores and choice per (norm, outer fold).
+    let mut inner_uar: BTreeMap<(usize, usize, usize), Vec<f64>> = BTreeMap::new();
+    let mut flat: BTreeMap<(usize, usize), Vec<(usize, FitResult)>> = BTreeMap::new();
+    let mut selection_time = vec![0.0f64; norms.len()];
+    for (&(ni, fi, ii, ci), r) in tasks.iter().zip(stage1) {
+        match ii {
+            Some(ii) => {
+                selection_time[ni] += r.seconds;
+                let f = &inner[fi][ii];
+                let truth: Vec<usize> = f.test.iter().map(|&j| y[outer[fi].train[j]]).collect();
+                inner_uar
+                    .entry((ni, fi, ci))
+                    .or_default()
+                    .push(metrics::uar(&truth, &r.pred, n_classes)?);
+            }
+            None => flat.entry((ni, ci)).or_default().push((fi, r)),
+        }
+    }
+    let choice: Vec<Vec<(usize, f64)>> = (0..norms.len())
+        .map(|ni| {
+            (0..outer.len())
+                .map(|fi| {
+                    if !select {
+                        return (0, f64::NAN);
+                    }
+                    let mut best = (0, f64::NEG_INFINITY);
+                    for ci in 0..n_cand {
+                        let v = &inner_uar[&(ni, fi, ci)];
+                        let m = v.iter().sum::<f64>() / v.len() as f64;
+                        if m > best.1 {
+                            best = (ci, m);
+                        }
+                    }
+                    best
+                })
+                .collect()
+        })
+        .collect();
+
+    // Stage 2: refit the chosen candidate on all outer training rows, with probabilities.
+    let refits: Vec<(usize, usize)> = (0..norms.len())
+        .flat_map(|ni| (0..outer.len()).map(move |fi| (ni, fi)))
+        .collect();
+    let stage2: Vec<FitResult> = refits
+        .par_iter()
+        .map(|&(ni, fi)| {
+            let ci = choice[ni][fi].0;
+            let r = fit_predict(
+                &ctx,
+                &xs[ni],
+                &outer[fi].train,
+                &outer[fi].test,
+                &cfg.candidates[ci].spec,
+                true,
+            );
+            tick();
+            r
+        })
+        .collect::<Result<_>>()?;
+
+    let mut nested = Vec::new();
+    let mut stage2 = stage2.into_iter();
+    for (ni, &norm) in norms.iter().enumerate() {
+        let mut preds = Vec::new();
+        let mut folds = Vec::new();
+        let mut chosen = Vec::new();
+        let mut fit_time = 0.0;
+        for (fi, of) in outer.iter().enumerate() {
+            let r = stage2
+                .next()
+                .ok_or_else(|| Error::Data("internal: missing refit".into()))?;
+            let (ci, inner_score) = choice[ni][fi];
+            let cand = &cfg.candidates[ci];
+            let truth: Vec<usize> = of.test.iter().map(|&i| y[i]).collect();
+            folds.push(fold_score(of, &truth, &r.pred, n_classes, &cand.label)?);
+            chosen.push((of.name.clone(), cand.label.clone(), inner_score));
+            fit_time += r.seconds;
+            for (j, &row) in of.test.iter().enumerate() {
+                preds.push(Prediction {
+                    row,
+                    fold: of.name.clone(),
+                    truth: y[row],
+                    predicted: r.pred[j],
+                    proba: r.proba.as_ref().map(|p| p.row(j).to_vec()),
+                });
+            }
+        }
+        // selection fits count towards the nested protocol's time
+        fit_time += selection_time[ni];
+        preds.sort_by_key(|p| p.row);
+        let truth: Vec<usize> = preds.iter().map(|p| p.truth).collect();
+        let pred: Vec<usize> = preds.iter().map(|p| p.predicted).collect();
+        let spk: Vec<String> = preds.iter().map(|p| data.speakers[p.row].clone()).collect();
+        let pooled = metrics::evaluate(&truth, &pred, n_classes)?;
+        let uar_ci = metrics::bootstrap_uar_ci(
+            &truth,
+            &pred,
+            n_classes,
+            raw.bootstrap_resamples,
+            0.95,
+            raw.seed,
+        )?;
+        let per_speaker = metrics::per_speaker(&truth, &pred, &spk, n_classes)?;
+        let summary = if select {
+            summarise(
+                Meta {
+                    normalisation: norm,
+                    selection: "nested",
+                    label: "nested selection",
+                    model: "*",
+                    params: "{}".into(),
+                },
+                folds,
+                pooled.uar,
+                fit_time,
+            )
+        } else {
+            let c = &cfg.candidates[0];
+            summarise(
+                Meta {
+                    normalisation: norm,
+                    selection: "fixed",
+                    label: &c.label,
+                    model: &c.model,
+                    params: params_json(c),
+                },
+                folds,
+                pooled.uar,
+                fit_time,
+            )
+        };
+        nested.push(NestedResult {
+            normalisation: norm,
+            summary,
+            pooled,
+            uar_ci,
+            per_speaker,
+            chosen,
+            predictions: preds,
+        });
+    }
+
+    let mut all = Vec::new();
+    for (ni, &norm) in norms.iter().enumerate() {
+        for (ci, cand) in cfg.candidates.iter().enumerate() {
+            let Some(rs) = flat.remove(&(ni, ci)) else {
+                continue;
+            };
+            let mut folds = Vec::new();
+            let mut t_all = Vec::new();
+            let mut p_all = Vec::new();
+            let mut secs = 0.0;
+            for (fi, r) in rs {
+                let of = &outer[fi];
+                let truth: Vec<usize> = of.test.iter().map(|&i| y[i]).collect();
+                folds.push(fold_score(of, &truth, &r.pred, n_classes, &cand.label)?);
+                t_all.extend(truth);
+                p_all.extend(r.pred);
+                secs += r.seconds;
+            }
+            let pooled = metrics::uar(&t_all, &p_all, n_classes)?;
+            all.push(summarise(
+                Meta {
+                    normalisation: norm,
+                    selection: "fixed",
+                    label: &cand.label,
+                    model: &cand.model,
+                    params: params_json(cand),
+                },
+                folds,
+                pooled,
+                secs,
+            ));
+        }
+    }
+    let best = nested
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.pooled.uar.total_cmp(&b.1.pooled.uar))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    let class_counts = classes
+        .iter()
+        .map(|c| (c.clone(), data.labels.iter().filter(|l| *l == c).count()))
+        .collect();
+    Ok(GridOutcome {
+        name: raw.name.clone(),
+        seed: raw.seed,
+        classes,
+        outer: raw.outer.clone(),
+        inner: raw.inner.clone(),
+        speaker_independent: raw.outer.is_speaker_independent(),
+        scaler: format!("{:?}", raw.scaler).to_lowercase(),
+        class_weight: format!("{:?}", raw.class_weight).to_lowercase(),
+        n_rows: data.n_rows(),
+        n_features: data.x.ncols(),
+        speakers: data.speaker_ids(),
+        corpora: data.corpus_names(),
+        class_counts,
+        candidates: cfg.candidates.iter().map(|c| c.label.clone()).collect(),
+        dropped_rows,
+        nested,
+        all,
+        best,
+        bootstrap_resamples: raw.bootstrap_resamples,
+        wall_time_s: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn params_json(c: &Candidate) -> String {
+    serde_json::to_string(&c.params).unwrap_or_default()
+}

@@ -1,0 +1,461 @@
+//! The TOML configuration of a grid search and its expansion into candidate models.
+//!
+//! ```toml
+//! name = "emodb"                 # used in report titles
+//! seed = 42                      # every random choice (splits, bootstrap, models)
+//! normalisation = ["training", "per_speaker"]   # each protocol is run and reported
+//! scaler = "standard"            # ser_models::ScalerSpec, fitted on training rows
+//! class_weight = "balanced"      # ser_models::ClassWeight
+//! outer = { kind = "leave_one_speaker_out" }    # estimates performance
+//! inner = { kind = "group_k_fold", k = 3 }      # chooses hyper-parameters on training speakers
+//! emotions = ["angry", "happy", "neutral", "sad"]   # optional: rows with other labels dropped
+//!
+//! [[tables]]                     # feature tables (read by the caller, e.g. cargo xtask)
+//! corpus = "emodb"               # resolved as <features_dir>/<corpus>.<feature_set>.parquet
+//! feature_set = "default"
+//! # path = "out/features/emodb.default.parquet"   # or an explicit path
+//!
+//! [[models]]                     # base ModelSpec fields + an optional grid
+//! kind = "svm"
+//! kernel = "rbf"
+//! grid = { c = [1.0, 10.0, 100.0], gamma = ["scale", 0.001] }
+//! ```
+//!
+//! A model table is a `ser_models::ModelSpec` (tag `kind`) plus two optional keys: `name`
+//! (label in reports) and `grid` (parameter name → list of values). Each point of the Cartesian
+//! product of the grid values is merged into the base as JSON and deserialised, so every
+//! parameter of every model can be searched.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ser_models::{ClassWeight, ModelSpec, ScalerSpec};
+use serde::{Deserialize, Serialize};
+
+use crate::split::SplitSpec;
+use crate::{Error, Result};
+
+/// How features are normalised before the scaler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalisation {
+    /// Only the scaler, fitted on the training speakers' rows of each fold.
+    Training,
+    /// Each speaker (training and test) standardised with the mean and standard deviation of
+    /// its own utterances (no labels used), then the scaler fitted on the training rows.
+    PerSpeaker,
+}
+
+impl Normalisation {
+    /// Snake-case name as in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Normalisation::Training => "training",
+            Normalisation::PerSpeaker => "per_speaker",
+        }
+    }
+
+    /// Sentence for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Normalisation::Training => {
+                "scaler statistics fitted on the training speakers of each fold only"
+            }
+            Normalisation::PerSpeaker => {
+                "per-speaker standardisation (each speaker, test speakers included, standardised \
+                 with the mean and standard deviation of its own unlabelled utterances), then the \
+                 scaler fitted on the training speakers"
+            }
+        }
+    }
+}
+
+/// Where a feature table comes from. Either `path`, or `corpus` + `feature_set`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// Explicit Parquet path (relative paths are joined to the `base_dir` given to
+    /// [`TableSpec::resolve`]; `cargo xtask grid-search` uses the current directory).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Corpus name, e.g. `emodb`.
+    #[serde(default)]
+    pub corpus: Option<String>,
+    /// Feature-set name, e.g. `default`; defaults to `default`.
+    #[serde(default)]
+    pub feature_set: Option<String>,
+}
+
+impl TableSpec {
+    /// The table's file: `path` (joined to `base_dir` when relative) or
+    /// `<features_dir>/<corpus>.<feature_set>.parquet`.
+    pub fn resolve(&self, base_dir: &Path, features_dir: &Path) -> Result<PathBuf> {
+        match (&self.path, &self.corpus) {
+            (Some(p), _) => Ok(if p.is_absolute() {
+                p.clone()
+            } else {
+                base_dir.join(p)
+            }),
+            (None, Some(c)) => Ok(features_dir.join(format!(
+                "{c}.{}.parquet",
+                self.feature_set.as_deref().unwrap_or("default")
+            ))),
+            (None, None) => Err(Error::Param {
+                name: "tables",
+                expected: "`path` or `corpus` (+ optional `feature_set`)".into(),
+                found: "neither".into(),
+            }),
+        }
+    }
+}
+
+fn default_seed() -> u64 {
+    42
+}
+fn default_normalisation() -> Vec<Normalisation> {
+    vec![Normalisation::Training]
+}
+fn default_inner() -> SplitSpec {
+    SplitSpec::GroupKFold { k: 3 }
+}
+fn default_bootstrap() -> usize {
+    1000
+}
+fn default_min_utt() -> usize {
+    2
+}
+fn default_true() -> bool {
+    true
+}
+
+/// A grid-search configuration (see the module docs for the TOML form).
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `name` | `""` | title of the report |
+/// | `seed` | 42 | seed of splits, bootstrap and models |
+/// | `tables` | required | feature tables ([`TableSpec`]) |
+/// | `features_dir` | `"out/features"` (the default of `cargo xtask prepare`) | folder of `corpus`-named tables |
+/// | `emotions` | all | labels to keep |
+/// | `models` | required | models with grids |
+/// | `scaler` | `standard` | fitted on training rows of every fold |
+/// | `normalisation` | `["training"]` | protocols run and reported |
+/// | `min_utterances_per_speaker` | 2 | per-speaker normalisation needs this many rows per speaker |
+/// | `class_weight` | `none` | `none` or `balanced` |
+/// | `outer` | required | performance split ([`SplitSpec`]) |
+/// | `inner` | `group_k_fold`, k = 3 | selection split inside each outer training side; speaker-grouped |
+/// | `bootstrap_resamples` | 1000 | resamples of the UAR confidence interval |
+/// | `evaluate_all` | true | also score every candidate on the outer folds (results.csv rows) |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridConfig {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default)]
+    pub tables: Vec<TableSpec>,
+    #[serde(default)]
+    pub features_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub emotions: Option<Vec<String>>,
+    pub models: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub scaler: ScalerSpec,
+    #[serde(default = "default_normalisation")]
+    pub normalisation: Vec<Normalisation>,
+    #[serde(default = "default_min_utt")]
+    pub min_utterances_per_speaker: usize,
+    #[serde(default)]
+    pub class_weight: ClassWeight,
+    pub outer: SplitSpec,
+    #[serde(default = "default_inner")]
+    pub inner: SplitSpec,
+    #[serde(default = "default_bootstrap")]
+    pub bootstrap_resamples: usize,
+    #[serde(default = "default_true")]
+    pub evaluate_all: bool,
+}
+
+/// One model with fixed hyper-parameters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    /// Short label, e.g. `svm c=10 gamma="scale"`.
+    pub label: String,
+    /// Name of the model entry it came from.
+    pub model: String,
+    /// The grid point (parameter name → value); empty without grid.
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// The full specification.
+    pub spec: ModelSpec,
+}
+
+/// A validated configuration: candidates expanded, splits checked.
+#[derive(Debug, Clone)]
+pub struct CheckedConfig {
+    pub raw: GridConfig,
+    pub candidates: Vec<Candidate>,
+}
+
+impl GridConfig {
+    /// Parses TOML text; `origin` names the file in errors.
+    pub fn from_toml_str(text: &str, origin: &Path) -> Result<Self> {
+        toml::from_str(text).map_err(|e| Error::Config {
+            path: origin.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads and parses a TOML file.
+    pub fn from_toml_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Validates and expands the model grids.
+    pub fn check(&self) -> Result<CheckedConfig> {
+        if self.models.is_empty() {
+            return Err(Error::Param {
+                name: "models",
+                expected: "at least one [[models]] entry".into(),
+                found: "none".into(),
+            });
+        }
+        if self.normalisation.is_empty() {
+            return Err(Error::Param {
+                name: "normalisation",
+                expected: "at least one of \"training\", \"per_speaker\"".into(),
+                found: "[]".into(),
+            });
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for n in &self.normalisation {
+            if !seen.insert(n) {
+                return Err(Error::Param {
+                    name: "normalisation",
+                    expected: "distinct protocols".into(),
+                    found: format!("{} twice", n.as_str()),
+                });
+            }
+        }
+        match &self.inner {
+            SplitSpec::Random { .. } if self.outer.is_speaker_independent() => {
+                return Err(Error::Param {
+                    name: "inner",
+                    expected: "a speaker-grouped split (leave_one_speaker_out, group_k_fold, \
+                               speaker_holdout) when the outer split is speaker-independent"
+                        .into(),
+                    found: "random".into(),
+                });
+            }
+            SplitSpec::CorpusHoldout { .. } => {
+                return Err(Error::Param {
+                    name: "inner",
+                    expected: "a speaker-grouped split".into(),
+                    found: "corpus_holdout".into(),
+                });
+            }
+            _ => {}
+        }
+        if self.bootstrap_resamples == 0 {
+            return Err(Error::Param {
+                name: "bootstrap_resamples",
+                expected: ">= 1".into(),
+                found: "0".into(),
+            });
+        }
+        let mut candidates = Vec::new();
+        for (i, m) in self.models.iter().enumerate() {
+            candidates.extend(expand_model(m, i)?);
+        }
+        Ok(CheckedConfig {
+            raw: self.clone(),
+            candidates,
+        })
+    }
+}
+
+fn value_label(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Expands one `[[models]]` entry into its candidates.
+pub fn expand_model(entry: &serde_json::Value, index: usize) -> Result<Vec<Candidate>> {
+    let err = |msg: String| Error::Param {
+        name: "models",
+        expected: "a model table with `kind`, its parameters, optional `name` and `grid`".into(),
+        found: format!("entry {}: {msg}", index + 1),
+    };
+    let mut base = entry
+        .as_object()
+        .cloned()
+        .ok_or_else(|| err("not a table".into()))?;
+    let name = match base.remove("name") {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(other) => return Err(err(format!("`name` must be a string, found {other}"))),
+        None => None,
+    };
+    let grid: BTreeMap<String, Vec<serde_json::Value>> = match base.remove("grid") {
+        Some(g) => serde_json::from_value(g)
+            .map_err(|e| err(format!("`grid` must map names to lists of values: {e}")))?,
+        None => BTreeMap::new(),
+    };
+    let kind = base
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .ok_or_else(|| err("missing `kind`".into()))?
+        .to_string();
+    let name = name.unwrap_or_else(|| kind.clone());
+    for (k, vals) in &grid {
+        if vals.is_empty() {
+            return Err(err(format!("grid `{k}` has no values")));
+        }
+        if k == "kind" {
+            return Err(err(
+                "`kind` cannot be a grid parameter; add another [[models]]".into(),
+            ));
+        }
+    }
+    // Cartesian product in key order.
+    let mut points: Vec<BTreeMap<String, serde_json::Value>> = vec![BTreeMap::new()];
+    for (k, vals) in &grid {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                vals.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.insert(k.clone(), v.clone());
+                    q
+                })
+            })
+            .collect();
+    }
+    points
+        .into_iter()
+        .map(|point| {
+            let mut obj = base.clone();
+            for (k, v) in &point {
+                obj.insert(k.clone(), v.clone());
+            }
+            let spec: ModelSpec = serde_json::from_value(serde_json::Value::Object(obj))
+                .map_err(|e| err(format!("{name} with {point:?}: {e}")))?;
+            spec.check()
+                .map_err(|e| err(format!("{name} with {point:?}: {e}")))?;
+            let label = if point.is_empty() {
+                name.clone()
+            } else {
+                let parts: Vec<String> = point
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", value_label(v)))
+                    .collect();
+                format!("{name} {}", parts.join(" "))
+            };
+            Ok(Candidate {
+                label,
+                model: name.clone(),
+                params: point,
+                spec,
+            })
+        })
+        .collect()
+}
+
+/// `spec` with probability estimates switched off when the model has such a switch (used for
+/// selection fits, whose probabilities are never looked at).
+pub fn without_probability(spec: &ModelSpec) -> ModelSpec {
+    let Ok(mut v) = serde_json::to_value(spec) else {
+        return spec.clone();
+    };
+    if let Some(obj) = v.as_object_mut()
+        && obj.contains_key("probability")
+    {
+        obj.insert("probability".into(), serde_json::Value::Bool(false));
+        if let Ok(s) = serde_json::from_value(v) {
+            return s;
+        }
+    }
+    spec.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CFG: &str = r#"
+name = "t"
+normalisation = ["training", "per_speaker"]
+outer = { kind = "leave_one_speaker_out" }
+[[tables]]
+corpus = "emodb"
+[[models]]
+kind = "svm"
+kernel = "rbf"
+grid = { c = [1.0, 10.0], gamma = ["scale", 0.01] }
+[[models]]
+name = "lr"
+kind = "logistic_regression"
+"#;
+
+    #[test]
+    fn parses_and_expands() {
+        let c = GridConfig::from_toml_str(CFG, Path::new("x.toml")).unwrap();
+        assert_eq!(c.seed, 42);
+        assert_eq!(c.inner, SplitSpec::GroupKFold { k: 3 });
+        let k = c.check().unwrap();
+        assert_eq!(k.candidates.len(), 5);
+        assert_eq!(k.candidates[0].label, "svm c=1.0 gamma=scale");
+        assert_eq!(k.candidates[3].label, "svm c=10.0 gamma=0.01");
+        assert_eq!(k.candidates[4].label, "lr");
+        match &k.candidates[3].spec {
+            ModelSpec::Svm(p) => {
+                assert_eq!(p.c, 10.0);
+                assert_eq!(p.gamma, ser_models::Gamma::Value(0.01));
+            }
+            other => panic!("{other:?}"),
+        }
+        let p = c.tables[0]
+            .resolve(Path::new("/cfg"), Path::new("/feat"))
+            .unwrap();
+        assert_eq!(p, PathBuf::from("/feat/emodb.default.parquet"));
+    }
+
+    #[test]
+    fn rejects_bad_configs() {
+        let bad_param = CFG.replace("c = [1.0, 10.0]", "c = [-1.0]");
+        assert!(
+            GridConfig::from_toml_str(&bad_param, Path::new("x"))
+                .unwrap()
+                .check()
+                .is_err()
+        );
+        let unknown = CFG.replace("kernel = \"rbf\"", "kernal = \"rbf\"");
+        assert!(
+            GridConfig::from_toml_str(&unknown, Path::new("x"))
+                .unwrap()
+                .check()
+                .is_err()
+        );
+        let inner_random = format!("inner = {{ kind = \"random\", test_fraction = 0.2 }}\n{CFG}");
+        assert!(
+            GridConfig::from_toml_str(&inner_random, Path::new("x"))
+                .unwrap()
+                .check()
+                .is_err()
+        );
+        assert!(GridConfig::from_toml_str("seed = 1", Path::new("x")).is_err());
+    }
+
+    #[test]
+    fn probability_switch() {
+        let spec: ModelSpec =
+            serde_json::from_value(serde_json::json!({"kind": "svm", "probability": true}))
+                .unwrap();
+        match without_probability(&spec) {
+            ModelSpec::Svm(p) => assert!(!p.probability),
+            other => panic!("{other:?}"),
+        }
+    }
+}
