@@ -11,6 +11,7 @@
 mod corpus;
 mod decode;
 mod error;
+mod inventory;
 mod label;
 mod manifest;
 mod resample;
@@ -21,6 +22,7 @@ pub use corpus::{
 };
 pub use decode::{AudioInfo, MAX_DURATION_S, MAX_SAMPLE_RATE_HZ, decode, probe_info};
 pub use error::{Error, Result};
+pub use inventory::{CorpusInventory, Inventory};
 pub use label::{Emotion, Sex};
 pub use manifest::{Manifest, Skipped, Utterance};
 pub use resample::{Resampler, load, resample};
