@@ -1,13 +1,103 @@
+use std::path::PathBuf;
+
 /// Errors of this crate. Variants carry what was expected and what was found.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A hyper-parameter is out of its documented range.
     #[error("invalid parameter {name}: expected {expected}, got {found}")]
     Param {
         name: &'static str,
         expected: String,
         found: String,
     },
+    /// The feature matrix has no rows or no columns.
+    #[error("empty input: {what} has {rows} rows and {cols} columns")]
+    Empty {
+        what: &'static str,
+        rows: usize,
+        cols: usize,
+    },
+    /// A NaN or infinite value in a feature matrix.
+    #[error("non-finite value {value} in {what} at row {row}, column {col}")]
+    NonFinite {
+        what: &'static str,
+        row: usize,
+        col: usize,
+        value: f32,
+    },
+    /// Two lengths that must agree do not.
+    #[error("length mismatch for {what}: expected {expected}, got {found}")]
+    Length {
+        what: &'static str,
+        expected: usize,
+        found: usize,
+    },
+    /// A matrix at predict/transform time has another number of features than at fit time.
+    #[error("feature count mismatch: model was fitted on {expected} features, got {found}")]
+    FeatureCount { expected: usize, found: usize },
+    /// A label is not below `n_classes`.
+    #[error("label {label} at row {row} is out of range: expected < {n_classes}")]
+    LabelOutOfRange {
+        row: usize,
+        label: usize,
+        n_classes: usize,
+    },
+    /// Fewer than two classes have training rows.
+    #[error("need at least 2 classes with training rows, found {found}")]
+    TooFewClasses { found: usize },
+    /// Fewer training rows than classes.
+    #[error("fewer rows ({rows}) than classes ({n_classes})")]
+    TooFewRows { rows: usize, n_classes: usize },
+    /// A speaker has too few utterances for per-speaker normalisation.
+    #[error(
+        "speaker {speaker:?} has {found} utterances, per-speaker normalisation needs at least {min}"
+    )]
+    TooFewUtterances {
+        speaker: String,
+        found: usize,
+        min: usize,
+    },
+    /// Per-speaker normalisation was asked for but no speakers were given.
+    #[error("this pipeline normalises per speaker: speaker ids for every row are required")]
+    SpeakersRequired,
+    /// The feature names given at predict time differ from the model's.
+    #[error("feature names do not match the model's: {detail}")]
+    FeatureNames { detail: String },
+    /// The model file has an unsupported format version.
+    #[error("model file {path}: format version {found} is not supported (expected {expected})")]
+    FormatVersion {
+        path: PathBuf,
+        expected: u32,
+        found: u32,
+    },
+    /// Reading or writing a file failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A model file is not valid JSON of the expected shape.
+    #[error("model file {path}: {source}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The neural-network backend (candle) failed.
+    #[error("mlp training failed: {0}")]
+    Candle(String),
+    /// An internal invariant of a fitted model does not hold (corrupt model file).
+    #[error("corrupt model: {0}")]
+    Corrupt(String),
+}
+
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Self {
+        Error::Candle(e.to_string())
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,150 @@
+//! k-nearest neighbours with Euclidean distance.
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::Result;
+use crate::data::{FitOptions, check_features, check_train, param_err};
+
+/// How neighbours vote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KnnWeights {
+    /// Each neighbour has one vote.
+    #[default]
+    Uniform,
+    /// A neighbour's vote is `1 / distance` (an exact match takes all the weight).
+    Distance,
+}
+
+/// Hyper-parameters of k-nearest neighbours. Class weights do not apply and are ignored.
+///
+/// | name | default | range | meaning |
+/// |---|---|---|---|
+/// | `n_neighbors` | 5 | >= 1 | neighbours consulted (capped at the training rows) |
+/// | `weights` | `uniform` | uniform, distance | vote weighting |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KnnParams {
+    pub n_neighbors: usize,
+    pub weights: KnnWeights,
+}
+
+impl Default for KnnParams {
+    fn default() -> Self {
+        Self {
+            n_neighbors: 5,
+            weights: KnnWeights::Uniform,
+        }
+    }
+}
+
+impl KnnParams {
+    /// Validates the parameters.
+    pub fn check(&self) -> Result<()> {
+        if self.n_neighbors == 0 {
+            return Err(param_err("knn.n_neighbors", ">= 1", self.n_neighbors));
+        }
+        Ok(())
+    }
+}
+
+/// A fitted kNN classifier (it stores the training rows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnnModel {
+    params: KnnParams,
+    x: Array2<f32>,
+    y: Vec<usize>,
+    n_classes: usize,
+}
+
+impl KnnModel {
+    /// Stores the training set.
+    pub fn fit(
+        p: &KnnParams,
+        x: ArrayView2<f32>,
+        y: &[usize],
+        n_classes: usize,
+        _opts: &FitOptions,
+    ) -> Result<Self> {
+        p.check()?;
+        check_train(x, y, n_classes)?;
+        Ok(Self {
+            params: p.clone(),
+            x: x.to_owned(),
+            y: y.to_vec(),
+            n_classes,
+        })
+    }
+
+    /// Number of input features.
+    pub fn n_features(&self) -> usize {
+        self.x.ncols()
+    }
+
+    /// Neighbour vote shares, rows summing to 1.
+    pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        check_features(x, self.x.ncols())?;
+        if self.y.len() != self.x.nrows() || self.y.iter().any(|&c| c >= self.n_classes) {
+            return Err(crate::Error::Corrupt("knn labels".into()));
+        }
+        let k = self.params.n_neighbors.min(self.x.nrows());
+        let rows: Vec<Vec<f32>> = x
+            .rows()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|q| {
+                let mut d: Vec<(f64, usize)> = self
+                    .x
+                    .rows()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let s: f64 = r
+                            .iter()
+                            .zip(q.iter())
+                            .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
+                            .sum();
+                        (s, i)
+                    })
+                    .collect();
+                let cmp =
+                    |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+                if k < d.len() {
+                    d.select_nth_unstable_by(k - 1, cmp);
+                    d.truncate(k);
+                }
+                let mut votes = vec![0.0f64; self.n_classes];
+                let exact = d.iter().any(|(s, _)| *s == 0.0);
+                for &(s, i) in &d {
+                    let w = match self.params.weights {
+                        KnnWeights::Uniform => 1.0,
+                        KnnWeights::Distance if exact => f64::from(u8::from(s == 0.0)),
+                        KnnWeights::Distance => 1.0 / s.sqrt(),
+                    };
+                    votes[self.y[i]] += w;
+                }
+                let total: f64 = votes.iter().sum();
+                votes.iter().map(|v| (v / total) as f32).collect()
+            })
+            .collect();
+        let mut out = Array2::<f32>::zeros((rows.len(), self.n_classes));
+        for (i, r) in rows.iter().enumerate() {
+            for (c, v) in r.iter().enumerate() {
+                out[[i, c]] = *v;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Majority class among the neighbours (ties: lower class index).
+    pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
+        let p = self.predict_proba(x)?;
+        Ok(p.rows()
+            .into_iter()
+            .map(|r| crate::data::argmax(r.iter().map(|&v| f64::from(v))))
+            .collect())
+    }
+}

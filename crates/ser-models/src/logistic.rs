@@ -1,0 +1,299 @@
+//! Multinomial logistic regression with an L2 penalty, solved by L-BFGS.
+//!
+//! Objective (scikit-learn's `LogisticRegression(multi_class="multinomial", penalty="l2")`):
+//! `C * sum_i w_i * (-log softmax(W x_i + b)_{y_i}) + 0.5 * ||W||_F^2`, the intercept `b`
+//! unpenalised, `w_i` the class weight of row `i`.
+//!
+//! Why not smartcore: smartcore 0.7's `LogisticRegression` takes no class weights and its
+//! regularisation/stopping differ from scikit-learn's; this solver converges to the same optimum.
+
+use ndarray::{Array2, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::Result;
+use crate::data::{
+    FitOptions, check_features, check_train, class_weights, param_err, softmax_inplace,
+};
+
+/// Hyper-parameters of the logistic regression.
+///
+/// | name | default | range | meaning |
+/// |---|---|---|---|
+/// | `c` | 1.0 | > 0 | inverse L2 strength (scikit-learn `C`) |
+/// | `max_iter` | 1000 | >= 1 | L-BFGS iterations |
+/// | `tol` | 1e-6 | > 0 | stop when `max|grad| <= tol * max(1, max|grad_0|)` |
+/// | `fit_intercept` | true | | learn an unpenalised bias per class |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogisticParams {
+    pub c: f64,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub fit_intercept: bool,
+}
+
+impl Default for LogisticParams {
+    fn default() -> Self {
+        Self {
+            c: 1.0,
+            max_iter: 1000,
+            tol: 1e-6,
+            fit_intercept: true,
+        }
+    }
+}
+
+impl LogisticParams {
+    /// Validates the parameters.
+    pub fn check(&self) -> Result<()> {
+        if !(self.c.is_finite() && self.c > 0.0) {
+            return Err(param_err("logistic_regression.c", "finite > 0", self.c));
+        }
+        if self.max_iter == 0 {
+            return Err(param_err(
+                "logistic_regression.max_iter",
+                ">= 1",
+                self.max_iter,
+            ));
+        }
+        if !(self.tol.is_finite() && self.tol > 0.0) {
+            return Err(param_err("logistic_regression.tol", "finite > 0", self.tol));
+        }
+        Ok(())
+    }
+}
+
+/// A fitted multinomial logistic regression.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticModel {
+    /// `(n_classes, n_features)`.
+    coef: Array2<f64>,
+    intercept: Vec<f64>,
+    /// L-BFGS iterations used.
+    pub n_iter: usize,
+}
+
+/// L-BFGS minimisation of `f` (returns value and gradient) from `x0`.
+/// Backtracking Armijo line search; curvature pairs with `s.y <= 0` are skipped.
+pub(crate) fn lbfgs(
+    mut f: impl FnMut(&[f64], &mut [f64]) -> f64,
+    x0: Vec<f64>,
+    max_iter: usize,
+    tol: f64,
+) -> (Vec<f64>, usize) {
+    let n = x0.len();
+    let m = 10;
+    let mut x = x0;
+    let mut g = vec![0.0; n];
+    let mut fx = f(&x, &mut g);
+    let inf_norm = |v: &[f64]| v.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+    let g0 = inf_norm(&g).max(1.0);
+    let mut s_hist: Vec<Vec<f64>> = Vec::new();
+    let mut y_hist: Vec<Vec<f64>> = Vec::new();
+    let mut rho_hist: Vec<f64> = Vec::new();
+    let mut xn = vec![0.0; n];
+    let mut gn = vec![0.0; n];
+    let mut iter = 0;
+    let mut small_steps = 0;
+    while iter < max_iter {
+        if inf_norm(&g) <= tol * g0 {
+            break;
+        }
+        iter += 1;
+        // Two-loop recursion: d = -H g.
+        let mut q = g.clone();
+        let k = s_hist.len();
+        let mut alpha = vec![0.0; k];
+        for i in (0..k).rev() {
+            alpha[i] = rho_hist[i] * dotv(&s_hist[i], &q);
+            axpy(-alpha[i], &y_hist[i], &mut q);
+        }
+        let gamma = if k > 0 {
+            dotv(&s_hist[k - 1], &y_hist[k - 1]) / dotv(&y_hist[k - 1], &y_hist[k - 1])
+        } else {
+            1.0 / inf_norm(&g).max(1e-12)
+        };
+        for v in q.iter_mut() {
+            *v *= gamma;
+        }
+        for i in 0..k {
+            let beta = rho_hist[i] * dotv(&y_hist[i], &q);
+            axpy(alpha[i] - beta, &s_hist[i], &mut q);
+        }
+        let mut d: Vec<f64> = q.iter().map(|v| -v).collect();
+        let mut gd = dotv(&g, &d);
+        if gd >= 0.0 {
+            // Not a descent direction: restart from steepest descent.
+            s_hist.clear();
+            y_hist.clear();
+            rho_hist.clear();
+            let scale = 1.0 / inf_norm(&g).max(1e-12);
+            d = g.iter().map(|v| -v * scale).collect();
+            gd = dotv(&g, &d);
+        }
+        let mut step = 1.0;
+        let mut fnew;
+        let mut accepted = false;
+        for _ in 0..60 {
+            for i in 0..n {
+                xn[i] = x[i] + step * d[i];
+            }
+            fnew = f(&xn, &mut gn);
+            if fnew.is_finite() && fnew <= fx + 1e-4 * step * gd {
+                let s: Vec<f64> = (0..n).map(|i| xn[i] - x[i]).collect();
+                let yv: Vec<f64> = (0..n).map(|i| gn[i] - g[i]).collect();
+                let sy = dotv(&s, &yv);
+                if sy > 1e-12 * dotv(&yv, &yv).max(1e-300) {
+                    if s_hist.len() == m {
+                        s_hist.remove(0);
+                        y_hist.remove(0);
+                        rho_hist.remove(0);
+                    }
+                    s_hist.push(s);
+                    y_hist.push(yv);
+                    rho_hist.push(1.0 / sy);
+                }
+                let rel = (fx - fnew) / fx.abs().max(fnew.abs()).max(1.0);
+                std::mem::swap(&mut x, &mut xn);
+                std::mem::swap(&mut g, &mut gn);
+                fx = fnew;
+                accepted = true;
+                if rel < 1e-13 {
+                    small_steps += 1;
+                } else {
+                    small_steps = 0;
+                }
+                break;
+            }
+            step *= 0.5;
+        }
+        if !accepted || small_steps >= 5 {
+            break;
+        }
+    }
+    (x, iter)
+}
+
+fn dotv(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
+impl LogisticModel {
+    /// Fits the model.
+    pub fn fit(
+        p: &LogisticParams,
+        x: ArrayView2<f32>,
+        y: &[usize],
+        n_classes: usize,
+        opts: &FitOptions,
+    ) -> Result<Self> {
+        p.check()?;
+        let info = check_train(x, y, n_classes)?;
+        let cw = class_weights(&info, opts.class_weight);
+        let sw: Vec<f64> = y.iter().map(|&c| p.c * cw[c]).collect();
+        let xs = x.mapv(f64::from);
+        let (n, d) = xs.dim();
+        let k = n_classes;
+        let nw = k * d;
+        let fit_b = p.fit_intercept;
+        let objective = |theta: &[f64], grad: &mut [f64]| -> f64 {
+            let w = ArrayView2::from_shape((k, d), &theta[..nw]).expect("theta holds k*d weights");
+            let mut z = xs.dot(&w.t());
+            if fit_b {
+                for mut row in z.rows_mut() {
+                    for (c, v) in row.iter_mut().enumerate() {
+                        *v += theta[nw + c];
+                    }
+                }
+            }
+            let mut loss = 0.0;
+            for (i, mut row) in z.rows_mut().into_iter().enumerate() {
+                let zy = row[y[i]];
+                let mx = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let lse = mx + row.iter().map(|v| (v - mx).exp()).sum::<f64>().ln();
+                loss += sw[i] * (lse - zy);
+                let rs = row
+                    .as_slice_mut()
+                    .expect("fresh matrix rows are contiguous");
+                softmax_inplace(rs);
+                rs[y[i]] -= 1.0;
+                for v in rs.iter_mut() {
+                    *v *= sw[i];
+                }
+            }
+            let gw = z.t().dot(&xs);
+            let mut reg = 0.0;
+            for (idx, gv) in gw.iter().enumerate() {
+                grad[idx] = gv + theta[idx];
+                reg += theta[idx] * theta[idx];
+            }
+            if fit_b {
+                let gb = z.sum_axis(Axis(0));
+                for c in 0..k {
+                    grad[nw + c] = gb[c];
+                }
+            }
+            loss + 0.5 * reg
+        };
+        let n_params = nw + if fit_b { k } else { 0 };
+        let _ = n;
+        let (theta, n_iter) = lbfgs(objective, vec![0.0; n_params], p.max_iter, p.tol);
+        let coef =
+            Array2::from_shape_vec((k, d), theta[..nw].to_vec()).expect("theta holds k*d weights");
+        let intercept = if fit_b {
+            theta[nw..].to_vec()
+        } else {
+            vec![0.0; k]
+        };
+        Ok(Self {
+            coef,
+            intercept,
+            n_iter,
+        })
+    }
+
+    /// Number of input features.
+    pub fn n_features(&self) -> usize {
+        self.coef.ncols()
+    }
+
+    fn scores(&self, x: ArrayView2<f32>) -> Result<Array2<f64>> {
+        check_features(x, self.coef.ncols())?;
+        if self.intercept.len() != self.coef.nrows() {
+            return Err(crate::Error::Corrupt("logistic intercept length".into()));
+        }
+        let mut z = x.mapv(f64::from).dot(&self.coef.t());
+        for mut row in z.rows_mut() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v += self.intercept[c];
+            }
+        }
+        Ok(z)
+    }
+
+    /// Class of each row (largest score).
+    pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
+        let z = self.scores(x)?;
+        Ok(z.rows()
+            .into_iter()
+            .map(|r| crate::data::argmax(r.iter().copied()))
+            .collect())
+    }
+
+    /// Softmax class probabilities.
+    pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        let mut z = self.scores(x)?;
+        for mut row in z.rows_mut() {
+            if let Some(rs) = row.as_slice_mut() {
+                softmax_inplace(rs);
+            }
+        }
+        Ok(z.mapv(|v| v as f32))
+    }
+}

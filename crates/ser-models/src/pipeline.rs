@@ -1,0 +1,336 @@
+//! The model file: scaler + classifier + everything needed to apply them to new features.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::data::FitOptions;
+use crate::scaler::{FittedScaler, ScalerSpec, normalize_per_speaker};
+use crate::{Error, FittedModel, ModelSpec, Result};
+
+/// Version of the model-file layout written by [`Pipeline::save`].
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What a model was trained on, for humans and reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainingSummary {
+    /// Corpora of the training rows (e.g. `["emodb"]`).
+    pub corpora: Vec<String>,
+    /// Training speaker ids.
+    pub speakers: Vec<String>,
+    /// Number of training rows.
+    pub n_rows: usize,
+    /// Training rows per label, in label order.
+    pub rows_per_label: Vec<usize>,
+    /// UTC time of training, RFC 3339 (`2025-01-31T12:00:00Z`).
+    pub created_utc: String,
+    /// Seed of the fit.
+    pub seed: u64,
+    /// Any metrics (e.g. `"loso_uar": 0.81`).
+    pub metrics: BTreeMap<String, f64>,
+    /// Free notes (command line, git revision, ...).
+    pub notes: BTreeMap<String, String>,
+}
+
+/// A fitted pipeline: (per-speaker normalisation) → scaler → classifier, with the feature and
+/// label names it expects. Saved and loaded as one JSON file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pipeline {
+    /// Layout version, [`FORMAT_VERSION`] when written by this crate.
+    pub format_version: u32,
+    /// Name of the feature set (e.g. `"default"`), for humans and error messages.
+    pub feature_set: String,
+    /// Feature names in column order; inputs must match exactly.
+    pub feature_names: Vec<String>,
+    /// Scaler fitted on the (per-speaker normalised, if `per_speaker`) training rows.
+    pub scaler: FittedScaler,
+    /// Whether each speaker's rows are standardised with that speaker's statistics first.
+    pub per_speaker: bool,
+    /// Minimum utterances per speaker for per-speaker normalisation at prediction time.
+    pub per_speaker_min_utterances: usize,
+    /// The classifier.
+    pub model: FittedModel,
+    /// Label name of each class index.
+    pub labels: Vec<String>,
+    /// Training facts.
+    pub summary: TrainingSummary,
+}
+
+/// Output of [`Pipeline::predict`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predictions {
+    /// Class index per row.
+    pub classes: Vec<usize>,
+    /// Label name per row.
+    pub labels: Vec<String>,
+    /// Class probabilities `(n_rows, n_labels)` when the model provides them.
+    pub proba: Option<Array2<f32>>,
+}
+
+/// Arguments of [`Pipeline::fit`] that describe the data.
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineData<'a> {
+    /// Training matrix `(n_rows, n_features)`.
+    pub x: ArrayView2<'a, f32>,
+    /// Class index per row.
+    pub y: &'a [usize],
+    /// Label names (class index → name).
+    pub labels: &'a [String],
+    /// Feature names in column order.
+    pub feature_names: &'a [String],
+    /// Feature set name.
+    pub feature_set: &'a str,
+    /// Speaker id per row (needed when `per_speaker`; recorded in the summary).
+    pub speakers: Option<&'a [String]>,
+    /// Corpus per row (recorded in the summary).
+    pub corpora: Option<&'a [String]>,
+}
+
+/// Current UTC time as RFC 3339, without external crates.
+fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+fn sorted_unique(v: &[String]) -> Vec<String> {
+    let mut u = v.to_vec();
+    u.sort();
+    u.dedup();
+    u
+}
+
+impl Pipeline {
+    /// Fits scaler and classifier on `data` and records a training summary.
+    /// With `per_speaker`, rows are first standardised per speaker (speakers required, each with at
+    /// least `min_utterances` rows), then `scaler` is fitted on the result.
+    pub fn fit(
+        data: PipelineData<'_>,
+        scaler: ScalerSpec,
+        per_speaker: bool,
+        min_utterances: usize,
+        spec: &ModelSpec,
+        opts: &FitOptions,
+    ) -> Result<Self> {
+        let d = data.x.ncols();
+        if data.feature_names.len() != d {
+            return Err(Error::Length {
+                what: "feature names (one per column of X)",
+                expected: d,
+                found: data.feature_names.len(),
+            });
+        }
+        let normalized;
+        let x = if per_speaker {
+            let speakers = data.speakers.ok_or(Error::SpeakersRequired)?;
+            normalized = normalize_per_speaker(data.x, speakers, min_utterances)?;
+            normalized.view()
+        } else {
+            data.x
+        };
+        let fitted_scaler = scaler.fit(x)?;
+        let xs = fitted_scaler.transform(x)?;
+        let n_classes = data.labels.len();
+        let model = spec.fit(xs.view(), data.y, n_classes, opts)?;
+        let mut rows_per_label = vec![0; n_classes];
+        for &c in data.y {
+            rows_per_label[c] += 1;
+        }
+        let summary = TrainingSummary {
+            corpora: data.corpora.map(sorted_unique).unwrap_or_default(),
+            speakers: data.speakers.map(sorted_unique).unwrap_or_default(),
+            n_rows: data.x.nrows(),
+            rows_per_label,
+            created_utc: now_utc(),
+            seed: opts.seed,
+            metrics: BTreeMap::new(),
+            notes: BTreeMap::new(),
+        };
+        Ok(Self {
+            format_version: FORMAT_VERSION,
+            feature_set: data.feature_set.to_string(),
+            feature_names: data.feature_names.to_vec(),
+            scaler: fitted_scaler,
+            per_speaker,
+            per_speaker_min_utterances: min_utterances,
+            model,
+            labels: data.labels.to_vec(),
+            summary,
+        })
+    }
+
+    /// Checks that `names` are exactly this model's feature names, in order.
+    pub fn check_feature_names(&self, names: &[String]) -> Result<()> {
+        if names.len() != self.feature_names.len() {
+            return Err(Error::FeatureNames {
+                detail: format!(
+                    "model (feature set {:?}) expects {} features, got {}",
+                    self.feature_set,
+                    self.feature_names.len(),
+                    names.len()
+                ),
+            });
+        }
+        if let Some((i, (want, got))) = self
+            .feature_names
+            .iter()
+            .zip(names)
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+        {
+            let hint = if self.feature_names.contains(got) {
+                " (same names in another order?)"
+            } else {
+                " (another feature set?)"
+            };
+            return Err(Error::FeatureNames {
+                detail: format!(
+                    "column {i}: model (feature set {:?}) expects {want:?}, got {got:?}{hint}",
+                    self.feature_set
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Applies per-speaker normalisation (if any) and the scaler.
+    pub fn transform(
+        &self,
+        x: ArrayView2<f32>,
+        speakers: Option<&[String]>,
+    ) -> Result<Array2<f32>> {
+        if self.per_speaker {
+            let speakers = speakers.ok_or(Error::SpeakersRequired)?;
+            let n = normalize_per_speaker(x, speakers, self.per_speaker_min_utterances)?;
+            self.scaler.transform(n.view())
+        } else {
+            self.scaler.transform(x)
+        }
+    }
+
+    /// Predicts rows of `x` whose columns are named `feature_names` (must equal the model's).
+    /// `speakers` is required when the pipeline normalises per speaker.
+    pub fn predict(
+        &self,
+        x: ArrayView2<f32>,
+        feature_names: &[String],
+        speakers: Option<&[String]>,
+    ) -> Result<Predictions> {
+        self.check_feature_names(feature_names)?;
+        let xs = self.transform(x, speakers)?;
+        let classes = self.model.predict(xs.view())?;
+        let proba = self.model.predict_proba(xs.view())?;
+        let labels = classes
+            .iter()
+            .map(|&c| {
+                self.labels
+                    .get(c)
+                    .cloned()
+                    .ok_or_else(|| Error::Corrupt(format!("class {c} has no label name")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Predictions {
+            classes,
+            labels,
+            proba,
+        })
+    }
+
+    /// Writes the pipeline as JSON to `path` (through a temporary file and a rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_vec(self).map_err(|source| Error::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let tmp: PathBuf = {
+            let mut name = path.file_name().unwrap_or_default().to_os_string();
+            name.push(".tmp");
+            path.with_file_name(name)
+        };
+        let io = |action: &'static str, p: &Path| {
+            let p = p.to_path_buf();
+            move |source| Error::Io {
+                action,
+                path: p,
+                source,
+            }
+        };
+        {
+            let mut f = std::fs::File::create(&tmp).map_err(io("creating", &tmp))?;
+            f.write_all(&json).map_err(io("writing", &tmp))?;
+            f.sync_all().map_err(io("syncing", &tmp))?;
+        }
+        std::fs::rename(&tmp, path).map_err(io("renaming into", path))?;
+        Ok(())
+    }
+
+    /// Reads a pipeline written by [`Pipeline::save`], checking its format version and consistency.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            action: "reading",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: u32,
+        }
+        let v: Version = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if v.format_version != FORMAT_VERSION {
+            return Err(Error::FormatVersion {
+                path: path.to_path_buf(),
+                expected: FORMAT_VERSION,
+                found: v.format_version,
+            });
+        }
+        let p: Pipeline = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let d = p.feature_names.len();
+        if p.scaler.n_features != d || p.model.n_features() != d {
+            return Err(Error::Corrupt(format!(
+                "{}: {} feature names but scaler expects {} and model {}",
+                path.display(),
+                d,
+                p.scaler.n_features,
+                p.model.n_features()
+            )));
+        }
+        if p.model.n_classes() != p.labels.len() {
+            return Err(Error::Corrupt(format!(
+                "{}: {} labels but model has {} classes",
+                path.display(),
+                p.labels.len(),
+                p.model.n_classes()
+            )));
+        }
+        Ok(p)
+    }
+}

@@ -1,0 +1,415 @@
+//! Behaviour of every classifier, the scalers and the model file.
+
+mod common;
+
+use common::{accuracy, blobs};
+use ndarray::{Array2, ArrayView2, Axis, Slice};
+
+fn rows(x: &Array2<f32>, r: std::ops::Range<usize>) -> ArrayView2<'_, f32> {
+    x.slice_axis(Axis(0), Slice::from(r))
+}
+use ser_models::*;
+
+/// Every model kind with parameters suited to small synthetic problems.
+fn all_specs() -> Vec<ModelSpec> {
+    vec![
+        ModelSpec::Svm(SvmParams::default()),
+        ModelSpec::Svm(SvmParams {
+            kernel: KernelKind::Linear,
+            ..SvmParams::default()
+        }),
+        ModelSpec::Svm(SvmParams {
+            kernel: KernelKind::Poly,
+            gamma: Gamma::Value(0.1),
+            coef0: 1.0,
+            ..SvmParams::default()
+        }),
+        ModelSpec::LogisticRegression(LogisticParams::default()),
+        ModelSpec::Knn(KnnParams::default()),
+        ModelSpec::NaiveBayes(NaiveBayesParams::default()),
+        ModelSpec::RandomForest(RandomForestParams {
+            n_estimators: 30,
+            ..RandomForestParams::default()
+        }),
+        ModelSpec::GradientBoosting(GradientBoostingParams {
+            n_estimators: 30,
+            ..GradientBoostingParams::default()
+        }),
+        ModelSpec::Mlp(MlpParams {
+            hidden_layers: vec![32],
+            max_epochs: 60,
+            patience: 10,
+            ..MlpParams::default()
+        }),
+    ]
+}
+
+fn opts(seed: u64) -> FitOptions {
+    FitOptions {
+        seed,
+        ..FitOptions::default()
+    }
+}
+
+#[test]
+fn every_classifier_separates_separable_blobs() {
+    let (x, y) = blobs(30, 4, 12, 12, 4.0, 1);
+    let (xt, yt) = blobs(20, 4, 12, 12, 4.0, 1); // same means (same seed), new noise below
+    let _ = (xt, yt);
+    for spec in all_specs() {
+        let m = spec.fit(x.view(), &y, 4, &opts(7)).expect("fit");
+        let pred = m.predict(x.view()).expect("predict");
+        assert_eq!(accuracy(&pred, &y), 1.0, "{spec:?} training accuracy");
+        if let Some(p) = m.predict_proba(x.view()).expect("proba") {
+            assert_eq!(p.dim(), (x.nrows(), 4));
+            for row in p.rows() {
+                let s: f32 = row.sum();
+                assert!((s - 1.0).abs() < 1e-4, "{spec:?} proba row sums to {s}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_classifier_beats_chance_on_noisy_data() {
+    // 5 classes, weak signal on 4 of 30 dims; train and test from the same distribution.
+    let (x, y) = blobs(80, 5, 30, 4, 0.9, 3);
+    let (xtr, ytr) = (rows(&x, 0..300).to_owned(), y[..300].to_vec());
+    let (xte, yte) = (rows(&x, 300..x.nrows()).to_owned(), y[300..].to_vec());
+    for spec in all_specs() {
+        let m = spec.fit(xtr.view(), &ytr, 5, &opts(11)).expect("fit");
+        let acc = accuracy(&m.predict(xte.view()).expect("predict"), &yte);
+        assert!(
+            acc > 0.35,
+            "{spec:?}: held-out accuracy {acc} not above chance 0.2"
+        );
+    }
+}
+
+#[test]
+fn fitting_is_deterministic() {
+    let (x, y) = blobs(25, 3, 8, 4, 1.0, 5);
+    for spec in all_specs() {
+        let a = spec.fit(x.view(), &y, 3, &opts(3)).expect("fit");
+        let b = spec.fit(x.view(), &y, 3, &opts(3)).expect("fit");
+        assert_eq!(a, b, "{spec:?}");
+    }
+}
+
+#[test]
+fn errors_instead_of_panics() {
+    let (mut x, y) = blobs(5, 3, 4, 4, 3.0, 2);
+    for spec in all_specs() {
+        // one class
+        let r = spec.fit(x.view(), &vec![1; x.nrows()], 3, &opts(0));
+        assert!(
+            matches!(r, Err(Error::TooFewClasses { found: 1 })),
+            "{spec:?}: {r:?}"
+        );
+        // fewer rows than classes
+        let r = spec.fit(rows(&x, 0..2), &y[..2], 3, &opts(0));
+        assert!(
+            matches!(
+                r,
+                Err(Error::TooFewRows {
+                    rows: 2,
+                    n_classes: 3
+                })
+            ),
+            "{spec:?}: {r:?}"
+        );
+        // label out of range
+        let mut bad = y.clone();
+        bad[0] = 9;
+        assert!(matches!(
+            spec.fit(x.view(), &bad, 3, &opts(0)),
+            Err(Error::LabelOutOfRange {
+                row: 0,
+                label: 9,
+                ..
+            })
+        ));
+        // wrong label count
+        assert!(matches!(
+            spec.fit(x.view(), &y[1..], 3, &opts(0)),
+            Err(Error::Length { .. })
+        ));
+        // feature count mismatch at predict
+        let m = spec.fit(x.view(), &y, 3, &opts(0)).expect("fit");
+        let wide = Array2::<f32>::zeros((2, 5));
+        assert!(matches!(
+            m.predict(wide.view()),
+            Err(Error::FeatureCount {
+                expected: 4,
+                found: 5
+            })
+        ));
+        assert!(m.predict_proba(wide.view()).is_err());
+        // empty input
+        assert!(matches!(
+            spec.fit(Array2::<f32>::zeros((0, 4)).view(), &[], 3, &opts(0)),
+            Err(Error::Empty { .. })
+        ));
+    }
+    // NaN and inf
+    x[[3, 2]] = f32::NAN;
+    for spec in all_specs() {
+        let r = spec.fit(x.view(), &y, 3, &opts(0));
+        assert!(
+            matches!(r, Err(Error::NonFinite { row: 3, col: 2, .. })),
+            "{spec:?}: {r:?}"
+        );
+    }
+    x[[3, 2]] = f32::INFINITY;
+    assert!(ScalerSpec::Standard.fit(x.view()).is_err());
+}
+
+#[test]
+fn constant_column_is_accepted() {
+    let (mut x, y) = blobs(20, 3, 6, 6, 4.0, 9);
+    x.column_mut(2).fill(5.0);
+    for spec in all_specs() {
+        let m = spec
+            .fit(x.view(), &y, 3, &opts(0))
+            .expect("fit with constant column");
+        assert_eq!(
+            accuracy(&m.predict(x.view()).expect("predict"), &y),
+            1.0,
+            "{spec:?}"
+        );
+    }
+    for sc in [ScalerSpec::Standard, ScalerSpec::Robust, ScalerSpec::MinMax] {
+        let t = sc
+            .fit(x.view())
+            .expect("fit")
+            .transform(x.view())
+            .expect("transform");
+        assert!(t.column(2).iter().all(|&v| v == 0.0), "{sc:?}");
+    }
+}
+
+#[test]
+fn bad_parameters_are_refused() {
+    let bad = [
+        ModelSpec::Svm(SvmParams {
+            c: -1.0,
+            ..SvmParams::default()
+        }),
+        ModelSpec::Svm(SvmParams {
+            gamma: Gamma::Value(0.0),
+            ..SvmParams::default()
+        }),
+        ModelSpec::LogisticRegression(LogisticParams {
+            c: f64::NAN,
+            ..LogisticParams::default()
+        }),
+        ModelSpec::Knn(KnnParams {
+            n_neighbors: 0,
+            ..KnnParams::default()
+        }),
+    ];
+    let (x, y) = blobs(5, 2, 3, 3, 3.0, 2);
+    for spec in bad {
+        assert!(matches!(spec.check(), Err(Error::Param { .. })), "{spec:?}");
+        assert!(matches!(
+            spec.fit(x.view(), &y, 2, &opts(0)),
+            Err(Error::Param { .. })
+        ));
+    }
+}
+
+#[test]
+fn specs_round_trip_through_json_and_toml() {
+    let spec: ModelSpec =
+        serde_json::from_str(r#"{"kind":"svm","c":10,"gamma":"auto"}"#).expect("json");
+    assert_eq!(
+        spec,
+        ModelSpec::Svm(SvmParams {
+            c: 10.0,
+            gamma: Gamma::Rule(GammaRule::Auto),
+            ..SvmParams::default()
+        })
+    );
+    let spec: ModelSpec = serde_json::from_str(r#"{"kind":"svm","gamma":0.5}"#).expect("json");
+    assert!(matches!(spec, ModelSpec::Svm(SvmParams { gamma: Gamma::Value(g), .. }) if g == 0.5));
+    for spec in all_specs() {
+        let s = serde_json::to_string(&spec).expect("ser");
+        let back: ModelSpec = serde_json::from_str(&s).expect("de");
+        assert_eq!(spec, back);
+    }
+    assert!(serde_json::from_str::<ModelSpec>(r#"{"kind":"svm","cc":1}"#).is_err());
+}
+
+#[test]
+fn class_weights_shift_decisions_toward_rare_class() {
+    // 90 vs 10 overlapping rows: balanced weights must predict the rare class more often.
+    let (x, y) = blobs(100, 2, 5, 5, 0.5, 21);
+    let keep: Vec<usize> = (0..200).filter(|&i| y[i] == 0 || i % 10 == 1).collect();
+    let xs = x.select(Axis(0), &keep);
+    let ys: Vec<usize> = keep.iter().map(|&i| y[i]).collect();
+    for spec in [
+        ModelSpec::Svm(SvmParams::default()),
+        ModelSpec::LogisticRegression(LogisticParams::default()),
+    ] {
+        let count = |cw| {
+            let m = spec
+                .fit(
+                    xs.view(),
+                    &ys,
+                    2,
+                    &FitOptions {
+                        class_weight: cw,
+                        ..opts(0)
+                    },
+                )
+                .expect("fit");
+            m.predict(x.view())
+                .expect("predict")
+                .iter()
+                .filter(|&&c| c == 1)
+                .count()
+        };
+        let (plain, balanced) = (count(ClassWeight::None), count(ClassWeight::Balanced));
+        assert!(
+            balanced > plain,
+            "{spec:?}: rare predictions {balanced} <= {plain}"
+        );
+    }
+}
+
+#[test]
+fn scalers_match_their_definitions() {
+    let x = Array2::from_shape_vec((4, 2), vec![1.0f32, 10., 2., 20., 3., 30., 10., 40.])
+        .expect("shape");
+    let t = ScalerSpec::Standard
+        .fit(x.view())
+        .expect("fit")
+        .transform(x.view())
+        .expect("t");
+    for c in 0..2 {
+        let col = t.column(c);
+        let mean = col.sum() / 4.0;
+        let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 4.0;
+        assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5);
+    }
+    let t = ScalerSpec::MinMax
+        .fit(x.view())
+        .expect("fit")
+        .transform(x.view())
+        .expect("t");
+    assert_eq!(t.column(0).to_vec(), vec![0.0, 1.0 / 9.0, 2.0 / 9.0, 1.0]);
+    // robust: median of [1,2,3,10] = 2.5, q25 = 1.75, q75 = 4.75 (numpy linear)
+    let t = ScalerSpec::Robust
+        .fit(x.view())
+        .expect("fit")
+        .transform(x.view())
+        .expect("t");
+    assert!((t[[0, 0]] - (1.0 - 2.5) / 3.0).abs() < 1e-6);
+    let none = ScalerSpec::None.fit(x.view()).expect("fit");
+    assert_eq!(none.transform(x.view()).expect("t"), x);
+    assert!(matches!(
+        ScalerSpec::Standard
+            .fit(x.view())
+            .expect("fit")
+            .transform(Array2::zeros((1, 3)).view()),
+        Err(Error::FeatureCount {
+            expected: 2,
+            found: 3
+        })
+    ));
+}
+
+#[test]
+fn per_speaker_normalisation() {
+    let x = Array2::from_shape_vec((5, 1), vec![1.0f32, 3.0, 100.0, 300.0, 7.0]).expect("shape");
+    let spk: Vec<String> = ["a", "a", "b", "b", "c"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let err = normalize_per_speaker(x.view(), &spk, 2).expect_err("c has one utterance");
+    assert!(
+        matches!(err, Error::TooFewUtterances { ref speaker, found: 1, min: 2 } if speaker == "c")
+    );
+    let n = normalize_per_speaker(rows(&x, 0..4), &spk[..4], 2).expect("normalise");
+    assert_eq!(n.column(0).to_vec(), vec![-1.0, 1.0, -1.0, 1.0]);
+    assert!(normalize_per_speaker(x.view(), &spk[..3], 1).is_err());
+}
+
+fn names(d: usize) -> Vec<String> {
+    (0..d).map(|i| format!("f{i}")).collect()
+}
+
+#[test]
+fn pipeline_save_load_predict_identical() {
+    let (x, y) = blobs(20, 3, 6, 6, 2.0, 4);
+    let labels: Vec<String> = ["angry", "happy", "sad"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let fnames = names(6);
+    let speakers: Vec<String> = (0..x.nrows()).map(|i| format!("spk{}", i % 4)).collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (spec, per_speaker) in all_specs()
+        .into_iter()
+        .zip([false, true].into_iter().cycle())
+    {
+        let data = PipelineData {
+            x: x.view(),
+            y: &y,
+            labels: &labels,
+            feature_names: &fnames,
+            feature_set: "synthetic",
+            speakers: Some(&speakers),
+            corpora: None,
+        };
+        let p = Pipeline::fit(data, ScalerSpec::Standard, per_speaker, 2, &spec, &opts(1))
+            .expect("fit");
+        let path = dir.path().join("model.json");
+        p.save(&path).expect("save");
+        let q = Pipeline::load(&path).expect("load");
+        assert_eq!(p, q, "{spec:?}");
+        let a = p
+            .predict(x.view(), &fnames, Some(&speakers))
+            .expect("predict");
+        let b = q
+            .predict(x.view(), &fnames, Some(&speakers))
+            .expect("predict");
+        assert_eq!(a, b);
+        assert_eq!(q.summary.speakers.len(), 4);
+        assert_eq!(q.format_version, FORMAT_VERSION);
+        // mismatched names: other set, other order, other count
+        let mut other = fnames.clone();
+        other[3] = "zcr_mean".into();
+        assert!(matches!(
+            q.predict(x.view(), &other, Some(&speakers)),
+            Err(Error::FeatureNames { .. })
+        ));
+        let mut swapped = fnames.clone();
+        swapped.swap(0, 1);
+        let e = q
+            .predict(x.view(), &swapped, Some(&speakers))
+            .expect_err("order");
+        assert!(e.to_string().contains("another order"), "{e}");
+        assert!(q.predict(x.view(), &fnames[..5], Some(&speakers)).is_err());
+        if per_speaker {
+            assert!(matches!(
+                q.predict(x.view(), &fnames, None),
+                Err(Error::SpeakersRequired)
+            ));
+        }
+    }
+}
+
+#[test]
+fn model_file_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("m.json");
+    assert!(matches!(Pipeline::load(&path), Err(Error::Io { .. })));
+    std::fs::write(&path, b"{not json").expect("write");
+    assert!(matches!(Pipeline::load(&path), Err(Error::Json { .. })));
+    std::fs::write(&path, br#"{"format_version": 99}"#).expect("write");
+    assert!(matches!(
+        Pipeline::load(&path),
+        Err(Error::FormatVersion { found: 99, .. })
+    ));
+}
