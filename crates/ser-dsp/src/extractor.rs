@@ -7,6 +7,7 @@ use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use crate::config::{Descriptor, DescriptorConfig, InputScaling, PadMode};
+use crate::fastmath::{self, DB_PER_LN, ln_pos};
 use crate::mel::{Filterbank, chroma_filterbank, dct_ortho};
 use crate::pitch::{PitchFrame, PitchTracker};
 use crate::pyaa::{self, PyAa};
@@ -55,7 +56,8 @@ enum Block {
     Mfcc {
         fb: Filterbank,
         top_db: Option<f64>,
-        dct: Vec<f64>,
+        /// Transposed orthonormal DCT-II, `n_mels x n_mfcc` row major.
+        dct_t: Vec<f64>,
         n_mfcc: usize,
         lifter: Vec<f64>,
         scratch: Array2<f64>,
@@ -120,6 +122,12 @@ pub struct Extractor {
     pyaa: Option<PyAa>,
     need_mag: bool,
     need_ln: bool,
+    /// Some block reads the raw (unwindowed) frame.
+    need_raw: bool,
+    /// Some block reads the sum of the power spectrum.
+    need_pow_sum: bool,
+    /// `ln max(P_k, amin)` of the current frame (when `need_ln`).
+    ln_power: Vec<f64>,
     /// (K, sum x, sum x^2) of the slope regression abscissa x = f / 1000.
     slope_x: (f64, f64, f64),
     x: Vec<f64>,
@@ -341,7 +349,7 @@ impl Extractor {
                     Block::Mfcc {
                         fb: Filterbank::mel(mel, sample_rate_hz, n_fft),
                         top_db: *top_db,
-                        dct: dct_ortho(*n_mfcc, mel.n_mels),
+                        dct_t: transpose(&dct_ortho(*n_mfcc, mel.n_mels), *n_mfcc, mel.n_mels),
                         n_mfcc: *n_mfcc,
                         lifter: lift,
                         scratch: Array2::zeros((0, mel.n_mels)),
@@ -481,6 +489,28 @@ impl Extractor {
         let need_ln = blocks
             .iter()
             .any(|(_, _, b)| matches!(b, Block::Flatness | Block::Slope | Block::SpectralEntropy));
+        let need_raw = blocks.iter().any(|(_, _, b)| {
+            matches!(
+                b,
+                Block::Zcr { .. }
+                    | Block::Energy
+                    | Block::Rms {
+                        from_spectrum: false
+                    }
+                    | Block::LogEnergy
+                    | Block::EnergyEntropy { .. }
+                    | Block::PyAa
+            )
+        });
+        let need_pow_sum = blocks.iter().any(|(_, _, b)| {
+            matches!(
+                b,
+                Block::SpectralEntropy
+                    | Block::Rms {
+                        from_spectrum: true
+                    }
+            )
+        });
         let slope_x = (
             freqs.len() as f64,
             freqs.iter().map(|f| f / 1000.0).sum(),
@@ -509,6 +539,9 @@ impl Extractor {
             pyaa,
             need_mag,
             need_ln,
+            need_raw,
+            need_pow_sum,
+            ln_power: vec![0.0; n_bins],
             slope_x,
             x: Vec::new(),
             xp: Vec::new(),
@@ -626,22 +659,24 @@ impl Extractor {
         let n_cols = self.names.len();
         let mut full = Array2::<f32>::zeros((n_frames, n_cols));
         let clean = |v: f64| if v.is_finite() { v as f32 } else { 0.0 };
-        for ((t, j), v) in out.indexed_iter() {
-            full[(t, j)] = clean(*v);
+        for (src, mut dst) in out.rows().into_iter().zip(full.rows_mut()) {
+            for (d, s) in dst.iter_mut().zip(src.iter()) {
+                *d = clean(*s);
+            }
         }
         if self.cfg.deltas.order > 0 {
             let mut col = vec![0.0; n_frames];
             let mut res = vec![0.0; n_frames];
             let nd = self.delta_cols.len();
-            for o in 1..=self.cfg.deltas.order {
-                for (k, &j) in self.delta_cols.iter().enumerate() {
-                    for (c, v) in col.iter_mut().zip(out.column(j)) {
-                        *c = *v;
-                    }
+            for (k, &j) in self.delta_cols.iter().enumerate() {
+                for (c, v) in col.iter_mut().zip(out.column(j)) {
+                    *c = *v;
+                }
+                for o in 1..=self.cfg.deltas.order {
                     crate::delta::savgol_deriv(&col, self.cfg.deltas.width, o, &mut res);
                     let dst = self.n_base + (o - 1) * nd + k;
-                    for (t, r) in res.iter().enumerate() {
-                        full[(t, dst)] = clean(*r);
+                    for (d, r) in full.column_mut(dst).iter_mut().zip(&res) {
+                        *d = clean(*r);
                     }
                 }
             }
@@ -711,7 +746,9 @@ impl Extractor {
     /// One frame: fills its row of `row`.
     fn frame(&mut self, t: usize, start: isize, row: &mut [f64]) {
         let fl = self.frame_len;
-        fill(&self.x, start, self.cfg.frame.pad_mode, &mut self.raw);
+        if self.need_raw {
+            fill(&self.x, start, self.cfg.frame.pad_mode, &mut self.raw);
+        }
         // windowed spectrum
         {
             let src = if self.xp.is_empty() {
@@ -719,9 +756,22 @@ impl Extractor {
             } else {
                 &self.xp
             };
-            fill(src, start, self.cfg.frame.pad_mode, &mut self.fft_in[..fl]);
-            for (v, w) in self.fft_in[..fl].iter_mut().zip(&self.window) {
-                *v *= w;
+            let inside = start >= 0 && start as usize + fl <= src.len();
+            if inside {
+                // interior frame: window straight from the signal, no intermediate copy
+                let s = start as usize;
+                for ((v, x), w) in self.fft_in[..fl]
+                    .iter_mut()
+                    .zip(&src[s..s + fl])
+                    .zip(&self.window)
+                {
+                    *v = x * w;
+                }
+            } else {
+                fill(src, start, self.cfg.frame.pad_mode, &mut self.fft_in[..fl]);
+                for (v, w) in self.fft_in[..fl].iter_mut().zip(&self.window) {
+                    *v *= w;
+                }
             }
             self.fft_in[fl..].fill(0.0);
             let _ = self.fft.process_with_scratch(
@@ -729,46 +779,44 @@ impl Extractor {
                 &mut self.fft_out,
                 &mut self.fft_scratch,
             );
-            let need_mag = self.need_mag;
-            for ((p, m), c) in self
-                .power
-                .iter_mut()
-                .zip(self.mag.iter_mut())
-                .zip(&self.fft_out)
-            {
-                *p = c.norm_sqr();
-                *m = if need_mag { p.sqrt() } else { 0.0 };
+            for (p, c) in self.power.iter_mut().zip(&self.fft_out) {
+                *p = c.re * c.re + c.im * c.im;
+            }
+            if self.need_mag {
+                for (m, p) in self.mag.iter_mut().zip(&self.power) {
+                    *m = p.sqrt();
+                }
             }
         }
         let mag_sum: f64 = if self.need_mag {
-            self.mag.iter().sum()
+            fastmath::sum(&self.mag)
         } else {
             0.0
         };
-        let pow_sum: f64 = self.power.iter().sum();
+        let pow_sum: f64 = if self.need_pow_sum {
+            fastmath::sum(&self.power)
+        } else {
+            0.0
+        };
         // ln of the floored power, shared by flatness, slope and entropy
         let (mut sum_ln, mut sum_x_ln, mut sum_p_ln) = (0.0, 0.0, 0.0);
         if self.need_ln {
-            for (p, f) in self.power.iter().zip(&self.freqs) {
-                let l = p.max(AMIN).ln();
-                sum_ln += l;
-                sum_x_ln += f * l;
-                sum_p_ln += if *p >= AMIN {
-                    p * l
-                } else if *p > 0.0 {
-                    p * p.ln()
-                } else {
-                    0.0
-                };
+            for (l, p) in self.ln_power.iter_mut().zip(&self.power) {
+                *l = ln_pos(p.max(AMIN));
+            }
+            sum_ln = fastmath::sum(&self.ln_power);
+            sum_x_ln = fastmath::dot(&self.freqs, &self.ln_power);
+            // sum P ln P: the dot product uses ln(amin) below amin; fix those (rare) bins
+            sum_p_ln = fastmath::dot(&self.power, &self.ln_power);
+            let ln_amin = AMIN.ln();
+            for p in &self.power {
+                if *p < AMIN && *p > 0.0 {
+                    sum_p_ln += p * (p.ln() - ln_amin);
+                }
             }
         }
         let centroid = if self.need_mag && mag_sum > 0.0 {
-            self.mag
-                .iter()
-                .zip(&self.freqs)
-                .map(|(m, f)| m * f)
-                .sum::<f64>()
-                / mag_sum
+            fastmath::dot(&self.mag, &self.freqs) / mag_sum
         } else {
             0.0
         };
@@ -837,7 +885,7 @@ impl Extractor {
                     }
                 }
                 Block::Flux => {
-                    let prev_sum: f64 = self.prev_mag.iter().sum();
+                    let prev_sum: f64 = fastmath::sum(&self.prev_mag);
                     cols[0] = if t == 0 {
                         0.0
                     } else {
@@ -895,9 +943,7 @@ impl Extractor {
                 Block::Mel { fb } => fb.apply(&self.power, cols),
                 Block::LogMel { fb, .. } => {
                     fb.apply(&self.power, cols);
-                    for c in cols.iter_mut() {
-                        *c = 10.0 * c.max(AMIN).log10();
-                    }
+                    fastmath::power_to_db_inplace(cols, AMIN);
                 }
                 Block::Mfcc {
                     shared: Some(_), ..
@@ -906,9 +952,7 @@ impl Extractor {
                     let mut r = scratch.row_mut(t);
                     let r = r.as_slice_mut().expect("standard layout");
                     fb.apply(&self.power, r);
-                    for c in r.iter_mut() {
-                        *c = 10.0 * c.max(AMIN).log10();
-                    }
+                    fastmath::power_to_db_inplace(r, AMIN);
                 }
                 Block::Chroma { fb } => {
                     chroma(fb, &self.power, cols);
@@ -979,7 +1023,7 @@ impl Extractor {
                 }
                 Block::Mfcc {
                     top_db,
-                    dct,
+                    dct_t,
                     n_mfcc,
                     lifter,
                     scratch,
@@ -994,16 +1038,21 @@ impl Extractor {
                         let mx = scratch.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                         scratch.mapv_inplace(|v| v.max(mx - *td));
                     }
-                    let nm = scratch.ncols();
+                    // c = D s with D^T stored row major: accumulate column by column, the inner
+                    // loop runs over the n_mfcc independent outputs (vectorisable)
+                    let nc = *n_mfcc;
+                    let mut acc = vec![0.0f64; nc];
                     for t in 0..n_frames {
                         let s = scratch.row(t);
-                        for i in 0..*n_mfcc {
-                            let c: f64 = dct[i * nm..(i + 1) * nm]
-                                .iter()
-                                .zip(s.iter())
-                                .map(|(a, b)| a * b)
-                                .sum();
-                            out[(t, lo + i)] = c * lifter[i];
+                        acc.fill(0.0);
+                        for (v, d) in s.iter().zip(dct_t.chunks_exact(nc)) {
+                            for (a, w) in acc.iter_mut().zip(d) {
+                                *a += v * w;
+                            }
+                        }
+                        let mut o = out.row_mut(t);
+                        for ((dst, a), l) in o.iter_mut().skip(lo).zip(&acc).zip(lifter.iter()) {
+                            *dst = a * l;
                         }
                     }
                 }
@@ -1011,7 +1060,7 @@ impl Extractor {
                     let nb = bands.len();
                     let to_db = |m: &mut Array2<f64>, a: usize, b: usize| {
                         let mut sl = m.slice_axis_mut(Axis(1), Slice::from(a..b));
-                        sl.mapv_inplace(|v| 10.0 * v.max(AMIN).log10());
+                        sl.mapv_inplace(|v| DB_PER_LN * ln_pos(v.max(AMIN)));
                         let mx = sl.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                         sl.mapv_inplace(|v| v.max(mx - 80.0));
                     };
@@ -1177,4 +1226,15 @@ fn fill(x: &[f64], start: isize, mode: PadMode, dst: &mut [f64]) {
             }
         };
     }
+}
+
+/// Transposes a `rows x cols` row-major matrix.
+fn transpose(m: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut t = vec![0.0; m.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = m[r * cols + c];
+        }
+    }
+    t
 }

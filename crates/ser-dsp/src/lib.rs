@@ -13,6 +13,7 @@ mod config;
 mod delta;
 mod error;
 mod extractor;
+mod fastmath;
 mod mel;
 mod pitch;
 mod pyaa;

@@ -90,11 +90,7 @@ impl Filterbank {
     #[inline]
     pub fn apply(&self, spec: &[f64], out: &mut [f64]) {
         for ((start, w), o) in self.bands.iter().zip(out.iter_mut()) {
-            *o = w
-                .iter()
-                .zip(&spec[*start..*start + w.len()])
-                .map(|(a, b)| a * b)
-                .sum();
+            *o = crate::fastmath::dot(w, &spec[*start..*start + w.len()]);
         }
     }
 }

@@ -1,0 +1,62 @@
+//! Shared by the `descriptors` bench and the `profile_descriptors` example: the test signal and
+//! the benchmarked descriptor sets.
+
+use ser_dsp::{DeltaConfig, Descriptor, DescriptorConfig, MelConfig};
+
+pub const SR: u32 = 16_000;
+pub const SECONDS: f64 = 3.0;
+
+/// Speech-like test signal: 12 harmonics of a 100..250 Hz glide with a syllabic envelope, plus
+/// white noise at -30 dB (deterministic LCG).
+pub fn speech_like() -> Vec<f32> {
+    let n = (SECONDS * f64::from(SR)) as usize;
+    let mut phase = 0.0f64;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / f64::from(SR);
+            let f0 =
+                100.0 + 150.0 * (t / SECONDS) + 20.0 * (2.0 * std::f64::consts::PI * 3.0 * t).sin();
+            phase += 2.0 * std::f64::consts::PI * f0 / f64::from(SR);
+            let env = 0.5 + 0.5 * (2.0 * std::f64::consts::PI * 4.0 * t).sin().abs();
+            let voiced: f64 = (1..=12).map(|k| (k as f64 * phase).sin() / k as f64).sum();
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let noise = ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.03;
+            (0.25 * env * voiced + noise) as f32
+        })
+        .collect()
+}
+
+pub fn mfcc_deltas_config() -> DescriptorConfig {
+    DescriptorConfig {
+        descriptors: vec![Descriptor::Mfcc {
+            n_mfcc: 13,
+            mel: MelConfig {
+                n_mels: 40,
+                ..MelConfig::default()
+            },
+            top_db: Some(80.0),
+            lifter: 0.0,
+        }],
+        deltas: DeltaConfig {
+            order: 2,
+            width: 9,
+            prefixes: Vec::new(),
+        },
+        ..DescriptorConfig::default()
+    }
+}
+
+pub fn configs() -> Vec<(&'static str, DescriptorConfig)> {
+    vec![
+        ("mfcc13_d_dd", mfcc_deltas_config()),
+        ("default_set", DescriptorConfig::default()),
+        ("librosa_preset", DescriptorConfig::librosa()),
+        (
+            "pyaudioanalysis_preset",
+            DescriptorConfig::pyaudioanalysis(),
+        ),
+    ]
+}
