@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use ndarray::{Array2, Axis, Slice};
+use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
+use rustfft::{Fft, FftPlanner};
 
 use crate::config::{Descriptor, DescriptorConfig, InputScaling, PadMode};
 use crate::fastmath::{self, DB_PER_LN, ln_pos};
@@ -56,8 +57,8 @@ enum Block {
     Mfcc {
         fb: Filterbank,
         top_db: Option<f64>,
-        /// Transposed orthonormal DCT-II, `n_mels x n_mfcc` row major.
-        dct_t: Vec<f64>,
+        /// Orthonormal DCT-II, `n_mfcc x n_mels` row major.
+        dct: Vec<f64>,
         n_mfcc: usize,
         lifter: Vec<f64>,
         scratch: Array2<f64>,
@@ -100,11 +101,17 @@ pub struct Extractor {
     hop: usize,
     n_fft: usize,
     window: Vec<f64>,
-    fft: Arc<dyn RealToComplex<f64>>,
+    /// Complex FFT of `n_fft` points, two real frames at a time (real and imaginary part).
+    fft: Arc<dyn Fft<f64>>,
+    /// Windowed frame t (`n_fft`, zero padded).
     fft_in: Vec<f64>,
-    fft_out: Vec<Complex<f64>>,
+    /// Windowed frame t + 1.
+    fft_in2: Vec<f64>,
+    fft_buf: Vec<Complex<f64>>,
     fft_scratch: Vec<Complex<f64>>,
     power: Vec<f64>,
+    /// Power spectrum of frame t + 1 (from the same complex FFT as frame t).
+    power2: Vec<f64>,
     mag: Vec<f64>,
     prev_mag: Vec<f64>,
     freqs: Vec<f64>,
@@ -217,7 +224,7 @@ impl Extractor {
         let off = (frame_len - win_len) / 2;
         window[off..off + win_len].copy_from_slice(&window::window(cfg.frame.window, win_len));
         let mut planner = RealFftPlanner::<f64>::new();
-        let fft = planner.plan_fft_forward(n_fft);
+        let fft = FftPlanner::<f64>::new().plan_fft_forward(n_fft);
         let n_bins = n_fft / 2 + 1;
         let freqs: Vec<f64> = (0..n_bins).map(|k| k as f64 * sr / n_fft as f64).collect();
         let nyq = sr / 2.0;
@@ -349,7 +356,7 @@ impl Extractor {
                     Block::Mfcc {
                         fb: Filterbank::mel(mel, sample_rate_hz, n_fft),
                         top_db: *top_db,
-                        dct_t: transpose(&dct_ortho(*n_mfcc, mel.n_mels), *n_mfcc, mel.n_mels),
+                        dct: dct_ortho(*n_mfcc, mel.n_mels),
                         n_mfcc: *n_mfcc,
                         lifter: lift,
                         scratch: Array2::zeros((0, mel.n_mels)),
@@ -517,11 +524,13 @@ impl Extractor {
             freqs.iter().map(|f| (f / 1000.0).powi(2)).sum(),
         );
         Ok(Self {
-            fft_in: fft.make_input_vec(),
-            fft_out: fft.make_output_vec(),
-            fft_scratch: fft.make_scratch_vec(),
+            fft_in: vec![0.0; n_fft],
+            fft_in2: vec![0.0; n_fft],
+            fft_buf: vec![Complex::new(0.0, 0.0); n_fft],
+            fft_scratch: vec![Complex::new(0.0, 0.0); fft.get_inplace_scratch_len()],
             fft,
             power: vec![0.0; n_bins],
+            power2: vec![0.0; n_bins],
             mag: vec![0.0; n_bins],
             prev_mag: vec![0.0; n_bins],
             freqs,
@@ -646,13 +655,25 @@ impl Extractor {
         } else {
             0
         };
-        for t in 0..n_frames {
-            let start = (t * self.hop) as isize - pad;
-            let mut row = out.row_mut(t);
-            let row = row
-                .as_slice_mut()
-                .expect("rows of a standard-layout array are contiguous");
-            self.frame(t, start, row);
+        let hop = self.hop;
+        let start_of = |t: usize| (t * hop) as isize - pad;
+        // pyAudioAnalysis takes log10(mel + 2.2e-16): its near-silent frames would see the
+        // ~1e-16 relative rounding crosstalk of a partner frame, so it gets one frame per FFT
+        let step = if self.pyaa.is_some() { 1 } else { 2 };
+        for t in (0..n_frames).step_by(step) {
+            // one complex FFT for frames t and t + 1
+            let pair = step == 2 && t + 1 < n_frames;
+            self.spectra(start_of(t), pair.then(|| start_of(t + 1)));
+            for u in t..(t + step).min(n_frames) {
+                if u > t {
+                    std::mem::swap(&mut self.power, &mut self.power2);
+                }
+                let mut row = out.row_mut(u);
+                let row = row
+                    .as_slice_mut()
+                    .expect("rows of a standard-layout array are contiguous");
+                self.frame(u, start_of(u), row);
+            }
         }
         self.post(&mut out, &voiced);
         // deltas
@@ -743,49 +764,65 @@ impl Extractor {
         voiced
     }
 
-    /// One frame: fills its row of `row`.
+    /// Power spectra of the windowed frames starting at `s0` (into `power`) and `s1` (into
+    /// `power2`) with one complex FFT: `z = a + i b`, `A_k = (Z_k + conj Z_{N-k}) / 2`,
+    /// `B_k = (Z_k - conj Z_{N-k}) / 2i`. A frame whose windowed samples are all zero gets an
+    /// exactly zero spectrum (no rounding crosstalk from its partner).
+    fn spectra(&mut self, s0: isize, s1: Option<isize>) {
+        let src = if self.xp.is_empty() {
+            &self.x
+        } else {
+            &self.xp
+        };
+        let (fl, pm) = (self.frame_len, self.cfg.frame.pad_mode);
+        let nz0 = window_frame(src, s0, pm, &self.window, &mut self.fft_in[..fl]);
+        let nz1 = match s1 {
+            Some(s) => window_frame(src, s, pm, &self.window, &mut self.fft_in2[..fl]),
+            None => {
+                self.fft_in2[..fl].fill(0.0);
+                false
+            }
+        };
+        for ((c, a), b) in self.fft_buf.iter_mut().zip(&self.fft_in).zip(&self.fft_in2) {
+            *c = Complex::new(*a, *b);
+        }
+        self.fft
+            .process_with_scratch(&mut self.fft_buf, &mut self.fft_scratch);
+        let n = self.fft_buf.len();
+        let (z0, rest) = self.fft_buf.split_at(1);
+        // k = 0: A_0 = Re Z_0, B_0 = Im Z_0
+        self.power[0] = z0[0].re * z0[0].re;
+        self.power2[0] = z0[0].im * z0[0].im;
+        // k = 1..n_bins: Z_{N-k} runs backwards through rest
+        for (((p, q), z), w) in self.power[1..]
+            .iter_mut()
+            .zip(self.power2[1..].iter_mut())
+            .zip(rest)
+            .zip(rest.iter().rev())
+        {
+            let (ar, ai) = (z.re + w.re, z.im - w.im);
+            let (br, bi) = (z.re - w.re, z.im + w.im);
+            *p = 0.25 * (ar * ar + ai * ai);
+            *q = 0.25 * (br * br + bi * bi);
+        }
+        debug_assert_eq!(self.power.len(), n / 2 + 1);
+        if !nz0 {
+            self.power.fill(0.0);
+        }
+        if !nz1 {
+            self.power2.fill(0.0);
+        }
+    }
+
+    /// One frame (its power spectrum already in `power`): fills its row of `row`.
     fn frame(&mut self, t: usize, start: isize, row: &mut [f64]) {
         let fl = self.frame_len;
         if self.need_raw {
             fill(&self.x, start, self.cfg.frame.pad_mode, &mut self.raw);
         }
-        // windowed spectrum
-        {
-            let src = if self.xp.is_empty() {
-                &self.x
-            } else {
-                &self.xp
-            };
-            let inside = start >= 0 && start as usize + fl <= src.len();
-            if inside {
-                // interior frame: window straight from the signal, no intermediate copy
-                let s = start as usize;
-                for ((v, x), w) in self.fft_in[..fl]
-                    .iter_mut()
-                    .zip(&src[s..s + fl])
-                    .zip(&self.window)
-                {
-                    *v = x * w;
-                }
-            } else {
-                fill(src, start, self.cfg.frame.pad_mode, &mut self.fft_in[..fl]);
-                for (v, w) in self.fft_in[..fl].iter_mut().zip(&self.window) {
-                    *v *= w;
-                }
-            }
-            self.fft_in[fl..].fill(0.0);
-            let _ = self.fft.process_with_scratch(
-                &mut self.fft_in,
-                &mut self.fft_out,
-                &mut self.fft_scratch,
-            );
-            for (p, c) in self.power.iter_mut().zip(&self.fft_out) {
-                *p = c.re * c.re + c.im * c.im;
-            }
-            if self.need_mag {
-                for (m, p) in self.mag.iter_mut().zip(&self.power) {
-                    *m = p.sqrt();
-                }
+        if self.need_mag {
+            for (m, p) in self.mag.iter_mut().zip(&self.power) {
+                *m = p.sqrt();
             }
         }
         let mag_sum: f64 = if self.need_mag {
@@ -1023,7 +1060,7 @@ impl Extractor {
                 }
                 Block::Mfcc {
                     top_db,
-                    dct_t,
+                    dct,
                     n_mfcc,
                     lifter,
                     scratch,
@@ -1038,21 +1075,18 @@ impl Extractor {
                         let mx = scratch.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                         scratch.mapv_inplace(|v| v.max(mx - *td));
                     }
-                    // c = D s with D^T stored row major: accumulate column by column, the inner
-                    // loop runs over the n_mfcc independent outputs (vectorisable)
-                    let nc = *n_mfcc;
-                    let mut acc = vec![0.0f64; nc];
+                    let nm = scratch.ncols();
                     for t in 0..n_frames {
                         let s = scratch.row(t);
-                        acc.fill(0.0);
-                        for (v, d) in s.iter().zip(dct_t.chunks_exact(nc)) {
-                            for (a, w) in acc.iter_mut().zip(d) {
-                                *a += v * w;
-                            }
-                        }
+                        let s = s.as_slice().expect("standard layout");
                         let mut o = out.row_mut(t);
-                        for ((dst, a), l) in o.iter_mut().skip(lo).zip(&acc).zip(lifter.iter()) {
-                            *dst = a * l;
+                        let o = o.as_slice_mut().expect("standard layout");
+                        for ((dst, d), l) in o[lo..lo + *n_mfcc]
+                            .iter_mut()
+                            .zip(dct.chunks_exact(nm))
+                            .zip(lifter.iter())
+                        {
+                            *dst = fastmath::dot(d, s) * l;
                         }
                     }
                 }
@@ -1228,13 +1262,21 @@ fn fill(x: &[f64], start: isize, mode: PadMode, dst: &mut [f64]) {
     }
 }
 
-/// Transposes a `rows x cols` row-major matrix.
-fn transpose(m: &[f64], rows: usize, cols: usize) -> Vec<f64> {
-    let mut t = vec![0.0; m.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            t[c * rows + r] = m[r * cols + c];
+/// Windowed frame of `src` starting at `start` (zero / edge padded outside) into `dst`
+/// (`window.len()` samples). Returns whether any windowed sample is non-zero.
+fn window_frame(src: &[f64], start: isize, mode: PadMode, window: &[f64], dst: &mut [f64]) -> bool {
+    let fl = dst.len();
+    if start >= 0 && start as usize + fl <= src.len() {
+        // interior frame: straight from the signal, no intermediate copy
+        let s = start as usize;
+        for ((v, x), w) in dst.iter_mut().zip(&src[s..s + fl]).zip(window) {
+            *v = x * w;
+        }
+    } else {
+        fill(src, start, mode, dst);
+        for (v, w) in dst.iter_mut().zip(window) {
+            *v *= w;
         }
     }
-    t
+    dst.iter().any(|v| *v != 0.0)
 }
