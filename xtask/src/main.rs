@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod datasets;
+mod grid_search;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "ser: speech emotion recognition toolkit")]
@@ -16,11 +17,14 @@ struct Cli {
 enum Command {
     /// Inventory of the corpora under a folder.
     Datasets(datasets::Args),
+    /// Nested, speaker-grouped grid search over feature tables; writes reports and plots.
+    GridSearch(grid_search::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Datasets(args) => args.run(),
+        Command::GridSearch(args) => args.run(),
     }
 }
