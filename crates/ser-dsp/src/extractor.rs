@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use ndarray::{Array2, Axis, Slice};
-use realfft::RealFftPlanner;
-use realfft::num_complex::Complex;
+use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 
 use crate::config::{Descriptor, DescriptorConfig, InputScaling, PadMode};
@@ -124,6 +123,7 @@ pub struct Extractor {
     delta_cols: Vec<usize>,
     pitch: Option<PitchTracker>,
     pitch_buf: Vec<f64>,
+    pitch_buf2: Vec<f64>,
     pitch_frames: Vec<PitchFrame>,
     want_pulses: bool,
     pyaa: Option<PyAa>,
@@ -223,7 +223,6 @@ impl Extractor {
         let mut window = vec![0.0; frame_len];
         let off = (frame_len - win_len) / 2;
         window[off..off + win_len].copy_from_slice(&window::window(cfg.frame.window, win_len));
-        let mut planner = RealFftPlanner::<f64>::new();
         let fft = FftPlanner::<f64>::new().plan_fft_forward(n_fft);
         let n_bins = n_fft / 2 + 1;
         let freqs: Vec<f64> = (0..n_bins).map(|k| k as f64 * sr / n_fft as f64).collect();
@@ -478,7 +477,7 @@ impl Extractor {
             }
         }
         let pitch = match pitch_cfg {
-            Some(c) => Some(PitchTracker::new(c, sample_rate_hz, &mut planner)?),
+            Some(c) => Some(PitchTracker::new(c, sample_rate_hz)?),
             None => None,
         };
         let pitch_len = pitch.as_ref().map_or(0, |p| p.frame_len);
@@ -543,6 +542,7 @@ impl Extractor {
             delta_cols,
             pitch,
             pitch_buf: vec![0.0; pitch_len],
+            pitch_buf2: vec![0.0; pitch_len],
             pitch_frames: Vec::new(),
             want_pulses,
             pyaa,
@@ -724,10 +724,22 @@ impl Extractor {
         };
         let start_of = |t: usize| (t * self.hop) as isize + centre_off - (n / 2) as isize;
         self.pitch_frames.clear();
-        for t in 0..n_frames {
+        for t in (0..n_frames).step_by(2) {
+            // two frames per FFT
             fill(&self.x, start_of(t), PadMode::Constant, &mut self.pitch_buf);
-            let pf = tracker.analyse(&self.pitch_buf);
-            self.pitch_frames.push(pf);
+            let second = t + 1 < n_frames;
+            if second {
+                fill(
+                    &self.x,
+                    start_of(t + 1),
+                    PadMode::Constant,
+                    &mut self.pitch_buf2,
+                );
+            }
+            let (p0, p1) =
+                tracker.analyse_pair(&self.pitch_buf, second.then_some(&self.pitch_buf2[..]));
+            self.pitch_frames.push(p0);
+            self.pitch_frames.extend(p1);
         }
         let max_e = self
             .pitch_frames

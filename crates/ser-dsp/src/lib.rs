@@ -1,5 +1,5 @@
 //! `ser-dsp`: frame-level speech descriptors (low-level descriptors, LLDs) from plain mono sample
-//! slices: framing, windows, power spectra (realfft), spectral / cepstral / chroma descriptors,
+//! slices: framing, windows, power spectra (rustfft, two real frames per complex transform), spectral / cepstral / chroma descriptors,
 //! YIN pitch, voicing, jitter, shimmer, HNR and Savitzky–Golay deltas.
 //!
 //! No file IO: the caller decodes audio. Build a [`DescriptorConfig`] (serde; presets

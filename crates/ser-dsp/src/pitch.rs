@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex;
+use rustfft::{Fft, FftPlanner};
 
 use crate::PitchConfig;
 
@@ -39,13 +39,14 @@ pub(crate) struct PitchTracker {
     sr: f64,
     min_period: usize,
     max_period: usize,
-    fwd: Arc<dyn RealToComplex<f64>>,
-    inv: Arc<dyn ComplexToReal<f64>>,
-    buf: Vec<f64>,
-    spec: Vec<Complex<f64>>,
-    scratch_f: Vec<Complex<f64>>,
-    scratch_i: Vec<Complex<f64>>,
+    /// Complex single-precision FFTs of `fast_len(frame + max_lag)` points; two real frames per
+    /// transform (real and imaginary part), both autocorrelations from one inverse transform.
+    fwd: Arc<dyn Fft<f32>>,
+    inv: Arc<dyn Fft<f32>>,
+    buf: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
     acf: Vec<f64>,
+    acf2: Vec<f64>,
     csum: Vec<f64>,
     d: Vec<f64>,
     yin: Vec<f64>,
@@ -62,11 +63,7 @@ impl std::fmt::Debug for PitchTracker {
 }
 
 impl PitchTracker {
-    pub fn new(
-        cfg: PitchConfig,
-        sample_rate_hz: u32,
-        planner: &mut RealFftPlanner<f64>,
-    ) -> crate::Result<Self> {
+    pub fn new(cfg: PitchConfig, sample_rate_hz: u32) -> crate::Result<Self> {
         let sr = f64::from(sample_rate_hz);
         let frame_len = cfg.frame_len.samples(sample_rate_hz);
         let min_period = (sr / cfg.fmax_hz).floor() as usize;
@@ -91,16 +88,19 @@ impl PitchTracker {
         // Linear autocorrelation up to lag max_period + 2 needs an FFT of at least frame + max_lag:
         // pick the smallest 2^a 3^b 5^c size above that.
         let n = fast_len(frame_len + max_period + 3);
+        let mut planner = FftPlanner::<f32>::new();
         let fwd = planner.plan_fft_forward(n);
         let inv = planner.plan_fft_inverse(n);
+        let scratch_len = fwd
+            .get_inplace_scratch_len()
+            .max(inv.get_inplace_scratch_len());
         Ok(Self {
-            buf: fwd.make_input_vec(),
-            spec: fwd.make_output_vec(),
-            scratch_f: fwd.make_scratch_vec(),
-            scratch_i: inv.make_scratch_vec(),
+            buf: vec![Complex::new(0.0, 0.0); n],
+            scratch: vec![Complex::new(0.0, 0.0); scratch_len],
             fwd,
             inv,
             acf: vec![0.0; frame_len],
+            acf2: vec![0.0; frame_len],
             csum: vec![0.0; frame_len],
             d: vec![0.0; max_period + 1],
             yin: vec![0.0; max_period - min_period + 1],
@@ -113,26 +113,70 @@ impl PitchTracker {
         })
     }
 
-    /// Analyses one frame of `frame_len` samples.
-    pub fn analyse(&mut self, y: &[f64]) -> PitchFrame {
+    /// Analyses one frame `y0` (and optionally a second frame `y1`) of `frame_len` samples.
+    ///
+    /// Autocorrelation (exact linear ACF for lags < frame) of both frames with one forward and
+    /// one inverse complex FFT of `z = y0 + i y1`: `|Y0_k|^2 = |Z_k + conj Z_{N-k}|^2 / 4`,
+    /// `|Y1_k|^2 = |Z_k - conj Z_{N-k}|^2 / 4`, both real and even, so the inverse transform of
+    /// `|Y0|^2 + i |Y1|^2` carries ACF0 in its real and ACF1 in its imaginary part. Single
+    /// precision (relative error ~1e-7 of the frame energy; the CMNDF is computed in f64).
+    pub fn analyse_pair(
+        &mut self,
+        y0: &[f64],
+        y1: Option<&[f64]>,
+    ) -> (PitchFrame, Option<PitchFrame>) {
         let n = self.frame_len;
-        debug_assert_eq!(y.len(), n);
-        // Autocorrelation through a zero-padded FFT (exact linear ACF for lags < n).
-        self.buf[..n].copy_from_slice(y);
-        self.buf[n..].fill(0.0);
-        let _ = self
-            .fwd
-            .process_with_scratch(&mut self.buf, &mut self.spec, &mut self.scratch_f);
-        for c in self.spec.iter_mut() {
-            *c = Complex::new(c.norm_sqr(), 0.0);
+        debug_assert_eq!(y0.len(), n);
+        let big_n = self.buf.len();
+        match y1 {
+            Some(y1) => {
+                for ((c, a), b) in self.buf.iter_mut().zip(y0).zip(y1) {
+                    *c = Complex::new(*a as f32, *b as f32);
+                }
+            }
+            None => {
+                for (c, a) in self.buf.iter_mut().zip(y0) {
+                    *c = Complex::new(*a as f32, 0.0);
+                }
+            }
         }
-        let _ = self
-            .inv
-            .process_with_scratch(&mut self.spec, &mut self.buf, &mut self.scratch_i);
-        let scale = 1.0 / self.buf.len() as f64;
+        self.buf[n..].fill(Complex::new(0.0, 0.0));
+        self.fwd
+            .process_with_scratch(&mut self.buf, &mut self.scratch);
+        // k and N - k share the same (real, even) power values
+        let z0 = self.buf[0];
+        self.buf[0] = Complex::new(z0.re * z0.re, z0.im * z0.im);
+        for k in 1..=big_n / 2 {
+            let (z, w) = (self.buf[k], self.buf[big_n - k]);
+            let (ar, ai) = (z.re + w.re, z.im - w.im);
+            let (br, bi) = (z.re - w.re, z.im + w.im);
+            let pq = Complex::new(0.25 * (ar * ar + ai * ai), 0.25 * (br * br + bi * bi));
+            self.buf[k] = pq;
+            self.buf[big_n - k] = pq;
+        }
+        self.inv
+            .process_with_scratch(&mut self.buf, &mut self.scratch);
+        let scale = 1.0 / big_n as f64;
         let lags = (self.max_period + 3).min(n);
-        for (a, b) in self.acf[..lags].iter_mut().zip(&self.buf) {
-            *a = b * scale;
+        for ((a, b), c) in self.acf[..lags]
+            .iter_mut()
+            .zip(self.acf2[..lags].iter_mut())
+            .zip(&self.buf)
+        {
+            *a = f64::from(c.re) * scale;
+            *b = f64::from(c.im) * scale;
+        }
+        let f0 = self.finish(y0, false);
+        let f1 = y1.map(|y1| self.finish(y1, true));
+        (f0, f1)
+    }
+
+    /// YIN on one frame whose autocorrelation is in `acf` (or `acf2` when `second`).
+    fn finish(&mut self, y: &[f64], second: bool) -> PitchFrame {
+        let n = self.frame_len;
+        let lags = (self.max_period + 3).min(n);
+        if second {
+            std::mem::swap(&mut self.acf, &mut self.acf2);
         }
         let mut acc = 0.0;
         for (c, v) in self.csum.iter_mut().zip(y) {
@@ -197,6 +241,9 @@ impl PitchTracker {
             if den > 0.0 {
                 r_period = r_period.max(self.acf[tau] / den);
             }
+        }
+        if second {
+            std::mem::swap(&mut self.acf, &mut self.acf2);
         }
         PitchFrame {
             f0_hz,
