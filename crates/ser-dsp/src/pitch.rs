@@ -51,6 +51,7 @@ pub(crate) struct PitchTracker {
     d: Vec<f64>,
     yin: Vec<f64>,
     pulses: Vec<(f64, f64)>,
+    signed: Vec<f64>,
 }
 
 impl std::fmt::Debug for PitchTracker {
@@ -105,6 +106,7 @@ impl PitchTracker {
             d: vec![0.0; max_period + 1],
             yin: vec![0.0; max_period - min_period + 1],
             pulses: Vec::with_capacity(frame_len),
+            signed: Vec::with_capacity(frame_len),
             cfg,
             frame_len,
             sr,
@@ -262,6 +264,7 @@ impl PitchTracker {
             self.sr / self.cfg.fmax_hz,
             self.sr / self.cfg.fmin_hz,
             &mut self.pulses,
+            &mut self.signed,
         )
     }
 }
@@ -293,7 +296,8 @@ fn fast_len(n: usize) -> usize {
 /// maximum inside the frame (a truncated pulse at the frame edge) ends the search.
 pub fn pulse_stats(y: &[f64], period: f64, min_period: f64, max_period: f64) -> Option<PulseStats> {
     let mut buf = Vec::with_capacity(y.len());
-    pulse_stats_into(y, period, min_period, max_period, &mut buf)
+    let mut signed = Vec::with_capacity(y.len());
+    pulse_stats_into(y, period, min_period, max_period, &mut buf, &mut signed)
 }
 
 fn pulse_stats_into(
@@ -302,23 +306,25 @@ fn pulse_stats_into(
     min_period: f64,
     max_period: f64,
     pulses: &mut Vec<(f64, f64)>,
+    signed: &mut Vec<f64>,
 ) -> Option<PulseStats> {
     let n = y.len();
     if !(period.is_finite() && period >= 2.0) || n < 3 {
         return None;
     }
-    let mut anchor = 0;
-    for i in 1..n {
-        if y[i].abs() > y[anchor].abs() {
-            anchor = i;
-        }
-    }
+    // anchor: the first sample of largest |y|
+    let y_max = max_of(y.iter().map(|v| v.abs()));
+    let anchor = y.iter().position(|v| v.abs() == y_max).unwrap_or(0);
     let s = if y[anchor] < 0.0 { -1.0 } else { 1.0 };
+    // work on the polarity-corrected signal
+    signed.clear();
+    signed.extend(y.iter().map(|v| s * v));
+    let sy = &signed[..];
     let refine = |i: usize| -> (f64, f64) {
         if i == 0 || i + 1 >= n {
-            return (i as f64, s * y[i]);
+            return (i as f64, sy[i]);
         }
-        let (l, c, r) = (s * y[i - 1], s * y[i], s * y[i + 1]);
+        let (l, c, r) = (sy[i - 1], sy[i], sy[i + 1]);
         let a = l + r - 2.0 * c;
         if a.abs() < 1e-300 {
             return (i as f64, c);
@@ -326,19 +332,15 @@ fn pulse_stats_into(
         let sh = ((l - r) / (2.0 * a)).clamp(-0.5, 0.5);
         (i as f64 + sh, c - 0.25 * (l - r) * sh)
     };
+    // first index of the maximum of sy[lo..=hi]
     let argmax = |lo: usize, hi: usize| -> usize {
-        let mut b = lo;
-        for i in lo..=hi {
-            if s * y[i] > s * y[b] {
-                b = i;
-            }
-        }
-        b
+        let w = &sy[lo..=hi];
+        let m = max_of(w.iter().copied());
+        lo + w.iter().position(|v| *v == m).unwrap_or(0)
     };
     // a pulse must be a local maximum inside the frame (not a search-interval or frame edge)
-    let is_peak = |q: usize| {
-        q > 0 && q + 1 < n && s * y[q] >= s * y[q - 1] && s * y[q] >= s * y[q + 1] && s * y[q] > 0.0
-    };
+    let is_peak =
+        |q: usize| q > 0 && q + 1 < n && sy[q] >= sy[q - 1] && sy[q] >= sy[q + 1] && sy[q] > 0.0;
     pulses.clear();
     let lo_off = (0.7 * period).round().max(1.0) as usize;
     let hi_off = (1.3 * period).round() as usize;
@@ -403,4 +405,15 @@ fn pulse_stats_into(
         shimmer_local_db: sum_da / n_da as f64,
         n_pulses: n_t + 1,
     })
+}
+
+/// Maximum of finite values with four independent lanes (-inf for none).
+#[inline]
+fn max_of(it: impl Iterator<Item = f64>) -> f64 {
+    let mut m = [f64::NEG_INFINITY; 4];
+    for (i, v) in it.enumerate() {
+        let j = i & 3;
+        m[j] = if v > m[j] { v } else { m[j] };
+    }
+    m[0].max(m[1]).max(m[2].max(m[3]))
 }
