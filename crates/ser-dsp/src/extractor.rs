@@ -113,6 +113,8 @@ pub struct Extractor {
     power2: Vec<f64>,
     mag: Vec<f64>,
     prev_mag: Vec<f64>,
+    /// Sum of `prev_mag`.
+    prev_mag_sum: f64,
     freqs: Vec<f64>,
     raw: Vec<f64>,
     sorted: Vec<f64>,
@@ -532,6 +534,7 @@ impl Extractor {
             power2: vec![0.0; n_bins],
             mag: vec![0.0; n_bins],
             prev_mag: vec![0.0; n_bins],
+            prev_mag_sum: 0.0,
             freqs,
             raw: vec![0.0; frame_len],
             sorted: Vec::with_capacity(n_bins),
@@ -829,8 +832,11 @@ impl Extractor {
     /// One frame (its power spectrum already in `power`): fills its row of `row`.
     fn frame(&mut self, t: usize, start: isize, row: &mut [f64]) {
         let fl = self.frame_len;
+        let mut raw_energy = 0.0;
         if self.need_raw {
             fill(&self.x, start, self.cfg.frame.pad_mode, &mut self.raw);
+            // mean square of the raw frame (energy, RMS, log energy)
+            raw_energy = fastmath::dot(&self.raw, &self.raw) / fl as f64;
         }
         if self.need_mag {
             for (m, p) in self.mag.iter_mut().zip(&self.power) {
@@ -890,7 +896,7 @@ impl Extractor {
                     }
                     cols[0] = c as f64 / fl as f64;
                 }
-                Block::Energy => cols[0] = self.raw.iter().map(|v| v * v).sum::<f64>() / fl as f64,
+                Block::Energy => cols[0] = raw_energy,
                 Block::Rms { from_spectrum } => {
                     cols[0] = if *from_spectrum {
                         let nb = self.power.len();
@@ -900,12 +906,11 @@ impl Extractor {
                         }
                         (s.max(0.0) / (self.n_fft as f64).powi(2)).sqrt()
                     } else {
-                        (self.raw.iter().map(|v| v * v).sum::<f64>() / fl as f64).sqrt()
+                        raw_energy.sqrt()
                     }
                 }
                 Block::LogEnergy => {
-                    let e = self.raw.iter().map(|v| v * v).sum::<f64>() / fl as f64;
-                    cols[0] = 10.0 * e.max(AMIN).log10();
+                    cols[0] = 10.0 * raw_energy.max(AMIN).log10();
                 }
                 Block::EnergyEntropy { n_blocks } => {
                     cols[0] = pyaa::block_entropy(&self.raw, *n_blocks)
@@ -913,12 +918,9 @@ impl Extractor {
                 Block::Centroid => cols[0] = centroid,
                 Block::Spread => {
                     cols[0] = if mag_sum > 0.0 {
-                        (self
-                            .mag
-                            .iter()
-                            .zip(&self.freqs)
-                            .map(|(m, f)| m / mag_sum * (f - centroid).powi(2))
-                            .sum::<f64>())
+                        fastmath::sum_zip(&self.mag, &self.freqs, |m, f| {
+                            m / mag_sum * (f - centroid) * (f - centroid)
+                        })
                         .sqrt()
                     } else {
                         0.0
@@ -934,17 +936,15 @@ impl Extractor {
                     }
                 }
                 Block::Flux => {
-                    let prev_sum: f64 = fastmath::sum(&self.prev_mag);
+                    let prev_sum = self.prev_mag_sum;
                     cols[0] = if t == 0 {
                         0.0
                     } else {
                         let a = if mag_sum > 0.0 { 1.0 / mag_sum } else { 0.0 };
                         let b = if prev_sum > 0.0 { 1.0 / prev_sum } else { 0.0 };
-                        self.mag
-                            .iter()
-                            .zip(&self.prev_mag)
-                            .map(|(m, p)| (m * a - p * b).powi(2))
-                            .sum()
+                        fastmath::sum_zip(&self.mag, &self.prev_mag, |m, p| {
+                            (m * a - p * b) * (m * a - p * b)
+                        })
                     };
                 }
                 Block::Rolloff { fraction } => {
@@ -964,7 +964,7 @@ impl Extractor {
                 }
                 Block::Flatness => {
                     let n = self.power.len() as f64;
-                    let asum: f64 = self.power.iter().map(|p| p.max(AMIN)).sum();
+                    let asum = fastmath::sum_map(&self.power, |p| p.max(AMIN));
                     cols[0] = (sum_ln / n).exp() / (asum / n);
                 }
                 Block::Slope => {
@@ -980,8 +980,8 @@ impl Extractor {
                     };
                 }
                 Block::AlphaRatio { lo, hi } => {
-                    let l: f64 = self.power[lo.0..lo.1].iter().sum();
-                    let h: f64 = self.power[hi.0..hi.1].iter().sum();
+                    let l = fastmath::sum(&self.power[lo.0..lo.1]);
+                    let h = fastmath::sum(&self.power[hi.0..hi.1]);
                     cols[0] = 10.0 * h.max(AMIN).log10() - 10.0 * l.max(AMIN).log10();
                 }
                 Block::Hammarberg { lo, hi } => {
@@ -1044,6 +1044,7 @@ impl Extractor {
             }
         }
         std::mem::swap(&mut self.prev_mag, &mut self.mag);
+        self.prev_mag_sum = mag_sum;
     }
 
     /// Utterance-level passes: top_db clamps, MFCC DCT, contrast dB, pitch columns, pyAA deltas.

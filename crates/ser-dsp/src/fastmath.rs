@@ -42,9 +42,9 @@ pub(crate) fn power_to_db_inplace(v: &mut [f64], amin: f64) {
     }
 }
 
-/// `sum a_i b_i` with four independent accumulators.
-#[inline]
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+/// `sum f(a_i, b_i)` with four independent accumulators (over the shorter length).
+#[inline(always)]
+pub(crate) fn sum_zip(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0f64; 4];
@@ -52,28 +52,43 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut cb = b.chunks_exact(4);
     for (x, y) in (&mut ca).zip(&mut cb) {
         for j in 0..4 {
-            acc[j] += x[j] * y[j];
+            acc[j] += f(x[j], y[j]);
         }
     }
     let mut tail = 0.0;
     for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        tail += x * y;
+        tail += f(*x, *y);
     }
     (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
+}
+
+/// `sum f(a_i)` with four independent accumulators.
+#[inline(always)]
+pub(crate) fn sum_map(a: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut ca = a.chunks_exact(4);
+    for x in &mut ca {
+        for j in 0..4 {
+            acc[j] += f(x[j]);
+        }
+    }
+    let mut tail = 0.0;
+    for x in ca.remainder() {
+        tail += f(*x);
+    }
+    (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
+}
+
+/// `sum a_i b_i` with four independent accumulators.
+#[inline]
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    sum_zip(a, b, |x, y| x * y)
 }
 
 /// `sum a_i` with four independent accumulators.
 #[inline]
 pub(crate) fn sum(a: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let mut ca = a.chunks_exact(4);
-    for x in &mut ca {
-        for j in 0..4 {
-            acc[j] += x[j];
-        }
-    }
-    let tail: f64 = ca.remainder().iter().sum();
-    (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
+    sum_map(a, |x| x)
 }
 
 #[cfg(test)]

@@ -180,25 +180,31 @@ impl PitchTracker {
         if second {
             std::mem::swap(&mut self.acf, &mut self.acf2);
         }
+        // total energy with independent accumulators; running sums only where d(k) needs them
+        let total = crate::fastmath::dot(y, y);
         let mut acc = 0.0;
-        for (c, v) in self.csum.iter_mut().zip(y) {
+        for (c, v) in self.csum[..lags].iter_mut().zip(y) {
             acc += v * v;
             *c = acc;
         }
-        let energy = acc / n as f64;
+        let energy = total / n as f64;
         // Difference function (librosa 0.11): d(k) = 2 (acf0 - acf_k) - sum_{m<k} y_m^2.
         self.d[0] = 0.0;
         for k in 1..=self.max_period {
             self.d[k] = 2.0 * (self.acf[0] - self.acf[k]) - self.csum[k - 1];
         }
         // Cumulative mean normalised difference.
-        let mut cum = 0.0;
-        for tau in 1..=self.max_period {
-            cum += self.d[tau];
-            if tau >= self.min_period {
-                let mean = cum / tau as f64;
-                self.yin[tau - self.min_period] = self.d[tau] / (mean + f64::MIN_POSITIVE);
-            }
+        // d(tau) / (cum(tau) / tau + tiny) = tau d(tau) / (cum(tau) + tau tiny): one division
+        let cum0: f64 = self.d[1..self.min_period].iter().sum();
+        let mut cum = cum0;
+        for (tau, (dv, yv)) in (self.min_period..=self.max_period).zip(
+            self.d[self.min_period..=self.max_period]
+                .iter()
+                .zip(self.yin.iter_mut()),
+        ) {
+            cum += dv;
+            let t = tau as f64;
+            *yv = t * dv / (cum + t * f64::MIN_POSITIVE);
         }
         let yin = &self.yin;
         let m = yin.len();
@@ -237,8 +243,9 @@ impl PitchTracker {
         let t0 = period.round() as usize;
         let mut r_period: f64 = 0.0;
         for tau in t0.saturating_sub(1).max(1)..=(t0 + 1).min(lags - 1) {
-            let e1 = self.csum[n - 1 - tau];
-            let e2 = self.csum[n - 1] - self.csum[tau - 1];
+            // energies of y[..n - tau] and y[tau..]
+            let e1 = (total - crate::fastmath::dot(&y[n - tau..], &y[n - tau..])).max(0.0);
+            let e2 = (total - self.csum[tau - 1]).max(0.0);
             let den = (e1 * e2).sqrt();
             if den > 0.0 {
                 r_period = r_period.max(self.acf[tau] / den);
@@ -313,7 +320,7 @@ fn pulse_stats_into(
         return None;
     }
     // anchor: the first sample of largest |y|
-    let y_max = max_of(y.iter().map(|v| v.abs()));
+    let y_max = max_by(y, f64::abs);
     let anchor = y.iter().position(|v| v.abs() == y_max).unwrap_or(0);
     let s = if y[anchor] < 0.0 { -1.0 } else { 1.0 };
     // work on the polarity-corrected signal
@@ -335,7 +342,7 @@ fn pulse_stats_into(
     // first index of the maximum of sy[lo..=hi]
     let argmax = |lo: usize, hi: usize| -> usize {
         let w = &sy[lo..=hi];
-        let m = max_of(w.iter().copied());
+        let m = max_by(w, |v| v);
         lo + w.iter().position(|v| *v == m).unwrap_or(0)
     };
     // a pulse must be a local maximum inside the frame (not a search-interval or frame edge)
@@ -407,13 +414,19 @@ fn pulse_stats_into(
     })
 }
 
-/// Maximum of finite values with four independent lanes (-inf for none).
-#[inline]
-fn max_of(it: impl Iterator<Item = f64>) -> f64 {
+/// Maximum of `f(v_i)` over finite values with four independent lanes (-inf for none).
+#[inline(always)]
+fn max_by(v: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     let mut m = [f64::NEG_INFINITY; 4];
-    for (i, v) in it.enumerate() {
-        let j = i & 3;
-        m[j] = if v > m[j] { v } else { m[j] };
+    let mut ch = v.chunks_exact(4);
+    for c in &mut ch {
+        for j in 0..4 {
+            let x = f(c[j]);
+            m[j] = if x > m[j] { x } else { m[j] };
+        }
+    }
+    for &x in ch.remainder() {
+        m[0] = m[0].max(f(x));
     }
     m[0].max(m[1]).max(m[2].max(m[3]))
 }
