@@ -90,23 +90,25 @@ impl KnnModel {
             return Err(crate::Error::Corrupt("knn labels".into()));
         }
         let k = self.params.n_neighbors.min(self.x.nrows());
-        let rows: Vec<Vec<f32>> = x
+        let train: Vec<Vec<f64>> = self
+            .x
             .rows()
             .into_iter()
-            .collect::<Vec<_>>()
+            .map(|r| r.iter().map(|&v| f64::from(v)).collect())
+            .collect();
+        let queries: Vec<Vec<f64>> = x
+            .rows()
+            .into_iter()
+            .map(|r| r.iter().map(|&v| f64::from(v)).collect())
+            .collect();
+        let rows: Vec<Vec<f32>> = queries
             .par_iter()
             .map(|q| {
-                let mut d: Vec<(f64, usize)> = self
-                    .x
-                    .rows()
-                    .into_iter()
+                let mut d: Vec<(f64, usize)> = train
+                    .iter()
                     .enumerate()
                     .map(|(i, r)| {
-                        let s: f64 = r
-                            .iter()
-                            .zip(q.iter())
-                            .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
-                            .sum();
+                        let s: f64 = r.iter().zip(q).map(|(a, b)| (a - b) * (a - b)).sum();
                         (s, i)
                     })
                     .collect();

@@ -258,6 +258,8 @@ pub(crate) fn grow(
     let mut hist_stats = vec![0.0f64; 256 * width];
     let mut hist_count = vec![0usize; 256];
     let mut pairs: Vec<(u8, usize)> = Vec::new();
+    let mut groups: Vec<(u8, usize, usize)> = Vec::new();
+    let mut gstats: Vec<f64> = Vec::new();
     let mut left_s = vec![0.0; width];
     let mut right_s = vec![0.0; width];
     while let Some((node, start, end, depth)) = stack.pop() {
@@ -277,18 +279,22 @@ pub(crate) fn grow(
         }
         let parent_score = target.score(&total);
         let mut best: Option<(f64, usize, u8)> = None;
+        // scikit-learn's rule: every drawn feature counts towards `max_features`, but drawing
+        // goes on until at least one non-constant feature has been seen.
         let mut visited = 0usize;
+        let mut constants = 0usize;
         let mut f_pos = 0usize;
-        while f_pos < d && visited < growth.max_features {
+        while f_pos < d && (visited < growth.max_features || visited <= constants) {
             // Lazy Fisher-Yates: draw the next candidate feature.
             let pick = rng.random_range(f_pos..d);
             feats.swap(f_pos, pick);
             let f = feats[f_pos];
             f_pos += 1;
-            // Compact (code, count, stats) list of the non-empty bins of this feature.
-            let mut groups: Vec<(u8, usize, usize)> = Vec::new(); // (code, count, stats offset)
-            let mut gstats: Vec<f64> = Vec::new();
-            if m * 8 < 256 {
+            // Compact (code, count, stats offset) list of the non-empty bins of this feature.
+            groups.clear();
+            gstats.clear();
+            let nb = bins.edges[f].len() + 1;
+            if m * 8 < nb {
                 pairs.clear();
                 pairs.extend(rows[start..end].iter().map(|&r| (bins.code(f, r), r)));
                 pairs.sort_unstable_by_key(|p| p.0);
@@ -303,24 +309,26 @@ pub(crate) fn grow(
                     target.add(r, &mut gstats[off..off + width]);
                 }
             } else {
-                hist_stats.fill(0.0);
-                hist_count.fill(0);
+                hist_stats[..nb * width].fill(0.0);
+                hist_count[..nb].fill(0);
+                let col = &bins.codes[f * bins.n..(f + 1) * bins.n];
                 for &r in &rows[start..end] {
-                    let c = bins.code(f, r) as usize;
+                    let c = col[r] as usize;
                     hist_count[c] += 1;
                     target.add(r, &mut hist_stats[c * width..(c + 1) * width]);
                 }
-                for c in 0..256 {
+                for c in 0..nb {
                     if hist_count[c] > 0 {
                         groups.push((c as u8, hist_count[c], gstats.len()));
                         gstats.extend_from_slice(&hist_stats[c * width..(c + 1) * width]);
                     }
                 }
             }
-            if groups.len() < 2 {
-                continue; // constant in this node: does not count towards max_features
-            }
             visited += 1;
+            if groups.len() < 2 {
+                constants += 1;
+                continue;
+            }
             left_s.fill(0.0);
             let mut left_n = 0usize;
             for g in &groups[..groups.len() - 1] {
