@@ -613,7 +613,10 @@ impl Extractor {
     /// Errors: [`Error::NonFinite`] for NaN / infinite samples, [`Error::TooShort`] when no frame
     /// fits (empty input, or shorter than one frame without centring).
     pub fn compute(&mut self, samples: &[f32]) -> Result<Lld> {
-        if let Some((index, &value)) = samples.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        // branch-free scan first (vectorisable), the index only on failure
+        if samples.iter().fold(false, |bad, v| bad | !v.is_finite())
+            && let Some((index, &value)) = samples.iter().enumerate().find(|(_, v)| !v.is_finite())
+        {
             return Err(Error::NonFinite { index, value });
         }
         let n_frames = self.n_frames(samples.len())?;
@@ -634,8 +637,14 @@ impl Extractor {
         let a = self.cfg.pre_emphasis;
         self.xp.clear();
         if a > 0.0 {
+            let n = self.x.len();
             self.xp.push(self.x[0]);
-            self.xp.extend(self.x.windows(2).map(|w| w[1] - a * w[0]));
+            self.xp.extend(
+                self.x[1..]
+                    .iter()
+                    .zip(&self.x[..n - 1])
+                    .map(|(x1, x0)| x1 - a * x0),
+            );
         }
         let mut out = Array2::<f64>::zeros((n_frames, self.n_base));
         for (_, _, b) in self.blocks.iter_mut() {
@@ -793,14 +802,23 @@ impl Extractor {
         let nz0 = window_frame(src, s0, pm, &self.window, &mut self.fft_in[..fl]);
         let nz1 = match s1 {
             Some(s) => window_frame(src, s, pm, &self.window, &mut self.fft_in2[..fl]),
-            None => {
-                self.fft_in2[..fl].fill(0.0);
-                false
-            }
+            None => false,
         };
-        for ((c, a), b) in self.fft_buf.iter_mut().zip(&self.fft_in).zip(&self.fft_in2) {
-            *c = Complex::new(*a, *b);
+        let buf = &mut self.fft_buf;
+        if s1.is_some() {
+            for ((c, a), b) in buf
+                .iter_mut()
+                .zip(&self.fft_in[..fl])
+                .zip(&self.fft_in2[..fl])
+            {
+                *c = Complex::new(*a, *b);
+            }
+        } else {
+            for (c, a) in buf.iter_mut().zip(&self.fft_in[..fl]) {
+                *c = Complex::new(*a, 0.0);
+            }
         }
+        buf[fl..].fill(Complex::new(0.0, 0.0));
         self.fft
             .process_with_scratch(&mut self.fft_buf, &mut self.fft_scratch);
         let n = self.fft_buf.len();
@@ -1081,18 +1099,55 @@ impl Extractor {
                         let mx = scratch.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                         scratch.mapv_inplace(|v| v.max(mx - *td));
                     }
+                    // C = S D^T over all frames at once, with S transposed (mel-major) so that
+                    // each coefficient is a sum of scaled contiguous rows (vectorisable axpys).
+                    // DCT-II symmetry: row k of D is even (k even) or odd (k odd) about the
+                    // centre, so only half of each row is needed, applied to the folded sums /
+                    // differences u_n = s_n + s_{N-1-n}, v_n = s_n - s_{N-1-n} (half the MACs).
                     let nm = scratch.ncols();
-                    for t in 0..n_frames {
-                        let s = scratch.row(t);
-                        let s = s.as_slice().expect("standard layout");
-                        let mut o = out.row_mut(t);
-                        let o = o.as_slice_mut().expect("standard layout");
-                        for ((dst, d), l) in o[lo..lo + *n_mfcc]
-                            .iter_mut()
-                            .zip(dct.chunks_exact(nm))
-                            .zip(lifter.iter())
+                    let half = nm / 2;
+                    let st = scratch.t().as_standard_layout().into_owned();
+                    let mut folded = Array2::<f64>::zeros((2 * half + nm % 2, n_frames));
+                    for j in 0..half {
+                        let (a, b) = (st.row(j), st.row(nm - 1 - j));
+                        let (a, b) = (
+                            a.to_slice().expect("standard layout"),
+                            b.to_slice().expect("standard layout"),
+                        );
+                        for (u, (x, y)) in folded.row_mut(j).iter_mut().zip(a.iter().zip(b)) {
+                            *u = x + y;
+                        }
+                        for (v, (x, y)) in folded.row_mut(half + j).iter_mut().zip(a.iter().zip(b))
                         {
-                            *dst = fastmath::dot(d, s) * l;
+                            *v = x - y;
+                        }
+                    }
+                    if nm % 2 == 1 {
+                        folded.row_mut(2 * half).assign(&st.row(half));
+                    }
+                    let mut acc = vec![0.0f64; n_frames];
+                    for (i, l) in lifter.iter().enumerate().take(*n_mfcc) {
+                        acc.fill(0.0);
+                        let d = &dct[i * nm..(i + 1) * nm];
+                        let off = if i % 2 == 0 { 0 } else { half };
+                        for j in 0..half {
+                            let row = folded.row(off + j);
+                            let row = row.to_slice().expect("standard layout");
+                            let c = d[j];
+                            for (a, v) in acc.iter_mut().zip(row) {
+                                *a += c * v;
+                            }
+                        }
+                        if nm % 2 == 1 && i % 2 == 0 {
+                            // the centre sample (odd rows vanish there)
+                            let row = folded.row(2 * half);
+                            let c = d[half];
+                            for (a, v) in acc.iter_mut().zip(row) {
+                                *a += c * v;
+                            }
+                        }
+                        for (o, a) in out.column_mut(lo + i).iter_mut().zip(&acc) {
+                            *o = a * l;
                         }
                     }
                 }
