@@ -330,7 +330,8 @@ pub fn report_md(o: &GridOutcome) -> String {
         s,
         "\nUAR = unweighted average recall (balanced accuracy). \"Pooled\" scores all outer test \
          predictions together; the fold mean averages the per-fold UARs. The CI is a percentile \
-         bootstrap over test utterances ({} resamples, seed {}).\n",
+         bootstrap over test utterances ({} resamples, seed {}). Each protocol is a separate \
+         experiment; \"best\" only marks which one the detailed sections below describe.\n",
         o.bootstrap_resamples, o.seed
     );
     let _ = writeln!(s, "## Protocol\n");
