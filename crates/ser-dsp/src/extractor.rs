@@ -102,10 +102,8 @@ pub struct Extractor {
     window: Vec<f64>,
     /// Complex FFT of `n_fft` points, two real frames at a time (real and imaginary part).
     fft: Arc<dyn Fft<f64>>,
-    /// Windowed frame t (`n_fft`, zero padded).
+    /// Scratch for frames that need padding (`n_fft`).
     fft_in: Vec<f64>,
-    /// Windowed frame t + 1.
-    fft_in2: Vec<f64>,
     fft_buf: Vec<Complex<f64>>,
     fft_scratch: Vec<Complex<f64>>,
     power: Vec<f64>,
@@ -140,7 +138,6 @@ pub struct Extractor {
     /// (K, sum x, sum x^2) of the slope regression abscissa x = f / 1000.
     slope_x: (f64, f64, f64),
     x: Vec<f64>,
-    xp: Vec<f64>,
 }
 
 impl std::fmt::Debug for Extractor {
@@ -526,7 +523,6 @@ impl Extractor {
         );
         Ok(Self {
             fft_in: vec![0.0; n_fft],
-            fft_in2: vec![0.0; n_fft],
             fft_buf: vec![Complex::new(0.0, 0.0); n_fft],
             fft_scratch: vec![Complex::new(0.0, 0.0); fft.get_inplace_scratch_len()],
             fft,
@@ -556,7 +552,6 @@ impl Extractor {
             ln_power: vec![0.0; n_bins],
             slope_x,
             x: Vec::new(),
-            xp: Vec::new(),
             cfg,
             sr: sample_rate_hz,
             frame_len,
@@ -634,18 +629,6 @@ impl Extractor {
                 *v /= d;
             }
         }
-        let a = self.cfg.pre_emphasis;
-        self.xp.clear();
-        if a > 0.0 {
-            let n = self.x.len();
-            self.xp.push(self.x[0]);
-            self.xp.extend(
-                self.x[1..]
-                    .iter()
-                    .zip(&self.x[..n - 1])
-                    .map(|(x1, x0)| x1 - a * x0),
-            );
-        }
         let mut out = Array2::<f64>::zeros((n_frames, self.n_base));
         for (_, _, b) in self.blocks.iter_mut() {
             match b {
@@ -692,8 +675,12 @@ impl Extractor {
         let n_cols = self.names.len();
         let mut full = Array2::<f32>::zeros((n_frames, n_cols));
         let clean = |v: f64| if v.is_finite() { v as f32 } else { 0.0 };
-        for (src, mut dst) in out.rows().into_iter().zip(full.rows_mut()) {
-            for (d, s) in dst.iter_mut().zip(src.iter()) {
+        let nb = self.n_base;
+        // flat row-major slices: strided ndarray iterators are slow in these short loops
+        let src = out.as_slice().expect("standard layout");
+        let dst = full.as_slice_mut().expect("standard layout");
+        for (s, d) in src.chunks_exact(nb).zip(dst.chunks_exact_mut(n_cols)) {
+            for (d, s) in d.iter_mut().zip(s) {
                 *d = clean(*s);
             }
         }
@@ -702,13 +689,13 @@ impl Extractor {
             let mut res = vec![0.0; n_frames];
             let nd = self.delta_cols.len();
             for (k, &j) in self.delta_cols.iter().enumerate() {
-                for (c, v) in col.iter_mut().zip(out.column(j)) {
+                for (c, v) in col.iter_mut().zip(src[j..].iter().step_by(nb)) {
                     *c = *v;
                 }
                 for o in 1..=self.cfg.deltas.order {
                     crate::delta::savgol_deriv(&col, self.cfg.deltas.width, o, &mut res);
-                    let dst = self.n_base + (o - 1) * nd + k;
-                    for (d, r) in full.column_mut(dst).iter_mut().zip(&res) {
+                    let c0 = nb + (o - 1) * nd + k;
+                    for (d, r) in dst[c0..].iter_mut().step_by(n_cols).zip(&res) {
                         *d = clean(*r);
                     }
                 }
@@ -793,31 +780,20 @@ impl Extractor {
     /// `B_k = (Z_k - conj Z_{N-k}) / 2i`. A frame whose windowed samples are all zero gets an
     /// exactly zero spectrum (no rounding crosstalk from its partner).
     fn spectra(&mut self, s0: isize, s1: Option<isize>) {
-        let src = if self.xp.is_empty() {
-            &self.x
-        } else {
-            &self.xp
-        };
+        let src = &self.x;
         let (fl, pm) = (self.frame_len, self.cfg.frame.pad_mode);
-        let nz0 = window_frame(src, s0, pm, &self.window, &mut self.fft_in[..fl]);
-        let nz1 = match s1 {
-            Some(s) => window_frame(src, s, pm, &self.window, &mut self.fft_in2[..fl]),
-            None => false,
-        };
+        let pre = self.cfg.pre_emphasis;
         let buf = &mut self.fft_buf;
-        if s1.is_some() {
-            for ((c, a), b) in buf
-                .iter_mut()
-                .zip(&self.fft_in[..fl])
-                .zip(&self.fft_in2[..fl])
-            {
-                *c = Complex::new(*a, *b);
+        let nz0 = window_frame(src, pre, s0, pm, &self.window, &mut self.fft_in, buf, false);
+        let nz1 = match s1 {
+            Some(s) => window_frame(src, pre, s, pm, &self.window, &mut self.fft_in, buf, true),
+            None => {
+                for c in buf[..fl].iter_mut() {
+                    c.im = 0.0;
+                }
+                false
             }
-        } else {
-            for (c, a) in buf.iter_mut().zip(&self.fft_in[..fl]) {
-                *c = Complex::new(*a, 0.0);
-            }
-        }
+        };
         buf[fl..].fill(Complex::new(0.0, 0.0));
         self.fft
             .process_with_scratch(&mut self.fft_buf, &mut self.fft_scratch);
@@ -1076,8 +1052,9 @@ impl Extractor {
                 } => {
                     let mx = out
                         .slice_axis(Axis(1), Slice::from(lo..hi))
-                        .iter()
-                        .cloned()
+                        .rows()
+                        .into_iter()
+                        .map(|r| fastmath::max(r.to_slice().expect("contiguous rows")))
                         .fold(f64::NEG_INFINITY, f64::max);
                     out.slice_axis_mut(Axis(1), Slice::from(lo..hi))
                         .mapv_inplace(|v| v.max(mx - *td));
@@ -1096,8 +1073,11 @@ impl Extractor {
                         let nm = scratch.ncols();
                         scratch.assign(&out.slice_axis(Axis(1), Slice::from(c0..c0 + nm)));
                     } else if let Some(td) = top_db {
-                        let mx = scratch.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                        scratch.mapv_inplace(|v| v.max(mx - *td));
+                        let sl = scratch.as_slice_mut().expect("standard layout");
+                        let floor = fastmath::max(sl) - *td;
+                        for v in sl.iter_mut() {
+                            *v = v.max(floor);
+                        }
                     }
                     // C = S D^T over all frames at once, with S transposed (mel-major) so that
                     // each coefficient is a sum of scaled contiguous rows (vectorisable axpys).
@@ -1130,10 +1110,9 @@ impl Extractor {
                         acc.fill(0.0);
                         let d = &dct[i * nm..(i + 1) * nm];
                         let off = if i % 2 == 0 { 0 } else { half };
-                        for j in 0..half {
+                        for (j, &c) in d[..half].iter().enumerate() {
                             let row = folded.row(off + j);
                             let row = row.to_slice().expect("standard layout");
-                            let c = d[j];
                             for (a, v) in acc.iter_mut().zip(row) {
                                 *a += c * v;
                             }
@@ -1146,7 +1125,9 @@ impl Extractor {
                                 *a += c * v;
                             }
                         }
-                        for (o, a) in out.column_mut(lo + i).iter_mut().zip(&acc) {
+                        let nc = out.ncols();
+                        let o = out.as_slice_mut().expect("standard layout");
+                        for (o, a) in o[lo + i..].iter_mut().step_by(nc).zip(&acc) {
                             *o = a * l;
                         }
                     }
@@ -1323,23 +1304,78 @@ fn fill(x: &[f64], start: isize, mode: PadMode, dst: &mut [f64]) {
     }
 }
 
-/// Windowed frame of `src` starting at `start` (zero / edge padded outside) into `dst`
-/// (`window.len()` samples). Returns whether any windowed sample is non-zero.
-fn window_frame(src: &[f64], start: isize, mode: PadMode, window: &[f64], dst: &mut [f64]) -> bool {
-    let fl = dst.len();
-    if start >= 0 && start as usize + fl <= src.len() {
-        // interior frame: straight from the signal, no intermediate copy
-        let s = start as usize;
-        for ((v, x), w) in dst.iter_mut().zip(&src[s..s + fl]).zip(window) {
-            *v = x * w;
-        }
-    } else {
-        fill(src, start, mode, dst);
-        for (v, w) in dst.iter_mut().zip(window) {
-            *v *= w;
-        }
+/// Windowed frame of the pre-emphasised signal `y[n] = x[n] - pre x[n-1]` (`y[0] = x[0]`;
+/// computed on the fly, no signal-length copy) starting at `start` (zero / edge padded outside)
+/// into the real (`imag` false) or imaginary part of `buf[..window.len()]`; `tmp` (>= window
+/// length) is scratch for frames that need padding. Returns whether any windowed sample is non-zero.
+#[allow(clippy::too_many_arguments)]
+fn window_frame(
+    x: &[f64],
+    pre: f64,
+    start: isize,
+    mode: PadMode,
+    window: &[f64],
+    tmp: &mut [f64],
+    buf: &mut [Complex<f64>],
+    imag: bool,
+) -> bool {
+    let fl = window.len();
+    let interior = start >= 1 && start as usize + fl <= x.len();
+    // the same loops for the real and the imaginary part (a branch inside would block
+    // vectorisation)
+    macro_rules! write_part {
+        ($part:ident) => {{
+            if interior && pre > 0.0 {
+                let s = start as usize;
+                for (((c, x1), x0), w) in buf
+                    .iter_mut()
+                    .zip(&x[s..s + fl])
+                    .zip(&x[s - 1..s - 1 + fl])
+                    .zip(window)
+                {
+                    c.$part = (x1 - pre * x0) * w;
+                }
+            } else {
+                let frame: &[f64] = if interior {
+                    &x[start as usize..start as usize + fl]
+                } else {
+                    fill_pre(x, pre, start, mode, &mut tmp[..fl]);
+                    &tmp[..fl]
+                };
+                for ((c, v), w) in buf.iter_mut().zip(frame).zip(window) {
+                    c.$part = v * w;
+                }
+            }
+            buf[..fl].iter().any(|c| c.$part != 0.0)
+        }};
     }
-    dst.iter().any(|v| *v != 0.0)
+    if imag {
+        write_part!(im)
+    } else {
+        write_part!(re)
+    }
+}
+
+/// [`fill`] of the pre-emphasised signal `y[n] = x[n] - pre x[n-1]`, `y[0] = x[0]`.
+fn fill_pre(x: &[f64], pre: f64, start: isize, mode: PadMode, dst: &mut [f64]) {
+    if pre == 0.0 {
+        fill(x, start, mode, dst);
+        return;
+    }
+    let n = x.len() as isize;
+    let y = |j: usize| if j == 0 { x[0] } else { x[j] - pre * x[j - 1] };
+    for (i, d) in dst.iter_mut().enumerate() {
+        let j = start + i as isize;
+        *d = if (0..n).contains(&j) {
+            y(j as usize)
+        } else {
+            match mode {
+                PadMode::Constant => 0.0,
+                PadMode::Edge if n > 0 => y(j.clamp(0, n - 1) as usize),
+                PadMode::Edge => 0.0,
+            }
+        };
+    }
 }
 
 /// Means of the `take` smallest and the `take` largest values of `v` (`take` clamped to

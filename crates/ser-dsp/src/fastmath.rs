@@ -91,6 +91,23 @@ pub(crate) fn sum(a: &[f64]) -> f64 {
     sum_map(a, |x| x)
 }
 
+/// Maximum with four independent lanes (`-inf` for an empty slice; NaN-free input).
+#[inline]
+pub(crate) fn max(a: &[f64]) -> f64 {
+    let mut m = [f64::NEG_INFINITY; 4];
+    let mut ca = a.chunks_exact(4);
+    for x in &mut ca {
+        for j in 0..4 {
+            m[j] = if x[j] > m[j] { x[j] } else { m[j] };
+        }
+    }
+    let mut r = (m[0].max(m[2])).max(m[1].max(m[3]));
+    for x in ca.remainder() {
+        r = r.max(*x);
+    }
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
