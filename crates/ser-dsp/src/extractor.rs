@@ -113,6 +113,10 @@ pub struct Extractor {
     prev_mag: Vec<f64>,
     /// Sum of `prev_mag`.
     prev_mag_sum: f64,
+    /// Some block applies a mel filterbank.
+    has_mel: bool,
+    /// The current FFT pair's filterbank outputs are already in place (`mel_pair`).
+    mel_batched: bool,
     freqs: Vec<f64>,
     raw: Vec<f64>,
     sorted: Vec<f64>,
@@ -507,6 +511,12 @@ impl Extractor {
                     | Block::PyAa
             )
         });
+        let has_mel = blocks.iter().any(|(_, _, b)| {
+            matches!(
+                b,
+                Block::Mel { .. } | Block::LogMel { .. } | Block::Mfcc { .. }
+            )
+        });
         let need_pow_sum = blocks.iter().any(|(_, _, b)| {
             matches!(
                 b,
@@ -531,6 +541,8 @@ impl Extractor {
             mag: vec![0.0; n_bins],
             prev_mag: vec![0.0; n_bins],
             prev_mag_sum: 0.0,
+            has_mel,
+            mel_batched: false,
             freqs,
             raw: vec![0.0; frame_len],
             sorted: Vec::with_capacity(n_bins),
@@ -659,6 +671,10 @@ impl Extractor {
             // one complex FFT for frames t and t + 1
             let pair = step == 2 && t + 1 < n_frames;
             self.spectra(start_of(t), pair.then(|| start_of(t + 1)));
+            self.mel_batched = pair && self.has_mel;
+            if self.mel_batched {
+                self.mel_pair(t, &mut out);
+            }
             for u in t..(t + step).min(n_frames) {
                 if u > t {
                     std::mem::swap(&mut self.power, &mut self.power2);
@@ -773,6 +789,40 @@ impl Extractor {
             }
         }
         voiced
+    }
+
+    /// Mel / log-mel / MFCC-input filterbank outputs of frames `t` (spectrum in `power`) and
+    /// `t + 1` (in `power2`) into their rows of `out` / the MFCC scratch.
+    fn mel_pair(&mut self, t: usize, out: &mut Array2<f64>) {
+        let (pa, pb) = (&self.power, &self.power2);
+        let nc = out.ncols();
+        let flat = out.as_slice_mut().expect("standard layout");
+        let (ra, rb) = flat[t * nc..(t + 2) * nc].split_at_mut(nc);
+        for (lo, hi, b) in self.blocks.iter_mut() {
+            let (lo, hi) = (*lo, *hi);
+            match b {
+                Block::Mel { fb } => fb.apply2(pa, pb, &mut ra[lo..hi], &mut rb[lo..hi]),
+                Block::LogMel { fb, .. } => {
+                    fb.apply2(pa, pb, &mut ra[lo..hi], &mut rb[lo..hi]);
+                    fastmath::power_to_db_inplace(&mut ra[lo..hi], AMIN);
+                    fastmath::power_to_db_inplace(&mut rb[lo..hi], AMIN);
+                }
+                Block::Mfcc {
+                    fb,
+                    scratch,
+                    shared: None,
+                    ..
+                } => {
+                    let nm = scratch.ncols();
+                    let sf = scratch.as_slice_mut().expect("standard layout");
+                    let (sa, sb) = sf[t * nm..(t + 2) * nm].split_at_mut(nm);
+                    fb.apply2(pa, pb, sa, sb);
+                    fastmath::power_to_db_inplace(sa, AMIN);
+                    fastmath::power_to_db_inplace(sb, AMIN);
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Power spectra of the windowed frames starting at `s0` (into `power`) and `s1` (into
@@ -983,6 +1033,9 @@ impl Extractor {
                     let h = self.power[hi.0..hi.1].iter().cloned().fold(0.0, f64::max);
                     cols[0] = 10.0 * l.max(AMIN).log10() - 10.0 * h.max(AMIN).log10();
                 }
+                // filterbanks of both frames of an FFT pair are done in mel_pair()
+                Block::Mel { .. } | Block::LogMel { .. } | Block::Mfcc { .. }
+                    if self.mel_batched => {}
                 Block::Mel { fb } => fb.apply(&self.power, cols),
                 Block::LogMel { fb, .. } => {
                     fb.apply(&self.power, cols);

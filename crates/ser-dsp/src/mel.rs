@@ -95,6 +95,44 @@ impl Filterbank {
     }
 }
 
+impl Filterbank {
+    /// [`Filterbank::apply`] on two spectra at once (each weight loaded once for both frames).
+    #[inline]
+    pub fn apply2(&self, a: &[f64], b: &[f64], out_a: &mut [f64], out_b: &mut [f64]) {
+        for (((start, w), oa), ob) in self
+            .bands
+            .iter()
+            .zip(out_a.iter_mut())
+            .zip(out_b.iter_mut())
+        {
+            let pa = &a[*start..*start + w.len()];
+            let pb = &b[*start..*start + w.len()];
+            let mut acc = [0.0f64; 4];
+            let mut cw = w.chunks_exact(2);
+            let mut ca = pa.chunks_exact(2);
+            let mut cb = pb.chunks_exact(2);
+            for ((w2, a2), b2) in (&mut cw).zip(&mut ca).zip(&mut cb) {
+                acc[0] += w2[0] * a2[0];
+                acc[1] += w2[1] * a2[1];
+                acc[2] += w2[0] * b2[0];
+                acc[3] += w2[1] * b2[1];
+            }
+            let (mut sa, mut sb) = (acc[0] + acc[1], acc[2] + acc[3]);
+            for ((wv, av), bv) in cw
+                .remainder()
+                .iter()
+                .zip(ca.remainder())
+                .zip(cb.remainder())
+            {
+                sa += wv * av;
+                sb += wv * bv;
+            }
+            *oa = sa;
+            *ob = sb;
+        }
+    }
+}
+
 /// Orthonormal DCT-II matrix, `n_out x n_in` row major:
 /// `c_k = s_k sum_n x_n cos(pi k (2n + 1) / (2 N))`, `s_0 = sqrt(1/N)`, `s_k = sqrt(2/N)`.
 pub(crate) fn dct_ortho(n_out: usize, n_in: usize) -> Vec<f64> {
