@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 mod datasets;
 mod grid_search;
+mod prepare;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "ser: speech emotion recognition toolkit")]
@@ -19,6 +20,8 @@ enum Command {
     Datasets(datasets::Args),
     /// Nested, speaker-grouped grid search over feature tables; writes reports and plots.
     GridSearch(grid_search::Args),
+    /// Extract one feature table per corpus (incremental, parallel).
+    Prepare(prepare::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -26,5 +29,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Datasets(args) => args.run(),
         Command::GridSearch(args) => args.run(),
+        Command::Prepare(args) => args.run(),
     }
 }

@@ -1,4 +1,21 @@
-//! `ser-features`: see `docs/ARCHITECTURE.md`.
+//! `ser-features`: from decoded audio to one feature vector per utterance, and feature tables.
+//!
+//! * [`featureset`] — [`FeatureSet`] (`default`, `librosa`, `pyaudioanalysis`, TOML) and the
+//!   per-thread [`FeatureExtractor`].
+//! * [`prepare`] — [`Batch`]: whole corpora to tables, incremental, parallel.
+//! * [`table`] — [`FeatureTable`]: metadata + f32 feature columns, Parquet / CSV.
+//! * [`stats`] — global statistics over descriptor tracks ([`Statistic`], [`stats::Summarizer`]).
+//!
+//! See `docs/ARCHITECTURE.md`.
 
 mod error;
+pub mod featureset;
+pub mod prepare;
+pub mod stats;
+pub mod table;
+
 pub use error::{Error, Result};
+pub use featureset::{FeatureExtractor, FeatureSet, FeatureSetConfig};
+pub use prepare::{Batch, CorpusSummary, NoProgress, Progress, Summary, scan_corpora};
+pub use stats::Statistic;
+pub use table::{FeatureRow, FeatureTable, FileStamp, METADATA_COLUMNS, TableMeta};

@@ -1,0 +1,574 @@
+//! Batch extraction of whole corpora into feature tables, incremental and fault tolerant.
+//!
+//! [`Batch::run`] writes `OUT/<corpus>.<feature_set>.parquet` for every corpus (and optionally a
+//! `.csv` beside it) plus `OUT/summary.json`, and returns the [`Summary`].
+//!
+//! Incremental cache: every table carries, in its Parquet key-value metadata (see
+//! [`crate::table`]), the feature set's config hash and a [`FileStamp`] (size, mtime) per row.
+//! A row is reused when the table's hash equals the set's hash and the file's stamp is unchanged;
+//! otherwise the file is extracted again. Files that failed last time with an unchanged stamp are
+//! skipped again with their old reason, without a retry. Rows whose file disappeared from the scan
+//! are dropped and listed as `gone`. When nothing changed the table is not rewritten at all.
+//!
+//! Safety: tables and the summary are written to a temporary file and renamed. A file that cannot
+//! be stamped, decoded or analysed — even one that makes the extractor panic — is skipped with its
+//! reason; the batch goes on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use ser_io::{Manifest, Utterance};
+use serde::{Deserialize, Serialize};
+
+use crate::featureset::{FeatureExtractor, FeatureSet};
+use crate::table::{FailedFile, FeatureRow, FeatureTable, FileStamp, write_atomically};
+use crate::{Error, Result};
+
+/// Progress reporting hooks (called from worker threads).
+pub trait Progress: Sync {
+    /// A corpus starts; `to_extract` files will be decoded and analysed.
+    fn start(&self, _corpus: &str, _to_extract: usize) {}
+    /// One file is done (extracted or failed).
+    fn advance(&self, _path: &Path) {}
+    /// The corpus is done.
+    fn finish(&self, _corpus: &str) {}
+}
+
+/// No progress output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// A file that is not in the table, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+/// What happened to one corpus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorpusSummary {
+    pub corpus: String,
+    pub table: PathBuf,
+    pub csv: Option<PathBuf>,
+    /// Rows in the table (= files done).
+    pub rows: usize,
+    /// Files decoded and analysed in this run.
+    pub extracted: usize,
+    /// Rows taken over from the previous table.
+    pub reused: usize,
+    /// Files left out (scan: name fits no scheme; extraction: decode / analysis errors).
+    pub skipped: Vec<SkippedFile>,
+    /// Files in the previous table that are no longer there.
+    pub gone: Vec<String>,
+    /// Why the previous table was not (fully) reused, if it existed.
+    pub cache_note: Option<String>,
+    /// Whether the table file was (re)written.
+    pub table_written: bool,
+    /// Audio in the table (s).
+    pub audio_s: f64,
+    /// Audio decoded and analysed in this run (s).
+    pub extracted_audio_s: f64,
+    pub wall_s: f64,
+}
+
+/// The whole batch (what `summary.json` holds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub feature_set: String,
+    pub config_hash: String,
+    pub n_features: usize,
+    pub sample_rate_hz: u32,
+    pub jobs: usize,
+    pub out_dir: PathBuf,
+    pub corpora: Vec<CorpusSummary>,
+    /// Rows over all tables.
+    pub files_done: usize,
+    pub files_extracted: usize,
+    pub files_reused: usize,
+    pub files_skipped: usize,
+    pub files_gone: usize,
+    /// Audio in all tables (hours).
+    pub audio_hours: f64,
+    /// Audio analysed in this run (hours).
+    pub extracted_audio_hours: f64,
+    /// Wall time of the whole batch (s), scan excluded (the caller scans).
+    pub wall_s: f64,
+    /// Extraction speed: audio analysed in this run / wall time (multiples of real time).
+    pub x_real_time: f64,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "feature set {} ({} features, config {}), {} Hz, {} jobs -> {}",
+            self.feature_set,
+            self.n_features,
+            self.config_hash,
+            self.sample_rate_hz,
+            self.jobs,
+            self.out_dir.display()
+        )?;
+        for c in &self.corpora {
+            writeln!(
+                f,
+                "  {:<8} {:>6} rows  {:>6} extracted  {:>6} reused  {:>4} skipped  {:>4} gone  {:>8.1} s audio  {:>7.2} s{}",
+                c.corpus,
+                c.rows,
+                c.extracted,
+                c.reused,
+                c.skipped.len(),
+                c.gone.len(),
+                c.audio_s,
+                c.wall_s,
+                if c.table_written {
+                    ""
+                } else {
+                    "  (table unchanged)"
+                }
+            )?;
+            if let Some(note) = &c.cache_note {
+                writeln!(f, "           cache: {note}")?;
+            }
+            for s in c.skipped.iter().take(10) {
+                writeln!(f, "           skipped {}: {}", s.path, s.reason)?;
+            }
+            if c.skipped.len() > 10 {
+                writeln!(
+                    f,
+                    "           ... {} more skipped (see summary.json)",
+                    c.skipped.len() - 10
+                )?;
+            }
+            for g in c.gone.iter().take(10) {
+                writeln!(f, "           gone {g}")?;
+            }
+        }
+        write!(
+            f,
+            "files done {} (extracted {}, reused {}), skipped {}, gone {}; audio {:.3} h (analysed now {:.3} h); wall {:.2} s; {}",
+            self.files_done,
+            self.files_extracted,
+            self.files_reused,
+            self.files_skipped,
+            self.files_gone,
+            self.audio_hours,
+            self.extracted_audio_hours,
+            self.wall_s,
+            if self.files_extracted > 0 {
+                format!("{:.0}x real time", self.x_real_time)
+            } else {
+                "nothing to extract (all cached)".to_string()
+            }
+        )
+    }
+}
+
+/// The corpora under `datasets`, scanned with ser-io, grouped by corpus name (sorted).
+/// `only` (lower-case corpus names) restricts the result; an unknown name is an error.
+pub fn scan_corpora(datasets: &Path, only: &[String]) -> Result<Vec<(String, Manifest)>> {
+    let mut by_name: BTreeMap<String, Manifest> = BTreeMap::new();
+    for (corpus, dir) in ser_io::discover(datasets)? {
+        let name = corpus.as_str().to_string();
+        if !only.is_empty() && !only.iter().any(|o| o.eq_ignore_ascii_case(&name)) {
+            continue;
+        }
+        let m = ser_io::scan_corpus(corpus, &dir)?;
+        let entry = by_name.entry(name).or_default();
+        entry.utterances.extend(m.utterances);
+        entry.skipped.extend(m.skipped);
+    }
+    for o in only {
+        if !by_name.contains_key(&o.to_ascii_lowercase()) {
+            let found: Vec<&String> = by_name.keys().collect();
+            return Err(Error::Param {
+                name: "corpus",
+                expected: format!("a corpus found under {}", datasets.display()),
+                found: format!("{o:?} (found {found:?})"),
+            });
+        }
+    }
+    Ok(by_name.into_iter().collect())
+}
+
+/// True when `a` is missing or was modified before `b`.
+fn is_older(a: &Path, b: &Path) -> bool {
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (mtime(a), mtime(b)) {
+        (Some(ta), Some(tb)) => ta < tb,
+        _ => true,
+    }
+}
+
+/// A batch: one feature set, one output folder.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    set: FeatureSet,
+    out_dir: PathBuf,
+    jobs: usize,
+    csv: bool,
+}
+
+/// The table path of a corpus: `OUT/<corpus>.<feature_set>.parquet`.
+pub fn table_path(out_dir: &Path, corpus: &str, feature_set: &str) -> PathBuf {
+    out_dir.join(format!("{corpus}.{feature_set}.parquet"))
+}
+
+enum Outcome {
+    Row(Box<FeatureRow>),
+    Failed(FailedFile),
+}
+
+impl Batch {
+    /// A batch with as many jobs as rayon's default (the number of CPUs) and no CSV.
+    pub fn new(set: FeatureSet, out_dir: impl Into<PathBuf>) -> Batch {
+        Batch {
+            set,
+            out_dir: out_dir.into(),
+            jobs: 0,
+            csv: false,
+        }
+    }
+
+    /// Number of worker threads; 0 = number of CPUs.
+    pub fn with_jobs(mut self, jobs: usize) -> Batch {
+        self.jobs = jobs;
+        self
+    }
+
+    /// Also write `OUT/<corpus>.<feature_set>.csv`.
+    pub fn with_csv(mut self, csv: bool) -> Batch {
+        self.csv = csv;
+        self
+    }
+
+    pub fn feature_set(&self) -> &FeatureSet {
+        &self.set
+    }
+
+    /// Prepares every corpus, writes `summary.json` and returns the summary.
+    pub fn run(&self, corpora: &[(String, Manifest)], progress: &dyn Progress) -> Result<Summary> {
+        let t0 = Instant::now();
+        let mut builder = rayon::ThreadPoolBuilder::new();
+        if self.jobs > 0 {
+            builder = builder.num_threads(self.jobs);
+        }
+        let pool = builder.build().map_err(|e| Error::Param {
+            name: "jobs",
+            expected: "a thread pool".into(),
+            found: e.to_string(),
+        })?;
+        let jobs = pool.current_num_threads();
+        let mut out = Vec::new();
+        for (name, manifest) in corpora {
+            out.push(pool.install(|| self.prepare_corpus(name, manifest, progress))?);
+        }
+        let wall_s = t0.elapsed().as_secs_f64();
+        let extracted_audio_s: f64 = out.iter().map(|c| c.extracted_audio_s).sum();
+        let summary = Summary {
+            feature_set: self.set.name().to_string(),
+            config_hash: self.set.config_hash().to_string(),
+            n_features: self.set.len(),
+            sample_rate_hz: self.set.sample_rate_hz(),
+            jobs,
+            out_dir: self.out_dir.clone(),
+            files_done: out.iter().map(|c| c.rows).sum(),
+            files_extracted: out.iter().map(|c| c.extracted).sum(),
+            files_reused: out.iter().map(|c| c.reused).sum(),
+            files_skipped: out.iter().map(|c| c.skipped.len()).sum(),
+            files_gone: out.iter().map(|c| c.gone.len()).sum(),
+            audio_hours: out.iter().map(|c| c.audio_s).sum::<f64>() / 3600.0,
+            extracted_audio_hours: extracted_audio_s / 3600.0,
+            wall_s,
+            x_real_time: if wall_s > 0.0 {
+                extracted_audio_s / wall_s
+            } else {
+                0.0
+            },
+            corpora: out,
+        };
+        let json = serde_json::to_string_pretty(&summary).map_err(|e| Error::Param {
+            name: "summary",
+            expected: "serialisable summary".into(),
+            found: e.to_string(),
+        })?;
+        let path = self.out_dir.join("summary.json");
+        write_atomically(&path, |f| {
+            use std::io::Write;
+            f.write_all(json.as_bytes())
+                .map_err(|e| Error::io(&path, e))
+        })?;
+        Ok(summary)
+    }
+
+    /// Prepares one corpus (in the current rayon pool) and writes its table.
+    pub fn prepare_corpus(
+        &self,
+        corpus: &str,
+        manifest: &Manifest,
+        progress: &dyn Progress,
+    ) -> Result<CorpusSummary> {
+        let t0 = Instant::now();
+        let table = table_path(&self.out_dir, corpus, self.set.name());
+        let mut skipped: Vec<SkippedFile> = manifest
+            .skipped
+            .iter()
+            .map(|s| SkippedFile {
+                path: s.path.to_string_lossy().into_owned(),
+                reason: s.reason.clone(),
+            })
+            .collect();
+
+        // The previous table, if usable.
+        let mut cache_note = None;
+        let previous = if table.exists() {
+            match FeatureTable::read_parquet(&table) {
+                Ok(t) if t.config_hash() == self.set.config_hash() => Some(t),
+                Ok(t) => {
+                    cache_note = Some(format!(
+                        "config changed ({} -> {}): re-extracting every file",
+                        t.config_hash(),
+                        self.set.config_hash()
+                    ));
+                    None
+                }
+                Err(e) => {
+                    cache_note = Some(format!("previous table unreadable ({e}): re-extracting"));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let (old_rows, old_durations, old_failed, old_paths) = match &previous {
+            Some(t) => {
+                let paths = t.strings("path")?;
+                let index: HashMap<String, usize> = paths
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (p.clone(), i))
+                    .collect();
+                let failed: HashMap<String, FailedFile> = t
+                    .meta()
+                    .failed
+                    .iter()
+                    .map(|f| (f.path.clone(), f.clone()))
+                    .collect();
+                let mut all: Vec<String> = paths;
+                all.extend(failed.keys().cloned());
+                (index, t.durations_s()?, failed, all)
+            }
+            None => (HashMap::new(), Vec::new(), HashMap::new(), Vec::new()),
+        };
+        let old_matrix = match &previous {
+            Some(t) if t.feature_names() == self.set.names(self.set.sample_rate_hz()) => {
+                Some(t.matrix()?)
+            }
+            Some(_) => {
+                cache_note = Some("feature names differ: re-extracting every file".into());
+                None
+            }
+            None => None,
+        };
+
+        // Decide per utterance: reuse, known failure, or extract.
+        enum Plan<'a> {
+            Reuse(usize, &'a Utterance, FileStamp),
+            Extract(&'a Utterance, FileStamp),
+        }
+        let mut plans = Vec::with_capacity(manifest.utterances.len());
+        let mut failed: Vec<FailedFile> = Vec::new();
+        let mut changed = previous.is_none();
+        for u in &manifest.utterances {
+            let key = u.path.to_string_lossy().into_owned();
+            let stamp = match FileStamp::of(&u.path) {
+                Ok(s) => s,
+                Err(e) => {
+                    failed.push(FailedFile {
+                        path: key,
+                        stamp: None,
+                        reason: e.to_string(),
+                    });
+                    changed = true;
+                    continue;
+                }
+            };
+            if let (Some(&row), Some(_)) = (old_rows.get(&key), &old_matrix)
+                && previous
+                    .as_ref()
+                    .and_then(|t| t.meta().stamps.get(&key))
+                    .is_some_and(|s| *s == stamp)
+            {
+                plans.push(Plan::Reuse(row, u, stamp));
+                continue;
+            }
+            if let Some(f) = old_failed.get(&key)
+                && f.stamp.as_ref() == Some(&stamp)
+            {
+                failed.push(f.clone());
+                continue;
+            }
+            changed = true;
+            plans.push(Plan::Extract(u, stamp));
+        }
+        let present: std::collections::HashSet<String> = manifest
+            .utterances
+            .iter()
+            .map(|u| u.path.to_string_lossy().into_owned())
+            .collect();
+        let mut gone: Vec<String> = old_paths
+            .into_iter()
+            .filter(|p| !present.contains(p))
+            .collect();
+        gone.sort();
+        gone.dedup();
+        if !gone.is_empty() {
+            changed = true;
+        }
+
+        // Extract in parallel, one extractor per rayon worker split.
+        let to_extract: Vec<(usize, &Utterance, FileStamp)> = plans
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match p {
+                Plan::Extract(u, s) => Some((i, *u, s.clone())),
+                Plan::Reuse(..) => None,
+            })
+            .collect();
+        progress.start(corpus, to_extract.len());
+        let rate = self.set.sample_rate_hz();
+        let extracted: Vec<(usize, Outcome)> = to_extract
+            .par_iter()
+            .map_init(
+                || None::<FeatureExtractor>,
+                |slot, (i, u, stamp)| {
+                    let outcome = self.extract_one(slot, u, stamp, rate);
+                    progress.advance(&u.path);
+                    (*i, outcome)
+                },
+            )
+            .collect();
+        progress.finish(corpus);
+
+        // Assemble rows in manifest order.
+        let mut by_plan: HashMap<usize, Outcome> = extracted.into_iter().collect();
+        let mut rows = Vec::with_capacity(plans.len());
+        let (mut n_extracted, mut n_reused) = (0, 0);
+        let mut extracted_audio_s = 0.0;
+        for (i, plan) in plans.iter().enumerate() {
+            match plan {
+                Plan::Reuse(row, u, stamp) => {
+                    let Some(m) = &old_matrix else { continue };
+                    rows.push(FeatureRow {
+                        utterance: (*u).clone(),
+                        duration_s: old_durations.get(*row).copied().unwrap_or(0.0),
+                        features: m.row(*row).to_vec(),
+                        stamp: Some(stamp.clone()),
+                    });
+                    n_reused += 1;
+                }
+                Plan::Extract(..) => match by_plan.remove(&i) {
+                    Some(Outcome::Row(r)) => {
+                        extracted_audio_s += r.duration_s;
+                        n_extracted += 1;
+                        rows.push(*r);
+                    }
+                    Some(Outcome::Failed(f)) => failed.push(f),
+                    None => {}
+                },
+            }
+        }
+        skipped.extend(failed.iter().map(|f| SkippedFile {
+            path: f.path.clone(),
+            reason: f.reason.clone(),
+        }));
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+
+        let audio_s = rows.iter().map(|r| r.duration_s).sum();
+        let csv_path = table.with_extension("csv");
+        let table_written = changed || !table.exists();
+        let csv_stale = self.csv && (table_written || is_older(&csv_path, &table));
+        if table_written || csv_stale {
+            let names = self.set.names(rate);
+            let mut t =
+                FeatureTable::from_rows(self.set.name(), self.set.config_hash(), &names, &rows)?;
+            t.meta_mut().failed = failed;
+            if table_written {
+                t.write_parquet(&table)?;
+            }
+            if csv_stale {
+                t.write_csv(&csv_path)?;
+            }
+        }
+        Ok(CorpusSummary {
+            corpus: corpus.to_string(),
+            table,
+            csv: self.csv.then_some(csv_path),
+            rows: rows.len(),
+            extracted: n_extracted,
+            reused: n_reused,
+            skipped,
+            gone,
+            cache_note,
+            table_written,
+            audio_s,
+            extracted_audio_s,
+            wall_s: t0.elapsed().as_secs_f64(),
+        })
+    }
+
+    fn extract_one(
+        &self,
+        slot: &mut Option<FeatureExtractor>,
+        u: &Utterance,
+        stamp: &FileStamp,
+        rate: u32,
+    ) -> Outcome {
+        let path = u.path.to_string_lossy().into_owned();
+        let fail = |reason: String| {
+            Outcome::Failed(FailedFile {
+                path: path.clone(),
+                stamp: Some(stamp.clone()),
+                reason,
+            })
+        };
+        let audio = match ser_io::load(&u.path, rate) {
+            Ok(a) => a,
+            Err(e) => return fail(e.to_string()),
+        };
+        if slot.is_none() {
+            match self.set.extractor() {
+                Ok(x) => *slot = Some(x),
+                Err(e) => return fail(format!("cannot build extractor: {e}")),
+            }
+        }
+        let Some(ex) = slot.as_mut() else {
+            return fail("no extractor".into());
+        };
+        let result =
+            std::panic::catch_unwind(AssertUnwindSafe(|| ex.extract_samples(&audio.samples)));
+        match result {
+            Ok(Ok(features)) => Outcome::Row(Box::new(FeatureRow {
+                utterance: u.clone(),
+                duration_s: audio.duration_s(),
+                features,
+                stamp: Some(stamp.clone()),
+            })),
+            Ok(Err(e)) => fail(format!("feature extraction failed: {e}")),
+            Err(panic) => {
+                *slot = None; // the extractor may be in a bad state: rebuild it
+                let msg = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                fail(format!("feature extraction panicked: {msg}"))
+            }
+        }
+    }
+}

@@ -1,0 +1,480 @@
+//! Global statistics over one descriptor track (a column of frame values).
+//!
+//! Conventions (the numpy / scipy ones of `../shared/reference/global_statistics.json`):
+//!
+//! | statistic | definition |
+//! |---|---|
+//! | `mean` | arithmetic mean |
+//! | `median` | 0.5 quantile, linear interpolation |
+//! | `std` | population standard deviation (ddof = 0) |
+//! | `kurtosis` | excess (Fisher) kurtosis, biased: m4 / m2² − 3 |
+//! | `skewness` | biased: m3 / m2^1.5 |
+//! | `p01`, `p99` | 1st / 99th percentile, linear interpolation between order statistics (numpy `method="linear"`: index q·(n−1)) |
+//! | `min`, `max`, `range` | range = max − min |
+//! | `q1`, `q3`, `iqr` | 25th / 75th percentile (linear), iqr = q3 − q1 |
+//! | `slope` | least-squares slope of value against time, **in units per second** (frame `i` is at `i · hop_s`), so it does not depend on the hop |
+//!
+//! Edge cases are defined so that every statistic is finite:
+//! * non-finite values (NaN, ±inf) in a track are ignored;
+//! * an empty track (e.g. the voiced-only view of a silent file) gives 0 for every statistic;
+//! * a constant track (or a single frame) gives std = kurtosis = skewness = slope = 0;
+//!   like scipy, a variance below (ε·mean)² counts as constant.
+//!
+//! Central moments come from `ndarray-stats` (`SummaryStatisticsExt::central_moments`, which
+//! shifts by the mean before accumulating). The order statistics are read from one sorted copy
+//! of the track (one sort serves min, max and the five quantiles); the unit tests check them
+//! against `ndarray-stats`' `Quantile1dExt::quantile_mut` with `interpolate::Linear`.
+
+use std::str::FromStr;
+
+use ndarray::ArrayView1;
+use ndarray_stats::SummaryStatisticsExt;
+use serde::{Deserialize, Serialize};
+
+/// One global statistic of a descriptor track. The string form (`as_str`) is used in feature names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Statistic {
+    Mean,
+    Median,
+    Std,
+    Kurtosis,
+    Skewness,
+    P01,
+    P99,
+    Min,
+    Max,
+    Range,
+    Q1,
+    Q3,
+    Iqr,
+    /// Linear-regression slope in units per second.
+    Slope,
+}
+
+impl Statistic {
+    /// Every statistic, in a fixed order.
+    pub const ALL: [Statistic; 14] = [
+        Statistic::Mean,
+        Statistic::Median,
+        Statistic::Std,
+        Statistic::Kurtosis,
+        Statistic::Skewness,
+        Statistic::P01,
+        Statistic::P99,
+        Statistic::Min,
+        Statistic::Max,
+        Statistic::Range,
+        Statistic::Q1,
+        Statistic::Q3,
+        Statistic::Iqr,
+        Statistic::Slope,
+    ];
+
+    /// The ten statistics of the classic pyAudioAnalysis-style pipeline (and of the reference file).
+    pub const CLASSIC: [Statistic; 10] = [
+        Statistic::Mean,
+        Statistic::Median,
+        Statistic::Std,
+        Statistic::Kurtosis,
+        Statistic::Skewness,
+        Statistic::P01,
+        Statistic::P99,
+        Statistic::Min,
+        Statistic::Max,
+        Statistic::Range,
+    ];
+
+    /// Lower snake-case name used in feature names (`mfcc_3_delta_p99`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Statistic::Mean => "mean",
+            Statistic::Median => "median",
+            Statistic::Std => "std",
+            Statistic::Kurtosis => "kurtosis",
+            Statistic::Skewness => "skewness",
+            Statistic::P01 => "p01",
+            Statistic::P99 => "p99",
+            Statistic::Min => "min",
+            Statistic::Max => "max",
+            Statistic::Range => "range",
+            Statistic::Q1 => "q1",
+            Statistic::Q3 => "q3",
+            Statistic::Iqr => "iqr",
+            Statistic::Slope => "slope",
+        }
+    }
+
+    /// True when the statistic needs a sorted copy of the track.
+    fn needs_sort(self) -> bool {
+        matches!(
+            self,
+            Statistic::Median
+                | Statistic::P01
+                | Statistic::P99
+                | Statistic::Q1
+                | Statistic::Q3
+                | Statistic::Iqr
+        )
+    }
+
+    /// True when the statistic needs the central moments.
+    fn needs_moments(self) -> bool {
+        matches!(
+            self,
+            Statistic::Std | Statistic::Kurtosis | Statistic::Skewness
+        )
+    }
+}
+
+impl std::fmt::Display for Statistic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Statistic {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        Statistic::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s.trim())
+            .ok_or_else(|| crate::Error::Param {
+                name: "statistic",
+                expected: format!(
+                    "one of {}",
+                    Statistic::ALL.map(Statistic::as_str).join(", ")
+                ),
+                found: format!("{s:?}"),
+            })
+    }
+}
+
+/// All statistics of one track (see the module docs for the conventions).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Summary {
+    pub n: usize,
+    pub mean: f64,
+    pub median: f64,
+    pub std: f64,
+    pub kurtosis: f64,
+    pub skewness: f64,
+    pub p01: f64,
+    pub p99: f64,
+    pub min: f64,
+    pub max: f64,
+    pub q1: f64,
+    pub q3: f64,
+    /// Units per second.
+    pub slope: f64,
+}
+
+impl Summary {
+    /// The value of one statistic.
+    pub fn get(&self, statistic: Statistic) -> f64 {
+        match statistic {
+            Statistic::Mean => self.mean,
+            Statistic::Median => self.median,
+            Statistic::Std => self.std,
+            Statistic::Kurtosis => self.kurtosis,
+            Statistic::Skewness => self.skewness,
+            Statistic::P01 => self.p01,
+            Statistic::P99 => self.p99,
+            Statistic::Min => self.min,
+            Statistic::Max => self.max,
+            Statistic::Range => self.max - self.min,
+            Statistic::Q1 => self.q1,
+            Statistic::Q3 => self.q3,
+            Statistic::Iqr => self.q3 - self.q1,
+            Statistic::Slope => self.slope,
+        }
+    }
+}
+
+/// Quantile `q` in [0, 1] of an ascending slice, numpy `method="linear"` (index q·(n−1)).
+/// Returns 0 for an empty slice.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let n = sorted.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    let frac = pos - lo as f64;
+    let (a, b) = (sorted[lo.min(n - 1)], sorted[hi.min(n - 1)]);
+    if lo == hi { a } else { a + (b - a) * frac }
+}
+
+/// Reusable buffers for computing statistics without reallocating per track.
+#[derive(Debug, Default, Clone)]
+pub struct Summarizer {
+    values: Vec<f64>,
+    times: Vec<f64>,
+    sorted: Vec<f64>,
+}
+
+impl Summarizer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Statistics of one f64 track whose frames are `hop_s` seconds apart.
+    pub fn summarize(&mut self, values: &[f64], hop_s: f64) -> Summary {
+        self.values.clear();
+        self.times.clear();
+        for (i, &v) in values.iter().enumerate() {
+            if v.is_finite() {
+                self.values.push(v);
+                self.times.push(i as f64 * hop_s);
+            }
+        }
+        self.finish(Statistic::ALL.as_slice())
+    }
+
+    /// Statistics of one f32 column, optionally restricted to the frames where `mask` is true
+    /// (voiced-only statistics). The slope uses the frames' own times (`i · hop_s`).
+    /// Only what `wanted` needs is computed; the other fields are 0.
+    pub fn summarize_column(
+        &mut self,
+        column: ArrayView1<'_, f32>,
+        hop_s: f64,
+        mask: Option<&[bool]>,
+        wanted: &[Statistic],
+    ) -> Summary {
+        self.values.clear();
+        self.times.clear();
+        for (i, &v) in column.iter().enumerate() {
+            let keep = mask.is_none_or(|m| m.get(i).copied().unwrap_or(false));
+            if keep && v.is_finite() {
+                self.values.push(f64::from(v));
+                self.times.push(i as f64 * hop_s);
+            }
+        }
+        self.finish(wanted)
+    }
+
+    fn finish(&mut self, wanted: &[Statistic]) -> Summary {
+        let n = self.values.len();
+        let mut s = Summary {
+            n,
+            ..Summary::default()
+        };
+        if n == 0 {
+            return s;
+        }
+        let x = &self.values;
+        // min / max: a linear scan (also exact for the constant-track test below).
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &v in x {
+            min = min.min(v);
+            max = max.max(v);
+        }
+        s.min = min;
+        s.max = max;
+        s.mean = if min == max {
+            min
+        } else {
+            x.iter().sum::<f64>() / n as f64
+        };
+        let constant = min == max;
+
+        if !constant && wanted.iter().any(|w| w.needs_moments()) {
+            let view = ArrayView1::from(x.as_slice());
+            if let Ok(m) = view.central_moments(4) {
+                let (m2, m3, m4) = (m[2].max(0.0), m[3], m[4]);
+                s.std = m2.sqrt();
+                // scipy's rule: a variance at rounding level of the mean counts as zero.
+                if m2 > (f64::EPSILON * s.mean).powi(2) && m2 > 0.0 {
+                    s.skewness = m3 / m2.powf(1.5);
+                    s.kurtosis = m4 / (m2 * m2) - 3.0;
+                }
+            }
+        }
+
+        if wanted.iter().any(|w| w.needs_sort()) {
+            if constant {
+                (s.median, s.p01, s.p99, s.q1, s.q3) = (min, min, min, min, min);
+            } else {
+                self.sorted.clear();
+                self.sorted.extend_from_slice(x);
+                self.sorted.sort_unstable_by(f64::total_cmp);
+                let q = |p| quantile_sorted(&self.sorted, p);
+                s.median = q(0.5);
+                s.p01 = q(0.01);
+                s.p99 = q(0.99);
+                s.q1 = q(0.25);
+                s.q3 = q(0.75);
+            }
+        }
+
+        if !constant && n >= 2 && wanted.contains(&Statistic::Slope) {
+            let t = &self.times;
+            let t_mean = t.iter().sum::<f64>() / n as f64;
+            let (mut sxy, mut sxx) = (0.0, 0.0);
+            for (&ti, &xi) in t.iter().zip(x) {
+                let dt = ti - t_mean;
+                sxy += dt * (xi - s.mean);
+                sxx += dt * dt;
+            }
+            if sxx > 0.0 {
+                s.slope = sxy / sxx;
+            }
+        }
+        for v in [
+            &mut s.mean,
+            &mut s.median,
+            &mut s.std,
+            &mut s.kurtosis,
+            &mut s.skewness,
+            &mut s.p01,
+            &mut s.p99,
+            &mut s.q1,
+            &mut s.q3,
+            &mut s.slope,
+        ] {
+            if !v.is_finite() {
+                *v = 0.0;
+            }
+        }
+        s
+    }
+}
+
+/// Convenience: statistics of an f64 track (allocates buffers; use [`Summarizer`] in loops).
+pub fn summarize(values: &[f64], hop_s: f64) -> Summary {
+    Summarizer::new().summarize(values, hop_s)
+}
+
+/// Converts an f64 statistic to the f32 stored in feature tables, saturating at ±`f32::MAX`
+/// so that a finite f64 never becomes an infinite f32.
+pub fn to_f32(v: f64) -> f32 {
+    if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(f64::from(f32::MIN), f64::from(f32::MAX)) as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array1;
+    use ndarray_stats::{Quantile1dExt, interpolate::Linear};
+    use noisy_float::types::n64;
+
+    fn lcg(seed: &mut u64) -> f64 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    #[test]
+    fn quantiles_match_ndarray_stats_linear() {
+        let mut seed = 7;
+        for n in [1usize, 2, 3, 10, 101, 257] {
+            let x: Vec<f64> = (0..n).map(|_| lcg(&mut seed) * 10.0 - 3.0).collect();
+            let mut sorted = x.clone();
+            sorted.sort_by(f64::total_cmp);
+            for q in [0.0, 0.01, 0.25, 0.5, 0.75, 0.99, 1.0] {
+                let mut a: Array1<_> = x.iter().map(|&v| n64(v)).collect();
+                let expected = a.quantile_mut(n64(q), &Linear).expect("non-empty").raw();
+                let got = quantile_sorted(&sorted, q);
+                assert!(
+                    (got - expected).abs() <= 1e-12 * expected.abs().max(1.0),
+                    "n={n} q={q}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn moments_match_direct_formulas() {
+        let mut seed = 3;
+        let x: Vec<f64> = (0..500).map(|_| lcg(&mut seed).powi(3)).collect();
+        let s = summarize(&x, 0.01);
+        let n = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / n;
+        let m = |k: i32| x.iter().map(|v| (v - mean).powi(k)).sum::<f64>() / n;
+        assert!((s.mean - mean).abs() < 1e-14);
+        assert!((s.std - m(2).sqrt()).abs() < 1e-12);
+        assert!((s.skewness - m(3) / m(2).powf(1.5)).abs() < 1e-10);
+        assert!((s.kurtosis - (m(4) / m(2).powi(2) - 3.0)).abs() < 1e-10);
+        assert!(s.skewness > 0.5, "x^3 of uniform is right-skewed");
+    }
+
+    #[test]
+    fn slope_is_per_second() {
+        // x = 2 + 3 t with t = i * 0.01 s
+        let x: Vec<f64> = (0..100).map(|i| 2.0 + 3.0 * i as f64 * 0.01).collect();
+        let s = summarize(&x, 0.01);
+        assert!((s.slope - 3.0).abs() < 1e-9);
+        let s2 = summarize(&x, 0.02);
+        assert!((s2.slope - 1.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn edge_cases_are_finite_and_defined() {
+        let empty = summarize(&[], 0.01);
+        for st in Statistic::ALL {
+            assert_eq!(empty.get(st), 0.0, "{st}");
+        }
+        let one = summarize(&[4.5], 0.01);
+        for st in [
+            Statistic::Mean,
+            Statistic::Median,
+            Statistic::P01,
+            Statistic::P99,
+        ] {
+            assert_eq!(one.get(st), 4.5);
+        }
+        for st in [
+            Statistic::Std,
+            Statistic::Kurtosis,
+            Statistic::Skewness,
+            Statistic::Range,
+            Statistic::Iqr,
+            Statistic::Slope,
+        ] {
+            assert_eq!(one.get(st), 0.0, "{st}");
+        }
+        let constant = summarize(&[0.1; 50], 0.01);
+        assert_eq!(constant.kurtosis, 0.0);
+        assert_eq!(constant.skewness, 0.0);
+        assert_eq!(constant.std, 0.0);
+        assert_eq!(constant.mean, 0.1);
+        let with_nan = summarize(&[1.0, f64::NAN, 3.0, f64::INFINITY], 0.01);
+        assert_eq!(with_nan.n, 2);
+        assert_eq!(with_nan.mean, 2.0);
+        let huge = summarize(&[1e200, -1e200, 1e200], 0.01);
+        for st in Statistic::ALL {
+            assert!(huge.get(st).is_finite() || st == Statistic::Range, "{st}");
+        }
+        assert!(to_f32(huge.get(Statistic::Range)).is_finite());
+    }
+
+    #[test]
+    fn voiced_mask_selects_frames() {
+        let col = ndarray::arr1(&[1.0f32, 100.0, 2.0, 100.0, 3.0]);
+        let mask = [true, false, true, false, true];
+        let mut sz = Summarizer::new();
+        let s = sz.summarize_column(col.view(), 0.01, Some(&mask), &Statistic::ALL);
+        assert_eq!(s.n, 3);
+        assert_eq!(s.mean, 2.0);
+        assert_eq!(s.max, 3.0);
+        // times 0, 0.02, 0.04 -> slope 1 per 0.02 s = 50 per second
+        assert!((s.slope - 50.0).abs() < 1e-9);
+        let none = sz.summarize_column(col.view(), 0.01, Some(&[false; 5]), &Statistic::ALL);
+        assert_eq!(none.n, 0);
+        assert_eq!(none.mean, 0.0);
+    }
+
+    #[test]
+    fn statistic_names_round_trip() {
+        for st in Statistic::ALL {
+            assert_eq!(st.as_str().parse::<Statistic>().expect("known"), st);
+        }
+        assert!("p50".parse::<Statistic>().is_err());
+    }
+}

@@ -1,0 +1,539 @@
+//! The feature table: one row per utterance, metadata columns then one `f32` column per feature.
+//!
+//! Layout of the polars `DataFrame` (and of the Parquet / CSV files):
+//!
+//! | column | dtype | meaning |
+//! |---|---|---|
+//! | `path` | String | audio file path as scanned |
+//! | `corpus` | String | `emodb`, `ravdess`, ... |
+//! | `speaker` | String | unique across corpora (`emodb:03`) |
+//! | `sex` | String, nullable | `male` / `female` |
+//! | `emotion` | String | unified label |
+//! | `native_label` | String | the corpus's own code |
+//! | `text` | String, nullable | sentence id / text |
+//! | `intensity` | String, nullable | corpus intensity |
+//! | `age` | UInt32, nullable | years |
+//! | `duration_s` | Float64 | duration of the decoded audio |
+//! | *features...* | Float32 | one per feature name, in the feature set's order |
+//!
+//! Table-level metadata is stored as Parquet file key-value metadata (so it travels atomically
+//! with the table): `ser.feature_set` (the set's name), `ser.config_hash` (hash of the set's full
+//! configuration, hex) and `ser.table` (JSON of [`TableMeta`], which also holds the per-file
+//! cache stamps used by incremental `prepare`). The CSV export carries the columns only.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The metadata columns, in order, before the feature columns.
+pub const METADATA_COLUMNS: [&str; 10] = [
+    "path",
+    "corpus",
+    "speaker",
+    "sex",
+    "emotion",
+    "native_label",
+    "text",
+    "intensity",
+    "age",
+    "duration_s",
+];
+
+/// Parquet key-value metadata keys.
+pub const KEY_FEATURE_SET: &str = "ser.feature_set";
+pub const KEY_CONFIG_HASH: &str = "ser.config_hash";
+pub const KEY_TABLE: &str = "ser.table";
+
+/// Identity of an audio file at extraction time: changing size or modification time invalidates
+/// its cached features.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStamp {
+    pub size_bytes: u64,
+    /// Modification time in nanoseconds since the Unix epoch (0 if unavailable).
+    pub mtime_ns: i64,
+}
+
+impl FileStamp {
+    /// Reads the stamp of a file from the file system.
+    pub fn of(path: &Path) -> Result<FileStamp> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        Ok(FileStamp {
+            size_bytes: meta.len(),
+            mtime_ns,
+        })
+    }
+}
+
+/// A file that could not be turned into features, with its stamp so that an unchanged bad file
+/// is not retried on the next run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedFile {
+    pub path: String,
+    pub stamp: Option<FileStamp>,
+    pub reason: String,
+}
+
+/// Table-level metadata stored under [`KEY_TABLE`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableMeta {
+    pub format_version: u32,
+    pub feature_set: String,
+    pub config_hash: String,
+    /// Stamp of every row's file, keyed by the `path` column.
+    #[serde(default)]
+    pub stamps: BTreeMap<String, FileStamp>,
+    /// Files that failed during the run that wrote this table.
+    #[serde(default)]
+    pub failed: Vec<FailedFile>,
+}
+
+/// One utterance's row before it goes into a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureRow {
+    pub utterance: ser_io::Utterance,
+    pub duration_s: f64,
+    pub features: Vec<f32>,
+    pub stamp: Option<FileStamp>,
+}
+
+/// A feature table (see the module docs for the layout).
+#[derive(Debug, Clone)]
+pub struct FeatureTable {
+    df: DataFrame,
+    meta: TableMeta,
+}
+
+fn path_string(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+impl FeatureTable {
+    /// Builds a table from rows. Every row must have `feature_names.len()` values.
+    pub fn from_rows(
+        feature_set: &str,
+        config_hash: &str,
+        feature_names: &[String],
+        rows: &[FeatureRow],
+    ) -> Result<FeatureTable> {
+        let n = rows.len();
+        let d = feature_names.len();
+        if let Some(bad) = rows.iter().find(|r| r.features.len() != d) {
+            return Err(Error::Param {
+                name: "features",
+                expected: format!("{d} values per row"),
+                found: format!(
+                    "{} values for {}",
+                    bad.features.len(),
+                    bad.utterance.path.display()
+                ),
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        for name in feature_names {
+            if METADATA_COLUMNS.contains(&name.as_str()) || !seen.insert(name.as_str()) {
+                return Err(Error::Param {
+                    name: "feature_names",
+                    expected: "unique names distinct from the metadata columns".into(),
+                    found: format!("{name:?} twice"),
+                });
+            }
+        }
+        let s = |f: &dyn Fn(&FeatureRow) -> String| rows.iter().map(f).collect::<Vec<String>>();
+        let o = |f: &dyn Fn(&FeatureRow) -> Option<String>| {
+            rows.iter().map(f).collect::<Vec<Option<String>>>()
+        };
+        let mut columns: Vec<Column> = Vec::with_capacity(METADATA_COLUMNS.len() + d);
+        columns.push(Column::new(
+            "path".into(),
+            s(&|r| path_string(&r.utterance.path)),
+        ));
+        columns.push(Column::new(
+            "corpus".into(),
+            s(&|r| r.utterance.corpus.clone()),
+        ));
+        columns.push(Column::new(
+            "speaker".into(),
+            s(&|r| r.utterance.speaker.clone()),
+        ));
+        columns.push(Column::new(
+            "sex".into(),
+            o(&|r| r.utterance.sex.map(|x| x.as_str().to_string())),
+        ));
+        columns.push(Column::new(
+            "emotion".into(),
+            s(&|r| r.utterance.emotion.as_str().to_string()),
+        ));
+        columns.push(Column::new(
+            "native_label".into(),
+            s(&|r| r.utterance.native_label.clone()),
+        ));
+        columns.push(Column::new("text".into(), o(&|r| r.utterance.text.clone())));
+        columns.push(Column::new(
+            "intensity".into(),
+            o(&|r| r.utterance.intensity.clone()),
+        ));
+        columns.push(Column::new(
+            "age".into(),
+            rows.iter()
+                .map(|r| r.utterance.age)
+                .collect::<Vec<Option<u32>>>(),
+        ));
+        columns.push(Column::new(
+            "duration_s".into(),
+            rows.iter().map(|r| r.duration_s).collect::<Vec<f64>>(),
+        ));
+        for (j, name) in feature_names.iter().enumerate() {
+            let values: Vec<f32> = rows.iter().map(|r| r.features[j]).collect();
+            columns.push(Column::new(name.as_str().into(), values));
+        }
+        let df = DataFrame::new(n, columns).map_err(Error::polars("building feature table"))?;
+        let stamps = rows
+            .iter()
+            .filter_map(|r| {
+                r.stamp
+                    .clone()
+                    .map(|st| (path_string(&r.utterance.path), st))
+            })
+            .collect();
+        Ok(FeatureTable {
+            df,
+            meta: TableMeta {
+                format_version: 1,
+                feature_set: feature_set.to_string(),
+                config_hash: config_hash.to_string(),
+                stamps,
+                failed: Vec::new(),
+            },
+        })
+    }
+
+    /// Wraps an existing DataFrame, checking the metadata columns and that every other column is
+    /// `Float32`.
+    pub fn from_dataframe(df: DataFrame, meta: TableMeta) -> Result<FeatureTable> {
+        let names = df.get_column_names();
+        for (i, want) in METADATA_COLUMNS.iter().enumerate() {
+            let found = names.get(i).map(|s| s.as_str());
+            if found != Some(*want) {
+                return Err(Error::Param {
+                    name: "dataframe",
+                    expected: format!("column {i} named {want:?}"),
+                    found: format!("{found:?}"),
+                });
+            }
+        }
+        for c in &df.columns()[METADATA_COLUMNS.len()..] {
+            if c.dtype() != &DataType::Float32 {
+                return Err(Error::Param {
+                    name: "dataframe",
+                    expected: format!("feature column {:?} of type f32", c.name().as_str()),
+                    found: format!("{}", c.dtype()),
+                });
+            }
+        }
+        Ok(FeatureTable { df, meta })
+    }
+
+    /// Reads a table written by [`FeatureTable::write_parquet`].
+    pub fn read_parquet(path: &Path) -> Result<FeatureTable> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let ctx = || format!("reading {}", path.display());
+        let mut reader = ParquetReader::new(file);
+        let kv: BTreeMap<String, String> = reader
+            .get_metadata()
+            .map_err(Error::polars(ctx()))?
+            .key_value_metadata()
+            .iter()
+            .flatten()
+            .filter_map(|kv| kv.value.clone().map(|v| (kv.key.clone(), v)))
+            .collect();
+        let df = reader.finish().map_err(Error::polars(ctx()))?;
+        let meta = match kv.get(KEY_TABLE) {
+            Some(json) => serde_json::from_str(json).map_err(|e| Error::Table {
+                path: path.to_path_buf(),
+                reason: format!("bad {KEY_TABLE} metadata: {e}"),
+            })?,
+            None => TableMeta {
+                format_version: 1,
+                feature_set: kv.get(KEY_FEATURE_SET).cloned().unwrap_or_default(),
+                config_hash: kv.get(KEY_CONFIG_HASH).cloned().unwrap_or_default(),
+                ..TableMeta::default()
+            },
+        };
+        FeatureTable::from_dataframe(df, meta).map_err(|e| Error::Table {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Writes Parquet (zstd) to a temporary file next to `path`, then renames it over `path`,
+    /// so an interrupted write never leaves a corrupt table.
+    pub fn write_parquet(&self, path: &Path) -> Result<()> {
+        let meta_json = serde_json::to_string(&self.meta).map_err(|e| Error::Table {
+            path: path.to_path_buf(),
+            reason: format!("cannot serialise table metadata: {e}"),
+        })?;
+        let kv = KeyValueMetadata::from_static(vec![
+            (KEY_FEATURE_SET.to_string(), self.meta.feature_set.clone()),
+            (KEY_CONFIG_HASH.to_string(), self.meta.config_hash.clone()),
+            (KEY_TABLE.to_string(), meta_json),
+        ]);
+        write_atomically(path, |file| {
+            let mut df = self.df.clone();
+            ParquetWriter::new(file)
+                .with_compression(ParquetCompression::Zstd(None))
+                .with_key_value_metadata(Some(kv))
+                .finish(&mut df)
+                .map(|_| ())
+                .map_err(Error::polars(format!("writing {}", path.display())))
+        })
+    }
+
+    /// Writes the columns as CSV (header row, comma separated), tmp + rename.
+    pub fn write_csv(&self, path: &Path) -> Result<()> {
+        write_atomically(path, |file| {
+            let mut df = self.df.clone();
+            CsvWriter::new(file)
+                .include_header(true)
+                .finish(&mut df)
+                .map_err(Error::polars(format!("writing {}", path.display())))
+        })
+    }
+
+    /// The feature column names, in order.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.df.get_column_names()[METADATA_COLUMNS.len()..]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// The features as a dense (n_rows, n_features) matrix. Nulls (never written by this crate)
+    /// become NaN.
+    pub fn matrix(&self) -> Result<Array2<f32>> {
+        let cols = &self.df.columns()[METADATA_COLUMNS.len()..];
+        let mut m = Array2::<f32>::zeros((self.n_rows(), cols.len()));
+        for (j, c) in cols.iter().enumerate() {
+            let ca = c
+                .f32()
+                .map_err(Error::polars(format!("feature column {}", c.name())))?;
+            for (i, v) in ca.iter().enumerate() {
+                m[[i, j]] = v.unwrap_or(f32::NAN);
+            }
+        }
+        Ok(m)
+    }
+
+    /// A column as strings (nulls become ""). Works for the string metadata columns and, via
+    /// their text form, for `age` and `duration_s`.
+    pub fn strings(&self, column: &str) -> Result<Vec<String>> {
+        let c = self
+            .df
+            .column(column)
+            .map_err(Error::polars(format!("column {column}")))?;
+        if let Ok(ca) = c.str() {
+            return Ok(ca
+                .iter()
+                .map(|v| v.unwrap_or_default().to_string())
+                .collect());
+        }
+        let cast = c
+            .cast(&DataType::String)
+            .map_err(Error::polars(format!("column {column} as text")))?;
+        let ca = cast
+            .str()
+            .map_err(Error::polars(format!("column {column} as text")))?;
+        Ok(ca
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect())
+    }
+
+    /// The `duration_s` column.
+    pub fn durations_s(&self) -> Result<Vec<f64>> {
+        let c = self
+            .df
+            .column("duration_s")
+            .map_err(Error::polars("column duration_s"))?;
+        let ca = c.f64().map_err(Error::polars("column duration_s"))?;
+        Ok(ca.iter().map(|v| v.unwrap_or(0.0)).collect())
+    }
+
+    /// One row's feature values.
+    pub fn row_features(&self, row: usize) -> Result<Vec<f32>> {
+        let cols = &self.df.columns()[METADATA_COLUMNS.len()..];
+        cols.iter()
+            .map(|c| {
+                let ca = c
+                    .f32()
+                    .map_err(Error::polars(format!("feature column {}", c.name())))?;
+                Ok(ca.get(row).unwrap_or(f32::NAN))
+            })
+            .collect()
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.df.height()
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.df.width().saturating_sub(METADATA_COLUMNS.len())
+    }
+
+    pub fn feature_set_name(&self) -> &str {
+        &self.meta.feature_set
+    }
+
+    pub fn config_hash(&self) -> &str {
+        &self.meta.config_hash
+    }
+
+    pub fn meta(&self) -> &TableMeta {
+        &self.meta
+    }
+
+    /// Mutable access to the table metadata (e.g. to record failed files before writing).
+    pub fn meta_mut(&mut self) -> &mut TableMeta {
+        &mut self.meta
+    }
+
+    pub fn dataframe(&self) -> &DataFrame {
+        &self.df
+    }
+
+    pub fn into_dataframe(self) -> DataFrame {
+        self.df
+    }
+}
+
+/// Writes through `write` into `<path>.tmp-<pid>` in the same directory, then renames it to `path`.
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let file_name = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "table".into());
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        write(&mut file)?;
+        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ser_io::{Emotion, Sex, Utterance};
+
+    fn row(i: usize, d: usize) -> FeatureRow {
+        FeatureRow {
+            utterance: Utterance {
+                path: PathBuf::from(format!("/x/{i}.wav")),
+                corpus: "emodb".into(),
+                speaker: format!("emodb:{i:02}"),
+                sex: (i % 2 == 0).then_some(Sex::Female),
+                emotion: Emotion::Angry,
+                native_label: "W".into(),
+                text: Some("a01".into()),
+                intensity: None,
+                age: (i == 1).then_some(31),
+            },
+            duration_s: 1.5 + i as f64,
+            features: (0..d).map(|j| (i * 10 + j) as f32 * 0.5).collect(),
+            stamp: Some(FileStamp {
+                size_bytes: 100 + i as u64,
+                mtime_ns: 1_700_000_000_000_000_000 + i as i64,
+            }),
+        }
+    }
+
+    #[test]
+    fn parquet_round_trip_keeps_everything() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let names: Vec<String> = (0..4).map(|j| format!("f_{j}_mean")).collect();
+        let rows: Vec<FeatureRow> = (0..3).map(|i| row(i, 4)).collect();
+        let mut t = FeatureTable::from_rows("test", "abc123", &names, &rows).expect("table");
+        t.meta_mut().failed.push(FailedFile {
+            path: "/x/bad.wav".into(),
+            stamp: None,
+            reason: "cannot decode".into(),
+        });
+        let p = dir.path().join("sub/emodb.test.parquet");
+        t.write_parquet(&p).expect("write");
+        let back = FeatureTable::read_parquet(&p).expect("read");
+        assert_eq!(back.n_rows(), 3);
+        assert_eq!(back.feature_names(), names);
+        assert_eq!(back.feature_set_name(), "test");
+        assert_eq!(back.config_hash(), "abc123");
+        assert_eq!(back.meta(), t.meta());
+        assert_eq!(back.matrix().expect("m"), t.matrix().expect("m"));
+        assert_eq!(back.matrix().expect("m")[[2, 3]], 23.0 * 0.5);
+        assert_eq!(back.strings("sex").expect("sex"), ["female", "", "female"]);
+        assert_eq!(back.strings("age").expect("age"), ["", "31", ""]);
+        assert_eq!(back.strings("path").expect("path")[1], "/x/1.wav");
+        assert_eq!(back.durations_s().expect("d"), [1.5, 2.5, 3.5]);
+        assert_eq!(back.row_features(1).expect("row"), rows[1].features);
+        // no temporary file left behind
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+
+        let csv = dir.path().join("emodb.test.csv");
+        t.write_csv(&csv).expect("csv");
+        let text = std::fs::read_to_string(&csv).expect("read csv");
+        let header = text.lines().next().expect("header");
+        assert!(header.starts_with(
+            "path,corpus,speaker,sex,emotion,native_label,text,intensity,age,duration_s,f_0_mean"
+        ));
+        assert_eq!(text.lines().count(), 4);
+    }
+
+    #[test]
+    fn rejects_ragged_rows_and_duplicate_names() {
+        let names = vec!["a".to_string(), "b".to_string()];
+        let mut rows = vec![row(0, 2), row(1, 3)];
+        assert!(FeatureTable::from_rows("t", "h", &names, &rows).is_err());
+        rows[1] = row(1, 2);
+        let dup = vec!["a".to_string(), "a".to_string()];
+        assert!(FeatureTable::from_rows("t", "h", &dup, &rows).is_err());
+        let meta = vec!["a".to_string(), "speaker".to_string()];
+        assert!(FeatureTable::from_rows("t", "h", &meta, &rows).is_err());
+        let empty = FeatureTable::from_rows("t", "h", &names, &[]).expect("empty table");
+        assert_eq!(empty.n_rows(), 0);
+        assert_eq!(empty.matrix().expect("m").dim(), (0, 2));
+    }
+
+    #[test]
+    fn reading_garbage_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("x.parquet");
+        std::fs::write(&p, b"not parquet").expect("write");
+        assert!(FeatureTable::read_parquet(&p).is_err());
+        assert!(FeatureTable::read_parquet(&dir.path().join("missing.parquet")).is_err());
+    }
+}
