@@ -19,9 +19,9 @@ pub struct Args {
 
 /// Parse `NAME=PATH` into a corpus and its folder.
 pub fn parse_corpus_arg(arg: &str) -> anyhow::Result<(Corpus, PathBuf)> {
-    let (name, path) = arg
-        .split_once('=')
-        .with_context(|| format!("--corpus {arg:?}: expected NAME=PATH, e.g. emodb=datasets/emodb"))?;
+    let (name, path) = arg.split_once('=').with_context(|| {
+        format!("--corpus {arg:?}: expected NAME=PATH, e.g. emodb=datasets/emodb")
+    })?;
     let corpus: Corpus = name.parse()?;
     Ok((corpus, PathBuf::from(path)))
 }

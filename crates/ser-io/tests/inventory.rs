@@ -14,11 +14,22 @@ fn inventory_of_generated_root() {
     write(d.path(), "emodb/wav/08a01Wa.wav", &one_s_16k);
     write(d.path(), "emodb/wav/09a01Wb.wav", b"not audio at all");
     write(d.path(), "emodb/notes.txt", b"x");
-    write(d.path(), "ravdess/Actor_01/03-01-05-02-01-01-01.wav", &half_s_48k_stereo);
-    write(d.path(), "custom/anna/x_happy.flac", &std::fs::read(fixture("sine440_16k_mono.flac")).expect("fixture"));
+    write(
+        d.path(),
+        "ravdess/Actor_01/03-01-05-02-01-01-01.wav",
+        &half_s_48k_stereo,
+    );
+    write(
+        d.path(),
+        "custom/anna/x_happy.flac",
+        &std::fs::read(fixture("sine440_16k_mono.flac")).expect("fixture"),
+    );
     let inv = Inventory::of_root(d.path()).expect("inventory");
     let corpora: Vec<Corpus> = inv.corpora.iter().map(|c| c.corpus).collect();
-    assert_eq!(corpora, vec![Corpus::Emodb, Corpus::Ravdess, Corpus::Custom]);
+    assert_eq!(
+        corpora,
+        vec![Corpus::Emodb, Corpus::Ravdess, Corpus::Custom]
+    );
     let emodb = &inv.corpora[0];
     assert_eq!(emodb.files, 3);
     assert_eq!(emodb.speakers, vec!["emodb:03", "emodb:08", "emodb:09"]);
@@ -31,12 +42,23 @@ fn inventory_of_generated_root() {
     assert_eq!(emodb.unreadable.len(), 1);
     assert!(emodb.unreadable[0].reason.contains("09a01Wb.wav"));
     let rav = &inv.corpora[1];
-    assert_eq!((rav.channels.get(&2), rav.sample_rates_hz.get(&48_000)), (Some(&1), Some(&1)));
+    assert_eq!(
+        (rav.channels.get(&2), rav.sample_rates_hz.get(&48_000)),
+        (Some(&1), Some(&1))
+    );
     assert!((rav.hours * 3600.0 - 0.5).abs() < 1e-9);
     let custom = &inv.corpora[2];
     assert!((custom.hours * 3600.0 - 0.25).abs() < 1e-6);
     let text = inv.to_string();
-    for want in ["emodb", "ravdess", "custom", "16000 Hz", "skipped: 1", "unreadable audio: 1", "total: 3 corpora, 5 files"] {
+    for want in [
+        "emodb",
+        "ravdess",
+        "custom",
+        "16000 Hz",
+        "skipped: 1",
+        "unreadable audio: 1",
+        "total: 3 corpora, 5 files",
+    ] {
         assert!(text.contains(want), "{want:?} missing from\n{text}");
     }
     let json = serde_json::to_string(&inv).expect("json");
