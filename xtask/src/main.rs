@@ -4,11 +4,15 @@
 use clap::{Parser, Subcommand};
 
 mod datasets;
+mod demo;
 mod grid_search;
 mod prepare;
 
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about = "ser: speech emotion recognition toolkit")]
+#[command(
+    name = "cargo xtask",
+    about = "ser: speech emotion recognition toolkit"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -18,6 +22,8 @@ struct Cli {
 enum Command {
     /// Inventory of the corpora under a folder.
     Datasets(datasets::Args),
+    /// The main job: features + grid search on the corpora present, or on the synthetic demo corpus.
+    Demo(demo::Args),
     /// Nested, speaker-grouped grid search over feature tables; writes reports and plots.
     GridSearch(grid_search::Args),
     /// Extract one feature table per corpus (incremental, parallel).
@@ -28,6 +34,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Datasets(args) => args.run(),
+        Command::Demo(args) => args.run(),
         Command::GridSearch(args) => args.run(),
         Command::Prepare(args) => args.run(),
     }

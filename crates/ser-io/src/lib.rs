@@ -10,11 +10,13 @@
 
 mod corpus;
 mod decode;
+pub mod demo;
 mod error;
 mod inventory;
 mod label;
 mod manifest;
 mod resample;
+mod write;
 
 pub use corpus::{
     Corpus, detect, discover, parse_file_name, scan, scan_corpus, scan_crema_with_demographics,
@@ -26,6 +28,7 @@ pub use inventory::{CorpusInventory, Inventory};
 pub use label::{Emotion, Sex};
 pub use manifest::{Manifest, Skipped, Utterance};
 pub use resample::{Resampler, load, resample};
+pub use write::write_wav_pcm16;
 
 /// Decoded mono audio: samples in [-1, 1] at `sample_rate_hz`.
 #[derive(Debug, Clone, PartialEq)]
