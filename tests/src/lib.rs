@@ -14,7 +14,10 @@ pub fn datasets_dir(test: &str) -> Option<PathBuf> {
             if dir.is_dir() {
                 Some(dir)
             } else {
-                eprintln!("skipping {test}: SER_DATASETS={} is not a folder", dir.display());
+                eprintln!(
+                    "skipping {test}: SER_DATASETS={} is not a folder",
+                    dir.display()
+                );
                 None
             }
         }

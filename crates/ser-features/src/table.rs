@@ -454,7 +454,7 @@ mod tests {
                 path: PathBuf::from(format!("/x/{i}.wav")),
                 corpus: "emodb".into(),
                 speaker: format!("emodb:{i:02}"),
-                sex: (i % 2 == 0).then_some(Sex::Female),
+                sex: i.is_multiple_of(2).then_some(Sex::Female),
                 emotion: Emotion::Angry,
                 native_label: "W".into(),
                 text: Some("a01".into()),
