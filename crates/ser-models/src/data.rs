@@ -154,3 +154,22 @@ pub(crate) fn param_err(name: &'static str, expected: &str, found: impl ToString
         found: found.to_string(),
     }
 }
+
+/// Class of each row of a score matrix (largest score per row).
+pub(crate) fn argmax_rows(scores: &ndarray::Array2<f64>) -> Vec<usize> {
+    scores
+        .rows()
+        .into_iter()
+        .map(|r| argmax(r.iter().copied()))
+        .collect()
+}
+
+/// Row-wise softmax of a matrix of log-scores, as `f32` probabilities.
+pub(crate) fn softmax_rows(mut scores: ndarray::Array2<f64>) -> ndarray::Array2<f32> {
+    for mut row in scores.rows_mut() {
+        if let Some(rs) = row.as_slice_mut() {
+            softmax_inplace(rs);
+        }
+    }
+    scores.mapv(|v| v as f32)
+}

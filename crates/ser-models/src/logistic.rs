@@ -279,21 +279,11 @@ impl LogisticModel {
 
     /// Class of each row (largest score).
     pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
-        let z = self.scores(x)?;
-        Ok(z.rows()
-            .into_iter()
-            .map(|r| crate::data::argmax(r.iter().copied()))
-            .collect())
+        Ok(crate::data::argmax_rows(&self.scores(x)?))
     }
 
     /// Softmax class probabilities.
     pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
-        let mut z = self.scores(x)?;
-        for mut row in z.rows_mut() {
-            if let Some(rs) = row.as_slice_mut() {
-                softmax_inplace(rs);
-            }
-        }
-        Ok(z.mapv(|v| v as f32))
+        Ok(crate::data::softmax_rows(self.scores(x)?))
     }
 }

@@ -4,9 +4,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
-use crate::data::{
-    ClassWeight, FitOptions, check_features, check_train, param_err, softmax_inplace,
-};
+use crate::data::{ClassWeight, FitOptions, check_features, check_train, param_err};
 
 /// Hyper-parameters of Gaussian naive Bayes. With `ClassWeight::Balanced` the class priors are
 /// uniform over the training classes instead of the class frequencies.
@@ -143,21 +141,11 @@ impl NaiveBayesModel {
 
     /// Most probable class of each row.
     pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
-        let j = self.joint_log_likelihood(x)?;
-        Ok(j.rows()
-            .into_iter()
-            .map(|r| crate::data::argmax(r.iter().copied()))
-            .collect())
+        Ok(crate::data::argmax_rows(&self.joint_log_likelihood(x)?))
     }
 
     /// Posterior class probabilities.
     pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
-        let mut j = self.joint_log_likelihood(x)?;
-        for mut row in j.rows_mut() {
-            if let Some(rs) = row.as_slice_mut() {
-                softmax_inplace(rs);
-            }
-        }
-        Ok(j.mapv(|v| v as f32))
+        Ok(crate::data::softmax_rows(self.joint_log_likelihood(x)?))
     }
 }
