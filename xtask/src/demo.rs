@@ -36,7 +36,8 @@ impl Args {
         };
         let features = self.out.join("features");
         let (root, corpora) = if found.is_empty() {
-            let corpus = self.out.join("corpus");
+            // The folder name `custom` is what `ser_io::discover` recognises the layout by.
+            let corpus = self.out.join("custom");
             println!(
                 "no corpus under {}: writing the synthetic demo corpus to {}",
                 datasets.display(),
@@ -44,7 +45,7 @@ impl Args {
             );
             let written = ser_io::demo::write_demo_corpus(&corpus, &Default::default())?;
             println!("{} synthetic utterances written", written.len());
-            (corpus, vec!["custom".to_string()])
+            (self.out.clone(), vec!["custom".to_string()])
         } else {
             let names = found.iter().map(|(c, _)| c.as_str().to_string()).collect();
             (datasets, names)
