@@ -17,9 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{
-    FitOptions, check_features, check_train, class_weights, param_err, softmax_inplace,
-};
+use crate::data::{FitOptions, check_features, check_train, class_weights, param_err};
 use crate::{Error, Result};
 
 /// Hyper-parameters of the MLP.
@@ -471,14 +469,7 @@ impl MlpModel {
 
     /// Softmax of the output layer.
     pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
-        let z = self.logits(x)?;
-        let mut out = z.mapv(f64::from);
-        for mut row in out.rows_mut() {
-            if let Some(r) = row.as_slice_mut() {
-                softmax_inplace(r);
-            }
-        }
-        Ok(out.mapv(|v| v as f32))
+        Ok(crate::data::softmax_rows(self.logits(x)?.mapv(f64::from)))
     }
 
     /// Class with the largest logit.

@@ -828,21 +828,11 @@ impl GradientBoostingModel {
 
     /// Softmax of the boosted scores.
     pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
-        let mut z = self.scores(x)?;
-        for mut row in z.rows_mut() {
-            if let Some(r) = row.as_slice_mut() {
-                softmax_inplace(r);
-            }
-        }
-        Ok(z.mapv(|v| v as f32))
+        Ok(crate::data::softmax_rows(self.scores(x)?))
     }
 
     /// Class with the largest boosted score.
     pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
-        let z = self.scores(x)?;
-        Ok(z.rows()
-            .into_iter()
-            .map(|r| crate::data::argmax(r.iter().copied()))
-            .collect())
+        Ok(crate::data::argmax_rows(&self.scores(x)?))
     }
 }
