@@ -21,6 +21,7 @@
 //! than two classes with rows, or fewer rows than classes; prediction fails on a feature-count
 //! mismatch or NaN/inf. Constant columns are accepted (scalers map them to 0).
 
+pub mod crosscheck;
 mod data;
 mod error;
 pub mod knn;

@@ -82,12 +82,6 @@ pub(crate) enum Target<'a> {
         w: &'a [f64],
         k: usize,
     },
-    /// Newton step on gradients/hessians (weights already folded in); leaf `-G / (H + lambda)`.
-    Grad {
-        g: &'a [f64],
-        h: &'a [f64],
-        lambda: f64,
-    },
 }
 
 impl Target<'_> {
@@ -95,7 +89,6 @@ impl Target<'_> {
     fn width(&self) -> usize {
         match self {
             Target::Class { k, .. } => *k,
-            Target::Grad { .. } => 2,
         }
     }
 
@@ -103,7 +96,6 @@ impl Target<'_> {
     fn leaf_width(&self) -> usize {
         match self {
             Target::Class { k, .. } => *k,
-            Target::Grad { .. } => 1,
         }
     }
 
@@ -111,10 +103,6 @@ impl Target<'_> {
     fn add(&self, row: usize, acc: &mut [f64]) {
         match self {
             Target::Class { y, w, .. } => acc[y[row]] += w[row],
-            Target::Grad { g, h, .. } => {
-                acc[0] += g[row];
-                acc[1] += h[row];
-            }
         }
     }
 
@@ -130,7 +118,6 @@ impl Target<'_> {
                     0.0
                 }
             }
-            Target::Grad { lambda, .. } => s[0] * s[0] / (s[1] + lambda),
         }
     }
 
@@ -142,14 +129,12 @@ impl Target<'_> {
                     .map(|v| if tot > 0.0 { (v / tot) as f32 } else { 0.0 })
                     .collect()
             }
-            Target::Grad { lambda, .. } => vec![(-s[0] / (s[1] + lambda)) as f32],
         }
     }
 
     fn is_pure(&self, s: &[f64]) -> bool {
         match self {
             Target::Class { .. } => s.iter().filter(|&&v| v > 0.0).count() <= 1,
-            Target::Grad { .. } => false,
         }
     }
 }
@@ -346,11 +331,6 @@ pub(crate) fn grow(
                 for s in 0..width {
                     right_s[s] = total[s] - left_s[s];
                 }
-                if let Target::Grad { .. } = target
-                    && (left_s[1] < growth.min_hessian_leaf || right_s[1] < growth.min_hessian_leaf)
-                {
-                    continue;
-                }
                 let gain = target.score(&left_s) + target.score(&right_s) - parent_score;
                 if gain > 1e-12 * parent_score.abs().max(1e-12) && best.is_none_or(|b| gain > b.0) {
                     best = Some((gain, f, g.0));
@@ -379,6 +359,138 @@ pub(crate) fn grow(
         tree.right[node] = r as u32;
         stack.push((r, mid, end, depth + 1));
         stack.push((l, start, mid, depth + 1));
+    }
+    tree
+}
+
+/// Grows a boosting tree on `rows` with Newton leaves `-G / (H + lambda)` (gradients and
+/// hessians already carry the sample weights). Same growth rules as [`grow`], specialised for two
+/// statistics per row: one pass per drawn feature into a (gradient, hessian, count) histogram over
+/// its bins, then a cumulative scan. Rows stay ascending within a node (stable partition), so the
+/// column reads are sequential.
+pub(crate) fn grow_grad(
+    bins: &Bins,
+    mut rows: Vec<usize>,
+    g: &[f64],
+    h: &[f64],
+    lambda: f64,
+    growth: Growth,
+    rng: &mut ChaCha8Rng,
+) -> Tree {
+    let d = bins.n_features();
+    let mut tree = Tree {
+        feature: Vec::new(),
+        threshold: Vec::new(),
+        left: Vec::new(),
+        right: Vec::new(),
+        value: Vec::new(),
+        width: 1,
+    };
+    let new_node = |tree: &mut Tree| -> usize {
+        tree.feature.push(LEAF);
+        tree.threshold.push(0.0);
+        tree.left.push(LEAF);
+        tree.right.push(LEAF);
+        tree.value.push(0.0);
+        tree.feature.len() - 1
+    };
+    let root = new_node(&mut tree);
+    let mut stack = vec![(root, 0usize, rows.len(), 0usize)];
+    let mut feats: Vec<usize> = (0..d).collect();
+    let mut hg = [0.0f64; 256];
+    let mut hh = [0.0f64; 256];
+    let mut hc = [0u32; 256];
+    let mut right_rows: Vec<usize> = Vec::with_capacity(rows.len());
+    let min_leaf = growth.min_samples_leaf;
+    while let Some((node, start, end, depth)) = stack.pop() {
+        let m = end - start;
+        let (mut gs, mut hs) = (0.0f64, 0.0f64);
+        for &r in &rows[start..end] {
+            gs += g[r];
+            hs += h[r];
+        }
+        tree.value[node] = (-gs / (hs + lambda)) as f32;
+        if depth >= growth.max_depth
+            || m < growth.min_samples_split
+            || m < 2 * min_leaf
+            || hs < 2.0 * growth.min_hessian_leaf
+        {
+            continue;
+        }
+        let parent = gs * gs / (hs + lambda);
+        let min_gain = 1e-12 * parent.abs().max(1e-12);
+        let mut best: Option<(f64, usize, u8)> = None;
+        let mut visited = 0usize;
+        let mut constants = 0usize;
+        let mut f_pos = 0usize;
+        while f_pos < d && (visited < growth.max_features || visited <= constants) {
+            let pick = rng.random_range(f_pos..d);
+            feats.swap(f_pos, pick);
+            let f = feats[f_pos];
+            f_pos += 1;
+            visited += 1;
+            let nb = bins.edges[f].len() + 1;
+            hg[..nb].fill(0.0);
+            hh[..nb].fill(0.0);
+            hc[..nb].fill(0);
+            let col = &bins.codes[f * bins.n..(f + 1) * bins.n];
+            for &r in &rows[start..end] {
+                let c = col[r] as usize;
+                hg[c] += g[r];
+                hh[c] += h[r];
+                hc[c] += 1;
+            }
+            if hc[..nb].iter().filter(|&&c| c > 0).count() < 2 {
+                constants += 1;
+                continue;
+            }
+            let (mut lg, mut lh, mut ln) = (0.0f64, 0.0f64, 0usize);
+            for c in 0..nb - 1 {
+                if hc[c] == 0 {
+                    continue;
+                }
+                lg += hg[c];
+                lh += hh[c];
+                ln += hc[c] as usize;
+                if ln < min_leaf {
+                    continue;
+                }
+                if m - ln < min_leaf {
+                    break;
+                }
+                let (rg, rh) = (gs - lg, hs - lh);
+                if lh < growth.min_hessian_leaf || rh < growth.min_hessian_leaf {
+                    continue;
+                }
+                let gain = lg * lg / (lh + lambda) + rg * rg / (rh + lambda) - parent;
+                if gain > min_gain && best.is_none_or(|b| gain > b.0) {
+                    best = Some((gain, f, c as u8));
+                }
+            }
+        }
+        let Some((_, f, code)) = best else { continue };
+        // Stable partition of rows[start..end] by code <= split code.
+        let col = &bins.codes[f * bins.n..(f + 1) * bins.n];
+        right_rows.clear();
+        let mut w = start;
+        for i in start..end {
+            let r = rows[i];
+            if col[r] <= code {
+                rows[w] = r;
+                w += 1;
+            } else {
+                right_rows.push(r);
+            }
+        }
+        rows[w..end].copy_from_slice(&right_rows);
+        let l = new_node(&mut tree);
+        let r = new_node(&mut tree);
+        tree.feature[node] = f as u32;
+        tree.threshold[node] = bins.edges[f][code as usize];
+        tree.left[node] = l as u32;
+        tree.right[node] = r as u32;
+        stack.push((r, w, end, depth + 1));
+        stack.push((l, start, w, depth + 1));
     }
     tree
 }
@@ -609,8 +721,11 @@ impl RandomForestModel {
     }
 }
 
-/// Hyper-parameters of gradient-boosted trees (multinomial deviance, Newton leaves, one tree per
-/// class and stage; scikit-learn `GradientBoostingClassifier`-like defaults).
+/// Hyper-parameters of gradient-boosted trees: multinomial deviance, one histogram tree per class
+/// and round, Newton leaves `-learning_rate * G / (H + reg_lambda)` with `g = w (p - y)` and
+/// `h = w p (1 - p)` (as scikit-learn's `HistGradientBoostingClassifier`, LightGBM and XGBoost),
+/// initial scores the log of the (weighted) class priors. Features are binned once per fit; the
+/// class trees of one round grow in parallel.
 ///
 /// | name | default | range | meaning |
 /// |---|---|---|---|
@@ -733,7 +848,6 @@ impl GradientBoostingModel {
             max_features: p.max_features.resolve(x.ncols()),
             min_hessian_leaf: 1e-3,
         };
-        let scale = (k as f64 - 1.0) / k as f64;
         let xrows: Vec<Vec<f32>> = x.rows().into_iter().map(|r| r.to_vec()).collect();
         let mut stages = Vec::with_capacity(p.n_estimators);
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
@@ -766,16 +880,12 @@ impl GradientBoostingModel {
                     let h: Vec<f64> = (0..n)
                         .map(|i| sw[i] * (prob[[i, c]] * (1.0 - prob[[i, c]])).max(1e-16))
                         .collect();
-                    let target = Target::Grad {
-                        g: &g,
-                        h: &h,
-                        lambda: p.reg_lambda,
-                    };
                     let mut trng =
                         ChaCha8Rng::seed_from_u64(sub_seed(opts.seed, (s * k + c) as u64));
-                    let mut tree = grow(&bins, rows.clone(), &target, growth, &mut trng);
+                    let mut tree =
+                        grow_grad(&bins, rows.clone(), &g, &h, p.reg_lambda, growth, &mut trng);
                     for v in tree.value.iter_mut() {
-                        *v = (f64::from(*v) * scale * p.learning_rate) as f32;
+                        *v = (f64::from(*v) * p.learning_rate) as f32;
                     }
                     Some(tree)
                 })
