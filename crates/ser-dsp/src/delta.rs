@@ -44,8 +44,8 @@ pub fn delta(x: ArrayView2<f32>, width: usize, order: usize) -> Result<Array2<f3
 /// Savitzky–Golay derivative of order `order` (= polynomial order) of `x` into `out` (same length).
 pub(crate) fn savgol_deriv(x: &[f64], width: usize, order: usize, out: &mut [f64]) {
     let n = x.len();
-    out.fill(0.0);
     if n < 3 {
+        out.fill(0.0);
         return;
     }
     let w = if width <= n {
@@ -58,12 +58,25 @@ pub(crate) fn savgol_deriv(x: &[f64], width: usize, order: usize, out: &mut [f64
     let h = (w / 2) as i64;
     let coeffs = savgol_coeffs(h, order);
     let hu = h as usize;
-    // out[i] = sum_k c_k x[i + k - h] for the interior, one tap at a time over all frames
-    // (independent outputs: vectorisable; same summation order per output as a direct loop)
+    // out[i] = sum_k c_k x[i + k - h] for the interior, using the tap symmetry c_{h-j} = -c_{h+j}
+    // (order 1) or c_{h-j} = c_{h+j} (order 2): one vectorisable pass per tap pair over all frames
     let m = n - 2 * hu;
-    for (k, c) in coeffs.iter().enumerate() {
-        for (o, v) in out[hu..hu + m].iter_mut().zip(&x[k..k + m]) {
-            *o += c * v;
+    let body = &mut out[hu..hu + m];
+    let c_mid = coeffs[hu];
+    for (o, v) in body.iter_mut().zip(&x[hu..hu + m]) {
+        *o = c_mid * v;
+    }
+    for j in 1..=hu {
+        let c = coeffs[hu + j];
+        let (ahead, behind) = (&x[hu + j..hu + j + m], &x[hu - j..hu - j + m]);
+        if order == 1 {
+            for ((o, a), b) in body.iter_mut().zip(ahead).zip(behind) {
+                *o += c * (a - b);
+            }
+        } else {
+            for ((o, a), b) in body.iter_mut().zip(ahead).zip(behind) {
+                *o += c * (a + b);
+            }
         }
     }
     // "interp": the derivative of an order-`order` polynomial fitted to the first / last window.

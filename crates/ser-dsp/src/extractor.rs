@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use ndarray::{Array2, Axis, Slice};
+use realfft::RealToComplex;
+use rustfft::Fft;
 use rustfft::num_complex::Complex;
-use rustfft::{Fft, FftPlanner};
 
 use crate::config::{Descriptor, DescriptorConfig, InputScaling, PadMode};
 use crate::fastmath::{self, DB_PER_LN, ln_pos};
@@ -61,6 +62,8 @@ enum Block {
         n_mfcc: usize,
         lifter: Vec<f64>,
         scratch: Array2<f64>,
+        /// Reused buffer of the DCT: folded mel-major log-mel rows, then one coefficient row.
+        work: Vec<f64>,
         /// First column of an earlier `log_mel` block with the same filterbank and top_db.
         shared: Option<usize>,
     },
@@ -83,6 +86,67 @@ enum Block {
     PyAa,
 }
 
+/// How [`Extractor`] computes power spectra (see [`Extractor::set_spectrum_method`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpectrumMethod {
+    /// Two consecutive real frames `a`, `b` per complex FFT of `z = a + i b` (rustfft), split
+    /// into both spectra afterwards. The default: measured faster than [`SpectrumMethod::RealFft`].
+    #[default]
+    PairedComplex,
+    /// One real-to-complex FFT per frame (realfft).
+    RealFft,
+}
+
+/// FFT plan (shared per size, see `crate::spectrum`) and this extractor's buffers.
+enum Spectrum {
+    Pair {
+        fft: Arc<dyn Fft<f64>>,
+        /// `n_fft` complex points.
+        buf: Vec<Complex<f64>>,
+        scratch: Vec<Complex<f64>>,
+    },
+    Real {
+        fft: Arc<dyn RealToComplex<f64>>,
+        /// `n_fft` real points (used as scratch by realfft).
+        input: Vec<f64>,
+        /// `n_fft / 2 + 1` bins.
+        output: Vec<Complex<f64>>,
+        scratch: Vec<Complex<f64>>,
+    },
+}
+
+impl Spectrum {
+    fn new(method: SpectrumMethod, n_fft: usize) -> Self {
+        match method {
+            SpectrumMethod::PairedComplex => {
+                let fft = crate::spectrum::complex_fft_plan(n_fft);
+                Spectrum::Pair {
+                    buf: vec![Complex::new(0.0, 0.0); n_fft],
+                    scratch: vec![Complex::new(0.0, 0.0); fft.get_inplace_scratch_len()],
+                    fft,
+                }
+            }
+            SpectrumMethod::RealFft => {
+                let fft = crate::spectrum::real_fft_plan(n_fft);
+                Spectrum::Real {
+                    input: fft.make_input_vec(),
+                    output: fft.make_output_vec(),
+                    scratch: fft.make_scratch_vec(),
+                    fft,
+                }
+            }
+        }
+    }
+
+    fn method(&self) -> SpectrumMethod {
+        match self {
+            Spectrum::Pair { .. } => SpectrumMethod::PairedComplex,
+            Spectrum::Real { .. } => SpectrumMethod::RealFft,
+        }
+    }
+}
+
 /// One spectral-contrast band: bins `start..end`, how many of them enter the quantile means.
 #[derive(Debug, Clone)]
 struct ContrastBand {
@@ -100,15 +164,20 @@ pub struct Extractor {
     hop: usize,
     n_fft: usize,
     window: Vec<f64>,
-    /// Complex FFT of `n_fft` points, two real frames at a time (real and imaginary part).
-    fft: Arc<dyn Fft<f64>>,
-    /// Scratch for frames that need padding (`n_fft`).
-    fft_in: Vec<f64>,
-    fft_buf: Vec<Complex<f64>>,
-    fft_scratch: Vec<Complex<f64>>,
+    /// The FFT plan and its buffers (see [`SpectrumMethod`]).
+    spec: Spectrum,
+    /// Windowed frames (`frame_len`): frame t and, for a complex-FFT pair, frame t + 1.
+    frame_a: Vec<f64>,
+    frame_b: Vec<f64>,
+    /// Scratch for frames that need padding (`frame_len`).
+    pad_buf: Vec<f64>,
     power: Vec<f64>,
     /// Power spectrum of frame t + 1 (from the same complex FFT as frame t).
     power2: Vec<f64>,
+    /// Reused `(n_frames, n_base)` output buffer.
+    out_buf: Vec<f64>,
+    /// Reused delta buffer (column-major delta columns, then one input column).
+    delta_buf: Vec<f64>,
     mag: Vec<f64>,
     prev_mag: Vec<f64>,
     /// Sum of `prev_mag`.
@@ -226,7 +295,13 @@ impl Extractor {
         let mut window = vec![0.0; frame_len];
         let off = (frame_len - win_len) / 2;
         window[off..off + win_len].copy_from_slice(&window::window(cfg.frame.window, win_len));
-        let fft = FftPlanner::<f64>::new().plan_fft_forward(n_fft);
+        let method = if has_pyaa {
+            // pyAudioAnalysis takes log10(mel + 2.2e-16): its near-silent frames would see the
+            // ~1e-16 relative rounding crosstalk of a partner frame, so one frame per transform
+            SpectrumMethod::RealFft
+        } else {
+            SpectrumMethod::default()
+        };
         let n_bins = n_fft / 2 + 1;
         let freqs: Vec<f64> = (0..n_bins).map(|k| k as f64 * sr / n_fft as f64).collect();
         let nyq = sr / 2.0;
@@ -362,6 +437,7 @@ impl Extractor {
                         n_mfcc: *n_mfcc,
                         lifter: lift,
                         scratch: Array2::zeros((0, mel.n_mels)),
+                        work: Vec::new(),
                         shared: log_mels
                             .iter()
                             .find(|(c, t, _)| c == mel && t == top_db)
@@ -532,12 +608,14 @@ impl Extractor {
             freqs.iter().map(|f| (f / 1000.0).powi(2)).sum(),
         );
         Ok(Self {
-            fft_in: vec![0.0; n_fft],
-            fft_buf: vec![Complex::new(0.0, 0.0); n_fft],
-            fft_scratch: vec![Complex::new(0.0, 0.0); fft.get_inplace_scratch_len()],
-            fft,
+            spec: Spectrum::new(method, n_fft),
+            frame_a: vec![0.0; frame_len],
+            frame_b: vec![0.0; frame_len],
+            pad_buf: vec![0.0; frame_len],
             power: vec![0.0; n_bins],
             power2: vec![0.0; n_bins],
+            out_buf: Vec::new(),
+            delta_buf: Vec::new(),
             mag: vec![0.0; n_bins],
             prev_mag: vec![0.0; n_bins],
             prev_mag_sum: 0.0,
@@ -593,6 +671,22 @@ impl Extractor {
         self.frame_len
     }
 
+    /// How power spectra are computed (default [`SpectrumMethod::PairedComplex`]; always
+    /// [`SpectrumMethod::RealFft`] with the `py_audio_analysis` descriptor).
+    pub fn spectrum_method(&self) -> SpectrumMethod {
+        self.spec.method()
+    }
+
+    /// Selects how power spectra are computed. Both methods give the same spectra up to
+    /// rounding (~1e-16 relative); the paired complex FFT is the faster one (see
+    /// `docs/FEATURES.md`). Ignored with the `py_audio_analysis` descriptor, which always uses
+    /// [`SpectrumMethod::RealFft`].
+    pub fn set_spectrum_method(&mut self, method: SpectrumMethod) {
+        if self.pyaa.is_none() && method != self.spec.method() {
+            self.spec = Spectrum::new(method, self.n_fft);
+        }
+    }
+
     /// Number of frames for `n_samples` input samples (an error when no frame fits).
     pub fn n_frames(&self, n_samples: usize) -> Result<usize> {
         let pad = if self.cfg.frame.center {
@@ -641,14 +735,17 @@ impl Extractor {
                 *v /= d;
             }
         }
-        let mut out = Array2::<f64>::zeros((n_frames, self.n_base));
+        let mut out_buf = std::mem::take(&mut self.out_buf);
+        out_buf.clear();
+        out_buf.resize(n_frames * self.n_base, 0.0);
+        let mut out = Array2::from_shape_vec((n_frames, self.n_base), out_buf)
+            .expect("buffer sized n_frames * n_base");
         for (_, _, b) in self.blocks.iter_mut() {
             match b {
-                Block::Mfcc { scratch, fb, .. } => {
-                    *scratch = Array2::zeros((n_frames, fb.bands.len()))
-                }
+                // every row is overwritten before it is read (frame() / mel_pair() / post())
+                Block::Mfcc { scratch, fb, .. } => reshape(scratch, n_frames, fb.bands.len()),
                 Block::Contrast { scratch, bands, .. } => {
-                    *scratch = Array2::zeros((n_frames, 2 * bands.len()))
+                    reshape(scratch, n_frames, 2 * bands.len())
                 }
                 _ => {}
             }
@@ -664,11 +761,12 @@ impl Extractor {
         };
         let hop = self.hop;
         let start_of = |t: usize| (t * hop) as isize - pad;
-        // pyAudioAnalysis takes log10(mel + 2.2e-16): its near-silent frames would see the
-        // ~1e-16 relative rounding crosstalk of a partner frame, so it gets one frame per FFT
-        let step = if self.pyaa.is_some() { 1 } else { 2 };
+        let step = match self.spec {
+            Spectrum::Pair { .. } => 2,
+            Spectrum::Real { .. } => 1,
+        };
         for t in (0..n_frames).step_by(step) {
-            // one complex FFT for frames t and t + 1
+            // one complex FFT for frames t and t + 1, or one real FFT for frame t
             let pair = step == 2 && t + 1 < n_frames;
             self.spectra(start_of(t), pair.then(|| start_of(t + 1)));
             self.mel_batched = pair && self.has_mel;
@@ -687,36 +785,39 @@ impl Extractor {
             }
         }
         self.post(&mut out, &voiced);
-        // deltas
+        // deltas: column-major into a reused buffer, (order * n_delta_cols) x n_frames
         let n_cols = self.names.len();
-        let mut full = Array2::<f32>::zeros((n_frames, n_cols));
         let clean = |v: f64| if v.is_finite() { v as f32 } else { 0.0 };
         let nb = self.n_base;
-        // flat row-major slices: strided ndarray iterators are slow in these short loops
+        let nd = self.delta_cols.len();
+        let order = self.cfg.deltas.order;
         let src = out.as_slice().expect("standard layout");
-        let dst = full.as_slice_mut().expect("standard layout");
-        for (s, d) in src.chunks_exact(nb).zip(dst.chunks_exact_mut(n_cols)) {
-            for (d, s) in d.iter_mut().zip(s) {
-                *d = clean(*s);
+        let mut dbuf = std::mem::take(&mut self.delta_buf);
+        dbuf.clear();
+        dbuf.resize((order * nd + 1) * n_frames, 0.0);
+        let (dcols, col) = dbuf.split_at_mut(order * nd * n_frames);
+        for (k, &j) in self.delta_cols.iter().enumerate() {
+            for (c, v) in col.iter_mut().zip(src[j..].iter().step_by(nb)) {
+                *c = *v;
+            }
+            for o in 1..=order {
+                let c0 = ((o - 1) * nd + k) * n_frames;
+                let res = &mut dcols[c0..c0 + n_frames];
+                crate::delta::savgol_deriv(col, self.cfg.deltas.width, o, res);
             }
         }
-        if self.cfg.deltas.order > 0 {
-            let mut col = vec![0.0; n_frames];
-            let mut res = vec![0.0; n_frames];
-            let nd = self.delta_cols.len();
-            for (k, &j) in self.delta_cols.iter().enumerate() {
-                for (c, v) in col.iter_mut().zip(src[j..].iter().step_by(nb)) {
-                    *c = *v;
-                }
-                for o in 1..=self.cfg.deltas.order {
-                    crate::delta::savgol_deriv(&col, self.cfg.deltas.width, o, &mut res);
-                    let c0 = nb + (o - 1) * nd + k;
-                    for (d, r) in dst[c0..].iter_mut().step_by(n_cols).zip(&res) {
-                        *d = clean(*r);
-                    }
-                }
+        // row-major f32 output, written once (no zero fill)
+        let mut vals = Vec::with_capacity(n_frames * n_cols);
+        for (t, s) in src.chunks_exact(nb).enumerate() {
+            vals.extend(s.iter().map(|&v| clean(v)));
+            if !dcols.is_empty() {
+                vals.extend(dcols[t..].iter().step_by(n_frames).map(|&v| clean(v)));
             }
         }
+        self.delta_buf = dbuf;
+        let full = Array2::from_shape_vec((n_frames, n_cols), vals)
+            .expect("n_frames rows of n_cols values");
+        self.out_buf = out.into_raw_vec_and_offset().0;
         Ok(Lld {
             values: full,
             names: self.names.clone(),
@@ -825,51 +926,90 @@ impl Extractor {
         }
     }
 
-    /// Power spectra of the windowed frames starting at `s0` (into `power`) and `s1` (into
-    /// `power2`) with one complex FFT: `z = a + i b`, `A_k = (Z_k + conj Z_{N-k}) / 2`,
-    /// `B_k = (Z_k - conj Z_{N-k}) / 2i`. A frame whose windowed samples are all zero gets an
-    /// exactly zero spectrum (no rounding crosstalk from its partner).
+    /// Power spectra of the windowed frames starting at `s0` (into `power`) and, with the paired
+    /// complex FFT, `s1` (into `power2`).
+    ///
+    /// Paired: one complex FFT of `z = a + i b`, `A_k = (Z_k + conj Z_{N-k}) / 2`,
+    /// `B_k = (Z_k - conj Z_{N-k}) / 2i`; a frame whose windowed samples are all zero gets an
+    /// exactly zero spectrum (no rounding crosstalk from its partner). Real: one realfft
+    /// transform of frame `s0` (`s1` is then always `None`).
     fn spectra(&mut self, s0: isize, s1: Option<isize>) {
-        let src = &self.x;
         let (fl, pm) = (self.frame_len, self.cfg.frame.pad_mode);
         let pre = self.cfg.pre_emphasis;
-        let buf = &mut self.fft_buf;
-        let nz0 = window_frame(src, pre, s0, pm, &self.window, &mut self.fft_in, buf, false);
-        let nz1 = match s1 {
-            Some(s) => window_frame(src, pre, s, pm, &self.window, &mut self.fft_in, buf, true),
-            None => {
-                for c in buf[..fl].iter_mut() {
-                    c.im = 0.0;
+        let (x, win, tmp) = (&self.x, &self.window, &mut self.pad_buf);
+        match &mut self.spec {
+            Spectrum::Real {
+                fft,
+                input,
+                output,
+                scratch,
+            } => {
+                window_frame(x, pre, s0, pm, win, tmp, &mut input[..fl]);
+                // realfft uses its input as scratch: the zero padding is rewritten every frame
+                input[fl..].fill(0.0);
+                fft.process_with_scratch(input, output, scratch)
+                    .expect("buffer lengths fixed at construction");
+                for (p, z) in self.power.iter_mut().zip(output.iter()) {
+                    *p = z.re * z.re + z.im * z.im;
                 }
-                false
             }
-        };
-        buf[fl..].fill(Complex::new(0.0, 0.0));
-        self.fft
-            .process_with_scratch(&mut self.fft_buf, &mut self.fft_scratch);
-        let n = self.fft_buf.len();
-        let (z0, rest) = self.fft_buf.split_at(1);
-        // k = 0: A_0 = Re Z_0, B_0 = Im Z_0
-        self.power[0] = z0[0].re * z0[0].re;
-        self.power2[0] = z0[0].im * z0[0].im;
-        // k = 1..n_bins: Z_{N-k} runs backwards through rest
-        for (((p, q), z), w) in self.power[1..]
-            .iter_mut()
-            .zip(self.power2[1..].iter_mut())
-            .zip(rest)
-            .zip(rest.iter().rev())
-        {
-            let (ar, ai) = (z.re + w.re, z.im - w.im);
-            let (br, bi) = (z.re - w.re, z.im + w.im);
-            *p = 0.25 * (ar * ar + ai * ai);
-            *q = 0.25 * (br * br + bi * bi);
-        }
-        debug_assert_eq!(self.power.len(), n / 2 + 1);
-        if !nz0 {
-            self.power.fill(0.0);
-        }
-        if !nz1 {
-            self.power2.fill(0.0);
+            Spectrum::Pair { fft, buf, scratch } => {
+                let interior = |s: isize| s >= 1 && s as usize + fl <= x.len();
+                let (nz0, nz1) = match s1 {
+                    Some(s) if pre > 0.0 && interior(s0) && interior(s) => {
+                        // common case: both frames inside the signal, windowed in one pass
+                        let (a, b) = (s0 as usize, s as usize);
+                        for (i, (c, w)) in buf[..fl].iter_mut().zip(win).enumerate() {
+                            *c = Complex::new(
+                                (x[a + i] - pre * x[a + i - 1]) * w,
+                                (x[b + i] - pre * x[b + i - 1]) * w,
+                            );
+                        }
+                        (
+                            buf[..fl].iter().any(|c| c.re != 0.0),
+                            buf[..fl].iter().any(|c| c.im != 0.0),
+                        )
+                    }
+                    _ => {
+                        window_frame(x, pre, s0, pm, win, tmp, &mut self.frame_a);
+                        match s1 {
+                            Some(s) => window_frame(x, pre, s, pm, win, tmp, &mut self.frame_b),
+                            None => self.frame_b.fill(0.0),
+                        }
+                        for ((c, a), b) in buf.iter_mut().zip(&self.frame_a).zip(&self.frame_b) {
+                            *c = Complex::new(*a, *b);
+                        }
+                        (
+                            self.frame_a.iter().any(|&v| v != 0.0),
+                            self.frame_b.iter().any(|&v| v != 0.0),
+                        )
+                    }
+                };
+                buf[fl..].fill(Complex::new(0.0, 0.0));
+                fft.process_with_scratch(buf, scratch);
+                let (z0, rest) = buf.split_at(1);
+                // k = 0: A_0 = Re Z_0, B_0 = Im Z_0
+                self.power[0] = z0[0].re * z0[0].re;
+                self.power2[0] = z0[0].im * z0[0].im;
+                // k = 1..n_bins: Z_{N-k} runs backwards through rest
+                for (((p, q), z), w) in self.power[1..]
+                    .iter_mut()
+                    .zip(self.power2[1..].iter_mut())
+                    .zip(rest)
+                    .zip(rest.iter().rev())
+                {
+                    let (ar, ai) = (z.re + w.re, z.im - w.im);
+                    let (br, bi) = (z.re - w.re, z.im + w.im);
+                    *p = 0.25 * (ar * ar + ai * ai);
+                    *q = 0.25 * (br * br + bi * bi);
+                }
+                if !nz0 {
+                    self.power.fill(0.0);
+                }
+                if !nz1 {
+                    self.power2.fill(0.0);
+                }
+            }
         }
     }
 
@@ -1118,6 +1258,7 @@ impl Extractor {
                     n_mfcc,
                     lifter,
                     scratch,
+                    work,
                     shared,
                     ..
                 } => {
@@ -1139,48 +1280,42 @@ impl Extractor {
                     // differences u_n = s_n + s_{N-1-n}, v_n = s_n - s_{N-1-n} (half the MACs).
                     let nm = scratch.ncols();
                     let half = nm / 2;
-                    let st = scratch.t().as_standard_layout().into_owned();
-                    let mut folded = Array2::<f64>::zeros((2 * half + nm % 2, n_frames));
-                    for j in 0..half {
-                        let (a, b) = (st.row(j), st.row(nm - 1 - j));
-                        let (a, b) = (
-                            a.to_slice().expect("standard layout"),
-                            b.to_slice().expect("standard layout"),
-                        );
-                        for (u, (x, y)) in folded.row_mut(j).iter_mut().zip(a.iter().zip(b)) {
-                            *u = x + y;
+                    let n_fold = 2 * half + nm % 2;
+                    work.clear();
+                    work.resize((n_fold + 1) * n_frames, 0.0);
+                    let (folded, acc) = work.split_at_mut(n_fold * n_frames);
+                    let sl = scratch.as_slice().expect("standard layout");
+                    for (t, s) in sl.chunks_exact(nm).enumerate() {
+                        for j in 0..half {
+                            let (x, y) = (s[j], s[nm - 1 - j]);
+                            folded[j * n_frames + t] = x + y;
+                            folded[(half + j) * n_frames + t] = x - y;
                         }
-                        for (v, (x, y)) in folded.row_mut(half + j).iter_mut().zip(a.iter().zip(b))
-                        {
-                            *v = x - y;
+                        if nm % 2 == 1 {
+                            folded[2 * half * n_frames + t] = s[half];
                         }
                     }
-                    if nm % 2 == 1 {
-                        folded.row_mut(2 * half).assign(&st.row(half));
-                    }
-                    let mut acc = vec![0.0f64; n_frames];
+                    let nc = out.ncols();
+                    let o = out.as_slice_mut().expect("standard layout");
                     for (i, l) in lifter.iter().enumerate().take(*n_mfcc) {
                         acc.fill(0.0);
                         let d = &dct[i * nm..(i + 1) * nm];
                         let off = if i % 2 == 0 { 0 } else { half };
                         for (j, &c) in d[..half].iter().enumerate() {
-                            let row = folded.row(off + j);
-                            let row = row.to_slice().expect("standard layout");
+                            let row = &folded[(off + j) * n_frames..(off + j + 1) * n_frames];
                             for (a, v) in acc.iter_mut().zip(row) {
                                 *a += c * v;
                             }
                         }
                         if nm % 2 == 1 && i % 2 == 0 {
                             // the centre sample (odd rows vanish there)
-                            let row = folded.row(2 * half);
+                            let row = &folded[2 * half * n_frames..];
                             let c = d[half];
                             for (a, v) in acc.iter_mut().zip(row) {
                                 *a += c * v;
                             }
                         }
-                        let nc = out.ncols();
-                        let o = out.as_slice_mut().expect("standard layout");
-                        for (o, a) in o[lo + i..].iter_mut().step_by(nc).zip(&acc) {
+                        for (o, a) in o[lo + i..].iter_mut().step_by(nc).zip(acc.iter()) {
                             *o = a * l;
                         }
                     }
@@ -1250,6 +1385,16 @@ impl Extractor {
             }
         }
     }
+}
+
+/// Reshapes `a` to `(rows, cols)` reusing its allocation; the contents are unspecified.
+fn reshape(a: &mut Array2<f64>, rows: usize, cols: usize) {
+    if a.dim() == (rows, cols) {
+        return;
+    }
+    let mut v = std::mem::take(a).into_raw_vec_and_offset().0;
+    v.resize(rows * cols, 0.0);
+    *a = Array2::from_shape_vec((rows, cols), v).expect("buffer sized rows * cols");
 }
 
 fn check_fmax(fmax: Option<f64>, nyq: f64) -> Result<()> {
@@ -1359,9 +1504,8 @@ fn fill(x: &[f64], start: isize, mode: PadMode, dst: &mut [f64]) {
 
 /// Windowed frame of the pre-emphasised signal `y[n] = x[n] - pre x[n-1]` (`y[0] = x[0]`;
 /// computed on the fly, no signal-length copy) starting at `start` (zero / edge padded outside)
-/// into the real (`imag` false) or imaginary part of `buf[..window.len()]`; `tmp` (>= window
-/// length) is scratch for frames that need padding. Returns whether any windowed sample is non-zero.
-#[allow(clippy::too_many_arguments)]
+/// into `dst` (`window.len()` samples, contiguous: vectorisable); `tmp` (>= window length) is
+/// scratch for frames that need padding.
 fn window_frame(
     x: &[f64],
     pre: f64,
@@ -1369,43 +1513,30 @@ fn window_frame(
     mode: PadMode,
     window: &[f64],
     tmp: &mut [f64],
-    buf: &mut [Complex<f64>],
-    imag: bool,
-) -> bool {
+    dst: &mut [f64],
+) {
     let fl = window.len();
     let interior = start >= 1 && start as usize + fl <= x.len();
-    // the same loops for the real and the imaginary part (a branch inside would block
-    // vectorisation)
-    macro_rules! write_part {
-        ($part:ident) => {{
-            if interior && pre > 0.0 {
-                let s = start as usize;
-                for (((c, x1), x0), w) in buf
-                    .iter_mut()
-                    .zip(&x[s..s + fl])
-                    .zip(&x[s - 1..s - 1 + fl])
-                    .zip(window)
-                {
-                    c.$part = (x1 - pre * x0) * w;
-                }
-            } else {
-                let frame: &[f64] = if interior {
-                    &x[start as usize..start as usize + fl]
-                } else {
-                    fill_pre(x, pre, start, mode, &mut tmp[..fl]);
-                    &tmp[..fl]
-                };
-                for ((c, v), w) in buf.iter_mut().zip(frame).zip(window) {
-                    c.$part = v * w;
-                }
-            }
-            buf[..fl].iter().any(|c| c.$part != 0.0)
-        }};
-    }
-    if imag {
-        write_part!(im)
+    if interior && pre > 0.0 {
+        let s = start as usize;
+        for (((d, x1), x0), w) in dst
+            .iter_mut()
+            .zip(&x[s..s + fl])
+            .zip(&x[s - 1..s - 1 + fl])
+            .zip(window)
+        {
+            *d = (x1 - pre * x0) * w;
+        }
     } else {
-        write_part!(re)
+        let frame: &[f64] = if interior {
+            &x[start as usize..start as usize + fl]
+        } else {
+            fill_pre(x, pre, start, mode, &mut tmp[..fl]);
+            &tmp[..fl]
+        };
+        for ((d, v), w) in dst.iter_mut().zip(frame).zip(window) {
+            *d = v * w;
+        }
     }
 }
 

@@ -17,6 +17,7 @@ mod fastmath;
 mod mel;
 mod pitch;
 mod pyaa;
+mod spectrum;
 mod window;
 
 pub use config::{
@@ -25,7 +26,7 @@ pub use config::{
 };
 pub use delta::delta;
 pub use error::{Error, Result};
-pub use extractor::Extractor;
+pub use extractor::{Extractor, SpectrumMethod};
 pub use mel::{hz_to_mel, mel_to_hz};
 pub use pitch::{PulseStats, pulse_stats};
 pub use window::window;

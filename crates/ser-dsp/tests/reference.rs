@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use ser_dsp::{DescriptorConfig, Lld};
+use ser_dsp::{DescriptorConfig, Lld, SpectrumMethod};
+
+const METHODS: [SpectrumMethod; 2] = [SpectrumMethod::PairedComplex, SpectrumMethod::RealFft];
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/reference")
@@ -92,12 +94,26 @@ fn compare(lld: &Lld, table: &str, prefix: &str, rel_tol: f64, abs_tol: f64) -> 
     worst
 }
 
-#[test]
-fn librosa_tables() {
+/// The librosa preset on synth.wav with the given spectrum method.
+fn librosa_lld(method: SpectrumMethod) -> Lld {
     let (y, sr) = synth();
     let set = DescriptorConfig::librosa().check().expect("valid");
     let mut ex = set.extractor(sr).expect("extractor");
-    let lld = ex.compute(&y).expect("compute");
+    ex.set_spectrum_method(method);
+    assert_eq!(ex.spectrum_method(), method);
+    ex.compute(&y).expect("compute")
+}
+
+#[test]
+fn librosa_tables() {
+    for method in METHODS {
+        println!("{method:?}");
+        librosa_tables_with(method);
+    }
+}
+
+fn librosa_tables_with(method: SpectrumMethod) {
+    let lld = librosa_lld(method);
     let mut fails = Vec::new();
     for (table, prefix, rel, abs) in [
         ("librosa_melspectrogram.csv", "", 1e-4, 1e-12),
@@ -111,7 +127,7 @@ fn librosa_tables() {
             fails.push(table);
         }
     }
-    assert!(fails.is_empty(), "failed: {fails:?}");
+    assert!(fails.is_empty(), "{method:?} failed: {fails:?}");
 }
 
 /// Max normalised error of one reference column against one of our columns.
@@ -154,13 +170,14 @@ fn compare_col(
 
 #[test]
 fn librosa_spectral_and_yin() {
-    let (y, sr) = synth();
-    let mut ex = DescriptorConfig::librosa()
-        .check()
-        .expect("valid")
-        .extractor(sr)
-        .expect("extractor");
-    let lld = ex.compute(&y).expect("compute");
+    for method in METHODS {
+        println!("{method:?}");
+        librosa_spectral_and_yin_with(method);
+    }
+}
+
+fn librosa_spectral_and_yin_with(method: SpectrumMethod) {
+    let lld = librosa_lld(method);
     let mut worst = 0.0f64;
     for (r, o) in [
         ("centroid", "spectral_centroid_hz"),
@@ -226,8 +243,33 @@ fn pyaudioanalysis_table() {
         .expect("valid")
         .extractor(sr)
         .expect("extractor");
+    // one frame per transform (see SpectrumMethod), whatever is asked for
+    ex.set_spectrum_method(SpectrumMethod::PairedComplex);
+    assert_eq!(ex.spectrum_method(), SpectrumMethod::RealFft);
     let lld = ex.compute(&y).expect("compute");
     assert_eq!(lld.names.len(), 68);
     let w = compare(&lld, "pyaudioanalysis_short_term.csv", "", 1e-4, 1e-6);
     assert!(w <= 1.0, "pyaudioanalysis worst normalised error {w}");
+}
+
+/// Both spectrum methods give the same descriptors (up to rounding) on the default emotion set.
+#[test]
+fn spectrum_methods_agree() {
+    let (y, sr) = synth();
+    let set = DescriptorConfig::default().check().expect("valid");
+    let mut a = set.extractor(sr).expect("extractor");
+    let mut b = set.extractor(sr).expect("extractor");
+    b.set_spectrum_method(SpectrumMethod::RealFft);
+    let (la, lb) = (
+        a.compute(&y).expect("compute"),
+        b.compute(&y).expect("compute"),
+    );
+    assert_eq!(la.names, lb.names);
+    let mut worst = 0.0f64;
+    for (x, z) in la.values.iter().zip(lb.values.iter()) {
+        let (x, z) = (f64::from(*x), f64::from(*z));
+        worst = worst.max((x - z).abs() / x.abs().max(z.abs()).max(1e-3));
+    }
+    println!("paired complex vs realfft: worst relative difference {worst:.2e}");
+    assert!(worst < 1e-5, "methods differ by {worst}");
 }
