@@ -5,9 +5,11 @@
 //! straight from a parquet feature table.
 //!
 //! `cargo run --release -p ser-models --example crosscheck -- table.csv [name...]`
-//! Environment: `SEEDS=0,1,2` runs random models once per seed.
+//! Environment: `SEEDS=0,1,2` runs random models once per seed; `CLASS_WEIGHT=none|balanced` and
+//! `RF_MAX_BINS=N` override the reference settings (for experiments).
 
 use ndarray::Array2;
+use ser_models::ModelSpec;
 use ser_models::crosscheck::{leave_one_group_out, reference_models};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -42,7 +44,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{:<20} {:>4} {:>10} {:>9} {:>7}",
         "model", "seed", "pooled_uar", "fold_mean", "secs"
     );
-    for m in reference_models() {
+    for mut m in reference_models() {
+        if let (Ok(b), ModelSpec::RandomForest(p)) = (std::env::var("RF_MAX_BINS"), &mut m.spec) {
+            p.max_bins = b.parse()?;
+        }
+        if let Ok(cw) = std::env::var("CLASS_WEIGHT") {
+            m.class_weight = serde_json::from_value(serde_json::Value::String(cw))?;
+        }
         if !wanted.is_empty() && !wanted.iter().any(|w| w.as_str() == m.name) {
             continue;
         }
