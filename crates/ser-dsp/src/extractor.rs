@@ -211,6 +211,8 @@ pub struct Extractor {
     /// (K, sum x, sum x^2) of the slope regression abscissa x = f / 1000.
     slope_x: (f64, f64, f64),
     x: Vec<f64>,
+    /// The pre-emphasised signal (empty when `pre_emphasis` is 0: the spectral path reads `x`).
+    xp: Vec<f64>,
 }
 
 impl std::fmt::Debug for Extractor {
@@ -642,6 +644,7 @@ impl Extractor {
             ln_power: vec![0.0; n_bins],
             slope_x,
             x: Vec::new(),
+            xp: Vec::new(),
             cfg,
             sr: sample_rate_hz,
             frame_len,
@@ -735,6 +738,15 @@ impl Extractor {
                 *v /= d;
             }
         }
+        // pre-emphasis once per signal (frames overlap): y[0] = x[0], y[n] = x[n] - a x[n-1]
+        let pre = self.cfg.pre_emphasis;
+        self.xp.clear();
+        if pre != 0.0 {
+            let x = &self.x;
+            self.xp.push(x[0]);
+            self.xp
+                .extend(x[1..].iter().zip(x).map(|(a, b)| a - pre * b));
+        }
         let mut out_buf = std::mem::take(&mut self.out_buf);
         out_buf.clear();
         out_buf.resize(n_frames * self.n_base, 0.0);
@@ -806,12 +818,16 @@ impl Extractor {
                 crate::delta::savgol_deriv(col, self.cfg.deltas.width, o, res);
             }
         }
-        // row-major f32 output, written once (no zero fill)
-        let mut vals = Vec::with_capacity(n_frames * n_cols);
-        for (t, s) in src.chunks_exact(nb).enumerate() {
-            vals.extend(s.iter().map(|&v| clean(v)));
-            if !dcols.is_empty() {
-                vals.extend(dcols[t..].iter().step_by(n_frames).map(|&v| clean(v)));
+        // row-major f32 output
+        let mut vals = vec![0.0f32; n_frames * n_cols];
+        for (d, s) in vals.chunks_exact_mut(n_cols).zip(src.chunks_exact(nb)) {
+            for (d, s) in d.iter_mut().zip(s) {
+                *d = clean(*s);
+            }
+        }
+        for (c, dc) in dcols.chunks_exact(n_frames.max(1)).enumerate() {
+            for (d, s) in vals[nb + c..].iter_mut().step_by(n_cols).zip(dc) {
+                *d = clean(*s);
             }
         }
         self.delta_buf = dbuf;
@@ -935,8 +951,12 @@ impl Extractor {
     /// transform of frame `s0` (`s1` is then always `None`).
     fn spectra(&mut self, s0: isize, s1: Option<isize>) {
         let (fl, pm) = (self.frame_len, self.cfg.frame.pad_mode);
-        let pre = self.cfg.pre_emphasis;
-        let (x, win, tmp) = (&self.x, &self.window, &mut self.pad_buf);
+        let x = if self.xp.is_empty() {
+            &self.x
+        } else {
+            &self.xp
+        };
+        let (win, tmp) = (&self.window, &mut self.pad_buf);
         match &mut self.spec {
             Spectrum::Real {
                 fft,
@@ -944,7 +964,7 @@ impl Extractor {
                 output,
                 scratch,
             } => {
-                window_frame(x, pre, s0, pm, win, tmp, &mut input[..fl]);
+                window_frame(x, s0, pm, win, tmp, &mut input[..fl]);
                 // realfft uses its input as scratch: the zero padding is rewritten every frame
                 input[fl..].fill(0.0);
                 fft.process_with_scratch(input, output, scratch)
@@ -954,16 +974,13 @@ impl Extractor {
                 }
             }
             Spectrum::Pair { fft, buf, scratch } => {
-                let interior = |s: isize| s >= 1 && s as usize + fl <= x.len();
+                let interior = |s: isize| s >= 0 && s as usize + fl <= x.len();
                 let (nz0, nz1) = match s1 {
-                    Some(s) if pre > 0.0 && interior(s0) && interior(s) => {
+                    Some(s) if interior(s0) && interior(s) => {
                         // common case: both frames inside the signal, windowed in one pass
-                        let (a, b) = (s0 as usize, s as usize);
-                        for (i, (c, w)) in buf[..fl].iter_mut().zip(win).enumerate() {
-                            *c = Complex::new(
-                                (x[a + i] - pre * x[a + i - 1]) * w,
-                                (x[b + i] - pre * x[b + i - 1]) * w,
-                            );
+                        let (a, b) = (&x[s0 as usize..][..fl], &x[s as usize..][..fl]);
+                        for (((c, w), a), b) in buf[..fl].iter_mut().zip(win).zip(a).zip(b) {
+                            *c = Complex::new(a * w, b * w);
                         }
                         (
                             buf[..fl].iter().any(|c| c.re != 0.0),
@@ -971,9 +988,9 @@ impl Extractor {
                         )
                     }
                     _ => {
-                        window_frame(x, pre, s0, pm, win, tmp, &mut self.frame_a);
+                        window_frame(x, s0, pm, win, tmp, &mut self.frame_a);
                         match s1 {
-                            Some(s) => window_frame(x, pre, s, pm, win, tmp, &mut self.frame_b),
+                            Some(s) => window_frame(x, s, pm, win, tmp, &mut self.frame_b),
                             None => self.frame_b.fill(0.0),
                         }
                         for ((c, a), b) in buf.iter_mut().zip(&self.frame_a).zip(&self.frame_b) {
@@ -1298,22 +1315,44 @@ impl Extractor {
                     let nc = out.ncols();
                     let o = out.as_slice_mut().expect("standard layout");
                     for (i, l) in lifter.iter().enumerate().take(*n_mfcc) {
-                        acc.fill(0.0);
                         let d = &dct[i * nm..(i + 1) * nm];
                         let off = if i % 2 == 0 { 0 } else { half };
-                        for (j, &c) in d[..half].iter().enumerate() {
-                            let row = &folded[(off + j) * n_frames..(off + j + 1) * n_frames];
-                            for (a, v) in acc.iter_mut().zip(row) {
-                                *a += c * v;
+                        // the centre sample only for even rows of an odd-sized DCT (odd rows
+                        // vanish there)
+                        let centre = (nm % 2 == 1 && i % 2 == 0).then(|| {
+                            (
+                                d[half],
+                                &folded[2 * half * n_frames..(2 * half + 1) * n_frames],
+                            )
+                        });
+                        // blocks of B frames accumulated in registers
+                        const B: usize = 8;
+                        let n_blk = n_frames / B * B;
+                        for t0 in (0..n_blk).step_by(B) {
+                            let mut a = [0.0f64; B];
+                            for (j, &c) in d[..half].iter().enumerate() {
+                                let base = (off + j) * n_frames + t0;
+                                let row: &[f64; B] = folded[base..base + B]
+                                    .try_into()
+                                    .expect("slice of length B");
+                                for q in 0..B {
+                                    a[q] += c * row[q];
+                                }
                             }
+                            if let Some((c, row)) = centre {
+                                for q in 0..B {
+                                    a[q] += c * row[t0 + q];
+                                }
+                            }
+                            acc[t0..t0 + B].copy_from_slice(&a);
                         }
-                        if nm % 2 == 1 && i % 2 == 0 {
-                            // the centre sample (odd rows vanish there)
-                            let row = &folded[2 * half * n_frames..];
-                            let c = d[half];
-                            for (a, v) in acc.iter_mut().zip(row) {
-                                *a += c * v;
-                            }
+                        for (t, a) in acc.iter_mut().enumerate().skip(n_blk) {
+                            *a = d[..half]
+                                .iter()
+                                .enumerate()
+                                .map(|(j, &c)| c * folded[(off + j) * n_frames + t])
+                                .sum::<f64>()
+                                + centre.map_or(0.0, |(c, row)| c * row[t]);
                         }
                         for (o, a) in o[lo + i..].iter_mut().step_by(nc).zip(acc.iter()) {
                             *o = a * l;
@@ -1502,13 +1541,11 @@ fn fill(x: &[f64], start: isize, mode: PadMode, dst: &mut [f64]) {
     }
 }
 
-/// Windowed frame of the pre-emphasised signal `y[n] = x[n] - pre x[n-1]` (`y[0] = x[0]`;
-/// computed on the fly, no signal-length copy) starting at `start` (zero / edge padded outside)
-/// into `dst` (`window.len()` samples, contiguous: vectorisable); `tmp` (>= window length) is
-/// scratch for frames that need padding.
+/// Windowed frame of `x` (the pre-emphasised signal on the spectral path) starting at `start`
+/// (zero / edge padded outside) into `dst` (`window.len()` samples, contiguous: vectorisable);
+/// `tmp` (>= window length) is scratch for frames that need padding.
 fn window_frame(
     x: &[f64],
-    pre: f64,
     start: isize,
     mode: PadMode,
     window: &[f64],
@@ -1516,49 +1553,14 @@ fn window_frame(
     dst: &mut [f64],
 ) {
     let fl = window.len();
-    let interior = start >= 1 && start as usize + fl <= x.len();
-    if interior && pre > 0.0 {
-        let s = start as usize;
-        for (((d, x1), x0), w) in dst
-            .iter_mut()
-            .zip(&x[s..s + fl])
-            .zip(&x[s - 1..s - 1 + fl])
-            .zip(window)
-        {
-            *d = (x1 - pre * x0) * w;
-        }
+    let frame: &[f64] = if start >= 0 && start as usize + fl <= x.len() {
+        &x[start as usize..start as usize + fl]
     } else {
-        let frame: &[f64] = if interior {
-            &x[start as usize..start as usize + fl]
-        } else {
-            fill_pre(x, pre, start, mode, &mut tmp[..fl]);
-            &tmp[..fl]
-        };
-        for ((d, v), w) in dst.iter_mut().zip(frame).zip(window) {
-            *d = v * w;
-        }
-    }
-}
-
-/// [`fill`] of the pre-emphasised signal `y[n] = x[n] - pre x[n-1]`, `y[0] = x[0]`.
-fn fill_pre(x: &[f64], pre: f64, start: isize, mode: PadMode, dst: &mut [f64]) {
-    if pre == 0.0 {
-        fill(x, start, mode, dst);
-        return;
-    }
-    let n = x.len() as isize;
-    let y = |j: usize| if j == 0 { x[0] } else { x[j] - pre * x[j - 1] };
-    for (i, d) in dst.iter_mut().enumerate() {
-        let j = start + i as isize;
-        *d = if (0..n).contains(&j) {
-            y(j as usize)
-        } else {
-            match mode {
-                PadMode::Constant => 0.0,
-                PadMode::Edge if n > 0 => y(j.clamp(0, n - 1) as usize),
-                PadMode::Edge => 0.0,
-            }
-        };
+        fill(x, start, mode, &mut tmp[..fl]);
+        &tmp[..fl]
+    };
+    for ((d, v), w) in dst.iter_mut().zip(frame).zip(window) {
+        *d = v * w;
     }
 }
 
