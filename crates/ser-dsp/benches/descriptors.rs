@@ -8,7 +8,7 @@ use criterion::{Criterion, Throughput};
 
 mod common;
 
-use common::{SECONDS, SR, configs, speech_like};
+use common::{SECONDS, configs, extractor, speech_like};
 
 /// CPU time of the calling thread (utime + stime from /proc/thread-self/stat, 10 ms ticks);
 /// `None` where unavailable. Used because the shared machine's wall clock is noisy.
@@ -22,13 +22,12 @@ fn thread_cpu_s() -> Option<f64> {
 
 fn realtime_report(x: &[f32]) {
     println!("\nmultiples of real time (3 s of 16 kHz audio, one thread):");
+    if let Ok(l) = std::fs::read_to_string("/proc/loadavg") {
+        println!("  load average: {}", l.trim());
+    }
     println!("  wall: median of 30 runs; cpu: thread CPU time over >= 2 s of CPU");
-    for (name, cfg) in configs() {
-        let mut ex = cfg
-            .check()
-            .expect("valid config")
-            .extractor(SR)
-            .expect("extractor");
+    for (name, cfg, method) in configs() {
+        let mut ex = extractor(&cfg, method);
         let _ = ex.compute(x).expect("warm-up");
         let mut times: Vec<Duration> = (0..30)
             .map(|_| {
@@ -67,12 +66,8 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     let mut g = c.benchmark_group("descriptors");
     g.throughput(Throughput::Elements(x.len() as u64));
-    for (name, cfg) in configs() {
-        let mut ex = cfg
-            .check()
-            .expect("valid config")
-            .extractor(SR)
-            .expect("extractor");
+    for (name, cfg, method) in configs() {
+        let mut ex = extractor(&cfg, method);
         g.bench_function(format!("{name}/3s_16k"), |b| {
             b.iter(|| black_box(ex.compute(black_box(&x)).expect("compute")))
         });

@@ -164,6 +164,8 @@ pub struct Extractor {
     hop: usize,
     n_fft: usize,
     window: Vec<f64>,
+    /// `window / 2` (exact): the paired FFT's split then needs no factor 1/4 on the powers.
+    half_window: Vec<f64>,
     /// The FFT plan and its buffers (see [`SpectrumMethod`]).
     spec: Spectrum,
     /// Windowed frames (`frame_len`): frame t and, for a complex-FFT pair, frame t + 1.
@@ -650,6 +652,7 @@ impl Extractor {
             frame_len,
             hop,
             n_fft,
+            half_window: window.iter().map(|w| 0.5 * w).collect(),
             window,
         })
     }
@@ -974,6 +977,8 @@ impl Extractor {
                 }
             }
             Spectrum::Pair { fft, buf, scratch } => {
+                // frames windowed with w / 2: Z' = Z / 2, A_k = Z'_k + conj Z'_{N-k}
+                let win = &self.half_window;
                 let interior = |s: isize| s >= 0 && s as usize + fl <= x.len();
                 let (nz0, nz1) = match s1 {
                     Some(s) if interior(s0) && interior(s) => {
@@ -1005,9 +1010,10 @@ impl Extractor {
                 buf[fl..].fill(Complex::new(0.0, 0.0));
                 fft.process_with_scratch(buf, scratch);
                 let (z0, rest) = buf.split_at(1);
-                // k = 0: A_0 = Re Z_0, B_0 = Im Z_0
-                self.power[0] = z0[0].re * z0[0].re;
-                self.power2[0] = z0[0].im * z0[0].im;
+                // k = 0: A_0 = Re Z_0 = 2 Re Z'_0, B_0 = Im Z_0 = 2 Im Z'_0
+                let (r0, i0) = (2.0 * z0[0].re, 2.0 * z0[0].im);
+                self.power[0] = r0 * r0;
+                self.power2[0] = i0 * i0;
                 // k = 1..n_bins: Z_{N-k} runs backwards through rest
                 for (((p, q), z), w) in self.power[1..]
                     .iter_mut()
@@ -1017,8 +1023,8 @@ impl Extractor {
                 {
                     let (ar, ai) = (z.re + w.re, z.im - w.im);
                     let (br, bi) = (z.re - w.re, z.im + w.im);
-                    *p = 0.25 * (ar * ar + ai * ai);
-                    *q = 0.25 * (br * br + bi * bi);
+                    *p = ar * ar + ai * ai;
+                    *q = br * br + bi * bi;
                 }
                 if !nz0 {
                     self.power.fill(0.0);

@@ -1,7 +1,7 @@
 //! Shared by the `descriptors` bench and the `profile_descriptors` example: the test signal and
 //! the benchmarked descriptor sets.
 
-use ser_dsp::{DeltaConfig, Descriptor, DescriptorConfig, MelConfig};
+use ser_dsp::{DeltaConfig, Descriptor, DescriptorConfig, MelConfig, SpectrumMethod};
 
 pub const SR: u32 = 16_000;
 pub const SECONDS: f64 = 3.0;
@@ -49,14 +49,49 @@ pub fn mfcc_deltas_config() -> DescriptorConfig {
     }
 }
 
-pub fn configs() -> Vec<(&'static str, DescriptorConfig)> {
+/// 40 log-mel bands (top_db 80), no deltas.
+pub fn log_mel_config() -> DescriptorConfig {
+    DescriptorConfig {
+        descriptors: vec![Descriptor::LogMel {
+            mel: MelConfig {
+                n_mels: 40,
+                ..MelConfig::default()
+            },
+            top_db: Some(80.0),
+        }],
+        ..DescriptorConfig::default()
+    }
+}
+
+/// The benchmarked cases: (id, descriptor set, spectrum method). The MFCC and log-mel sets run
+/// with both spectrum methods (the default paired complex FFT and realfft).
+pub fn configs() -> Vec<(&'static str, DescriptorConfig, SpectrumMethod)> {
+    use SpectrumMethod::{PairedComplex, RealFft};
     vec![
-        ("mfcc13_d_dd", mfcc_deltas_config()),
-        ("default_set", DescriptorConfig::default()),
-        ("librosa_preset", DescriptorConfig::librosa()),
+        ("mfcc13_d_dd", mfcc_deltas_config(), PairedComplex),
+        ("mfcc13_d_dd_realfft", mfcc_deltas_config(), RealFft),
+        ("log_mel40", log_mel_config(), PairedComplex),
+        ("log_mel40_realfft", log_mel_config(), RealFft),
+        ("default_set", DescriptorConfig::default(), PairedComplex),
+        ("librosa_preset", DescriptorConfig::librosa(), PairedComplex),
         (
             "pyaudioanalysis_preset",
             DescriptorConfig::pyaudioanalysis(),
+            // always one real FFT per frame (see SpectrumMethod)
+            RealFft,
         ),
     ]
+}
+
+/// A ready extractor for one benchmarked case at [`SR`].
+pub fn extractor(cfg: &DescriptorConfig, method: SpectrumMethod) -> ser_dsp::Extractor {
+    let mut ex = cfg
+        .clone()
+        .check()
+        .expect("valid config")
+        .extractor(SR)
+        .expect("extractor");
+    ex.set_spectrum_method(method);
+    assert_eq!(ex.spectrum_method(), method);
+    ex
 }
