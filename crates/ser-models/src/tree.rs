@@ -379,8 +379,7 @@ pub(crate) fn grow(
 pub(crate) fn grow_grad(
     bins: &Bins,
     mut rows: Vec<usize>,
-    g: &[f64],
-    h: &[f64],
+    gh: &[[f64; 2]],
     lambda: f64,
     growth: Growth,
     rng: &mut ChaCha8Rng,
@@ -405,17 +404,21 @@ pub(crate) fn grow_grad(
     let root = new_node(&mut tree);
     let mut stack = vec![(root, 0usize, rows.len(), 0usize)];
     let mut feats: Vec<usize> = (0..d).collect();
-    let mut hg = vec![0.0f64; bins.max_nb];
-    let mut hh = vec![0.0f64; bins.max_nb];
-    let mut hc = vec![0u32; bins.max_nb];
+    // Per bin: summed gradient, hessian and row count.
+    let mut hist = vec![[0.0f64; 3]; bins.max_nb];
+    // The node's (gradient, hessian) pairs in row order (one gather per node, not per feature).
+    let mut ordered: Vec<[f64; 2]> = Vec::with_capacity(rows.len());
+    let mut gains = vec![0.0f64; bins.max_nb];
     let mut right_rows: Vec<usize> = Vec::with_capacity(rows.len());
     let min_leaf = growth.min_samples_leaf;
     while let Some((node, start, end, depth)) = stack.pop() {
         let m = end - start;
         let (mut gs, mut hs) = (0.0f64, 0.0f64);
+        ordered.clear();
         for &r in &rows[start..end] {
-            gs += g[r];
-            hs += h[r];
+            gs += gh[r][0];
+            hs += gh[r][1];
+            ordered.push(gh[r]);
         }
         tree.value[node] = (-gs / (hs + lambda)) as f32;
         if depth >= growth.max_depth
@@ -438,39 +441,39 @@ pub(crate) fn grow_grad(
             f_pos += 1;
             visited += 1;
             let nb = bins.edges[f].len() + 1;
-            hg[..nb].fill(0.0);
-            hh[..nb].fill(0.0);
-            hc[..nb].fill(0);
+            let hist = &mut hist[..nb];
+            hist.fill([0.0; 3]);
             let col = &bins.codes[f * bins.n..(f + 1) * bins.n];
-            for &r in &rows[start..end] {
-                let c = col[r] as usize;
-                hg[c] += g[r];
-                hh[c] += h[r];
-                hc[c] += 1;
+            for (&r, o) in rows[start..end].iter().zip(&ordered) {
+                let e = &mut hist[col[r] as usize];
+                e[0] += o[0];
+                e[1] += o[1];
+                e[2] += 1.0;
             }
-            if hc[..nb].iter().filter(|&&c| c > 0).count() < 2 {
+            if hist.iter().filter(|e| e[2] > 0.0).count() < 2 {
                 constants += 1;
                 continue;
             }
-            let (mut lg, mut lh, mut ln) = (0.0f64, 0.0f64, 0usize);
-            for c in 0..nb - 1 {
-                if hc[c] == 0 {
-                    continue;
+            // Prefix sums, then the gain of "bins <= c go left" for every c in a branch-free
+            // (vectorisable) loop; a split after an empty bin repeats the previous partition
+            // with the same gain, and the strict `>` below keeps the first of equal gains.
+            let mut acc = [0.0f64; 3];
+            for e in hist.iter_mut() {
+                for (a, v) in acc.iter_mut().zip(e.iter_mut()) {
+                    *a += *v;
+                    *v = *a;
                 }
-                lg += hg[c];
-                lh += hh[c];
-                ln += hc[c] as usize;
-                if ln < min_leaf {
-                    continue;
-                }
-                if m - ln < min_leaf {
-                    break;
-                }
+            }
+            let minh = growth.min_hessian_leaf;
+            let (min_n, max_n) = (min_leaf as f64, (m - min_leaf) as f64);
+            for (gain_c, e) in gains[..nb - 1].iter_mut().zip(hist.iter()) {
+                let (lg, lh, ln) = (e[0], e[1], e[2]);
                 let (rg, rh) = (gs - lg, hs - lh);
-                if lh < growth.min_hessian_leaf || rh < growth.min_hessian_leaf {
-                    continue;
-                }
+                let ok = ln >= min_n && ln <= max_n && lh >= minh && rh >= minh;
                 let gain = lg * lg / (lh + lambda) + rg * rg / (rh + lambda) - parent;
+                *gain_c = if ok { gain } else { f64::NEG_INFINITY };
+            }
+            for (c, &gain) in gains[..nb - 1].iter().enumerate() {
                 if gain > min_gain && best.is_none_or(|b| gain > b.0) {
                     best = Some((gain, f, c as u16));
                 }
@@ -910,16 +913,19 @@ impl GradientBoostingModel {
                     if info.counts[c] == 0 {
                         return None;
                     }
-                    let g: Vec<f64> = (0..n)
-                        .map(|i| sw[i] * (prob[[i, c]] - f64::from(u8::from(y[i] == c))))
-                        .collect();
-                    let h: Vec<f64> = (0..n)
-                        .map(|i| sw[i] * (prob[[i, c]] * (1.0 - prob[[i, c]])).max(1e-16))
+                    let gh: Vec<[f64; 2]> = (0..n)
+                        .map(|i| {
+                            let p = prob[[i, c]];
+                            [
+                                sw[i] * (p - f64::from(u8::from(y[i] == c))),
+                                sw[i] * (p * (1.0 - p)).max(1e-16),
+                            ]
+                        })
                         .collect();
                     let mut trng =
                         ChaCha8Rng::seed_from_u64(sub_seed(opts.seed, (s * k + c) as u64));
                     let mut tree =
-                        grow_grad(&bins, rows.clone(), &g, &h, p.reg_lambda, growth, &mut trng);
+                        grow_grad(&bins, rows.clone(), &gh, p.reg_lambda, growth, &mut trng);
                     for v in tree.value.iter_mut() {
                         *v = (f64::from(*v) * p.learning_rate) as f32;
                     }
