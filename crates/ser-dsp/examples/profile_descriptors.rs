@@ -3,7 +3,8 @@
 //!
 //! `cargo build --release -p ser-dsp --example profile_descriptors`, then e.g.
 //! `valgrind --tool=callgrind target/release/examples/profile_descriptors default_set 10`.
-//! Sets: `mfcc13_d_dd`, `mfcc13_d_dd_realfft`, `log_mel40`, `log_mel40_realfft`, `default_set`,
+//! Sets: `mfcc13_d_dd`, `mfcc13_d_dd_realfft`, `mfcc13_d_dd_f32fft`, `log_mel40`,
+//! `log_mel40_realfft`, `log_mel40_f32fft`, `default_set`,
 //! `librosa_preset`, `pyaudioanalysis_preset`, `all`.
 //! With `iters` = 0 it instead measures thread CPU time over >= 3 s of CPU per set and prints
 //! the multiple of real time (quick check without criterion).

@@ -87,6 +87,50 @@ pub(crate) fn savgol_deriv(x: &[f64], width: usize, order: usize, out: &mut [f64
     out[n - hu..].fill(last);
 }
 
+/// [`savgol_deriv`] of order 1 into `out1` and of order 2 into `out2` in one pass over `x` (each
+/// tap pair `x[t + j]`, `x[t - j]` loaded once for both orders).
+pub(crate) fn savgol_deriv_both(x: &[f64], width: usize, out1: &mut [f64], out2: &mut [f64]) {
+    let n = x.len();
+    if n < 3 {
+        out1.fill(0.0);
+        out2.fill(0.0);
+        return;
+    }
+    let w = if width <= n {
+        width
+    } else if n % 2 == 1 {
+        n
+    } else {
+        n - 1
+    };
+    let h = (w / 2) as i64;
+    let (c1, c2) = (savgol_coeffs(h, 1), savgol_coeffs(h, 2));
+    let hu = h as usize;
+    let m = n - 2 * hu;
+    {
+        let (b1, b2) = (&mut out1[hu..hu + m], &mut out2[hu..hu + m]);
+        let c_mid = c2[hu];
+        for ((o1, o2), v) in b1.iter_mut().zip(b2.iter_mut()).zip(&x[hu..hu + m]) {
+            *o1 = 0.0;
+            *o2 = c_mid * v;
+        }
+        for j in 1..=hu {
+            let (p, q) = (c1[hu + j], c2[hu + j]);
+            let (ahead, behind) = (&x[hu + j..hu + j + m], &x[hu - j..hu - j + m]);
+            for (((o1, o2), a), b) in b1.iter_mut().zip(b2.iter_mut()).zip(ahead).zip(behind) {
+                *o1 += p * (a - b);
+                *o2 += q * (a + b);
+            }
+        }
+    }
+    for out in [out1, out2] {
+        let first = out[hu];
+        let last = out[n - 1 - hu];
+        out[..hu].fill(first);
+        out[n - hu..].fill(last);
+    }
+}
+
 /// Least-squares derivative weights at the window centre for offsets `-h..=h`.
 fn savgol_coeffs(h: i64, order: usize) -> Vec<f64> {
     let js: Vec<f64> = (-h..=h).map(|j| j as f64).collect();

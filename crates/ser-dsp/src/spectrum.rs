@@ -26,3 +26,13 @@ pub(crate) fn complex_fft_plan(n: usize) -> Arc<dyn Fft<f64>> {
         .unwrap_or_else(PoisonError::into_inner)
         .plan_fft_forward(n)
 }
+
+/// The forward single-precision complex FFT plan of `n` points.
+pub(crate) fn complex_fft_plan_f32(n: usize) -> Arc<dyn Fft<f32>> {
+    static PLANNER: OnceLock<Mutex<FftPlanner<f32>>> = OnceLock::new();
+    PLANNER
+        .get_or_init(|| Mutex::new(FftPlanner::new()))
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .plan_fft_forward(n)
+}

@@ -64,14 +64,16 @@ pub fn log_mel_config() -> DescriptorConfig {
 }
 
 /// The benchmarked cases: (id, descriptor set, spectrum method). The MFCC and log-mel sets run
-/// with both spectrum methods (the default paired complex FFT and realfft).
+/// with every spectrum method (the default paired complex FFT, realfft, the `f32` paired FFT).
 pub fn configs() -> Vec<(&'static str, DescriptorConfig, SpectrumMethod)> {
-    use SpectrumMethod::{PairedComplex, RealFft};
+    use SpectrumMethod::{PairedComplex, PairedComplexF32, RealFft};
     vec![
         ("mfcc13_d_dd", mfcc_deltas_config(), PairedComplex),
         ("mfcc13_d_dd_realfft", mfcc_deltas_config(), RealFft),
+        ("mfcc13_d_dd_f32fft", mfcc_deltas_config(), PairedComplexF32),
         ("log_mel40", log_mel_config(), PairedComplex),
         ("log_mel40_realfft", log_mel_config(), RealFft),
+        ("log_mel40_f32fft", log_mel_config(), PairedComplexF32),
         ("default_set", DescriptorConfig::default(), PairedComplex),
         ("librosa_preset", DescriptorConfig::librosa(), PairedComplex),
         (
