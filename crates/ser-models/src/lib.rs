@@ -6,6 +6,8 @@
 //! class probabilities. Scalers ([`ScalerSpec`] → [`FittedScaler`]) are fitted on training rows
 //! only; [`normalize_per_speaker`] standardises each speaker with its own utterances.
 //! A [`Pipeline`] bundles feature names, scaler, model and label names into one JSON model file.
+//! [`crosscheck`] holds the fixed reference models and the leave-one-group-out runner used to
+//! compare these classifiers with scikit-learn (`scripts/sklearn_crosscheck.py`).
 //!
 //! ## Solvers and why they are written here
 //! smartcore 0.7 was checked first: its `SVC` is a binary LaSVM-style solver (no class weights, no

@@ -859,34 +859,46 @@ impl SvmModel {
             }
         }
         let sv_norms: Vec<f64> = self.sv.chunks(d).map(|r| dot(r, r)).collect();
-        let rows: Vec<Vec<f64>> = x
-            .rows()
-            .into_iter()
-            .map(|r| r.iter().map(|&v| f64::from(v)).collect())
-            .collect();
-        Ok(rows
+        let sv = ArrayView2::from_shape((n_sv, d), &self.sv)
+            .map_err(|_| Error::Corrupt("svm support vector storage".into()))?;
+        // Kernel values against all support vectors by blocks of rows: one matrix product
+        // (X_block . SV^T) per block, then the kernel function and the pairwise sums.
+        let block = 128;
+        let starts: Vec<usize> = (0..x.nrows()).step_by(block).collect();
+        let parts: Vec<Vec<Vec<f64>>> = starts
             .par_iter()
-            .map(|xr| {
-                let xn = dot(xr, xr);
-                let kv: Vec<f64> = self
-                    .sv
-                    .chunks(d)
-                    .zip(&sv_norms)
-                    .map(|(s, &sn)| self.kernel.eval(dot(s, xr), sn, xn))
-                    .collect();
-                self.pairs
-                    .iter()
-                    .map(|pm| {
-                        pm.sv
+            .map(|&start| {
+                let end = (start + block).min(x.nrows());
+                let xb = x
+                    .slice_axis(Axis(0), Slice::from(start..end))
+                    .mapv(f64::from);
+                let dots = xb.dot(&sv.t());
+                xb.rows()
+                    .into_iter()
+                    .zip(dots.rows())
+                    .map(|(xr, dr)| {
+                        let xn = xr.dot(&xr);
+                        let kv: Vec<f64> = dr
                             .iter()
-                            .zip(&pm.coef)
-                            .map(|(&s, c)| c * kv[s as usize])
-                            .sum::<f64>()
-                            - pm.rho
+                            .zip(&sv_norms)
+                            .map(|(&dt, &sn)| self.kernel.eval(dt, sn, xn))
+                            .collect();
+                        self.pairs
+                            .iter()
+                            .map(|pm| {
+                                pm.sv
+                                    .iter()
+                                    .zip(&pm.coef)
+                                    .map(|(&s, c)| c * kv[s as usize])
+                                    .sum::<f64>()
+                                    - pm.rho
+                            })
+                            .collect()
                     })
                     .collect()
             })
-            .collect())
+            .collect();
+        Ok(parts.into_iter().flatten().collect())
     }
 
     /// Class of each row by one-vs-one voting (ties: the lower class index), as libsvm.
