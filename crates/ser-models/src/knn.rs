@@ -50,6 +50,27 @@ impl KnnParams {
     }
 }
 
+/// Squared Euclidean distance with eight independent accumulators (vectorisable; the
+/// summation order is fixed, so results are deterministic).
+fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..8 {
+            let d = x[l] - y[l];
+            acc[l] += d * d;
+        }
+    }
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum();
+    acc.iter().sum::<f64>() + tail
+}
+
 /// A fitted kNN classifier (it stores the training rows).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KnnModel {
@@ -108,7 +129,7 @@ impl KnnModel {
                     .iter()
                     .enumerate()
                     .map(|(i, r)| {
-                        let s: f64 = r.iter().zip(q).map(|(a, b)| (a - b) * (a - b)).sum();
+                        let s = sq_dist(r, q);
                         (s, i)
                     })
                     .collect();
