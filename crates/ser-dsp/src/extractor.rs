@@ -91,7 +91,7 @@ enum Block {
 #[non_exhaustive]
 pub enum SpectrumMethod {
     /// Two consecutive real frames `a`, `b` per complex FFT of `z = a + i b` (rustfft), split
-    /// into both spectra afterwards. The default: measured 10–14 % faster end to end than
+    /// into both spectra afterwards. The default: measured 10–18 % faster end to end than
     /// [`SpectrumMethod::RealFft`] on MFCC / log-mel sets (`docs/FEATURES.md`).
     #[default]
     PairedComplex,
