@@ -36,3 +36,22 @@ pub(crate) fn complex_fft_plan_f32(n: usize) -> Arc<dyn Fft<f32>> {
         .unwrap_or_else(PoisonError::into_inner)
         .plan_fft_forward(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_are_shared_per_size() {
+        assert!(Arc::ptr_eq(&real_fft_plan(512), &real_fft_plan(512)));
+        assert!(Arc::ptr_eq(&complex_fft_plan(512), &complex_fft_plan(512)));
+        assert!(Arc::ptr_eq(
+            &complex_fft_plan_f32(400),
+            &complex_fft_plan_f32(400)
+        ));
+        assert_eq!(real_fft_plan(400).len(), 400);
+        // extractors (which hold the plans) can move to and be shared with other threads
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<crate::Extractor>();
+    }
+}
