@@ -6,7 +6,8 @@
 //!
 //! `cargo run --release -p ser-models --example crosscheck -- table.csv [name...]`
 //! Environment: `SEEDS=0,1,2` runs random models once per seed; `CLASS_WEIGHT=none|balanced` and
-//! `RF_MAX_BINS=N` override the reference settings (for experiments).
+//! `RF_MAX_BINS=N`, `GBM_MAX_FEATURES='"sqrt"'|0.5|100` override the reference settings (for
+//! experiments).
 
 use ndarray::Array2;
 use ser_models::ModelSpec;
@@ -47,6 +48,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for mut m in reference_models() {
         if let (Ok(b), ModelSpec::RandomForest(p)) = (std::env::var("RF_MAX_BINS"), &mut m.spec) {
             p.max_bins = b.parse()?;
+        }
+        if let (Ok(f), ModelSpec::GradientBoosting(p)) =
+            (std::env::var("GBM_MAX_FEATURES"), &mut m.spec)
+        {
+            p.max_features = serde_json::from_str(&f)?;
         }
         if let Ok(cw) = std::env::var("CLASS_WEIGHT") {
             m.class_weight = serde_json::from_value(serde_json::Value::String(cw))?;

@@ -24,7 +24,19 @@ pub enum ScalerSpec {
     Robust,
     /// `(x - min) / (max - min)`, into [0, 1] on the training rows.
     MinMax,
+    /// Rank-Gauss: each column mapped through its empirical CDF on the training rows
+    /// (`QUANTILE_POINTS` quantiles, linear interpolation, ties averaged both ways as in
+    /// scikit-learn's `QuantileTransformer`), then through the standard normal quantile function
+    /// (probabilities clipped to `[1e-7, 1 - 1e-7]`), then standardised with the training rows'
+    /// mean and standard deviation of that output. Robust to the heavy tails and skew of
+    /// functionals such as kurtosis, jitter or ranges; values outside the training range map
+    /// to the extreme quantiles, so one outlier cannot dominate a linear model.
+    Quantile,
 }
+
+/// Number of quantiles a [`ScalerSpec::Quantile`] scaler keeps per column (at most the number of
+/// training rows).
+pub const QUANTILE_POINTS: usize = 1000;
 
 /// A fitted scaler: `transform(x) = (x - offset) / scale` per column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +48,10 @@ pub struct FittedScaler {
     pub offset: Vec<f64>,
     /// Divisor per column, never 0 (empty for `None`).
     pub scale: Vec<f64>,
+    /// `Quantile` only: per column, the training values at `QUANTILE_POINTS` evenly spaced
+    /// probabilities `0, 1/(n-1), ..., 1` (non-decreasing). Applied before `offset`/`scale`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quantiles: Vec<Vec<f64>>,
 }
 
 /// Linear-interpolated quantile of sorted data (numpy's default).
@@ -102,13 +118,130 @@ impl ScalerSpec {
                     )
                 })
                 .unzip(),
+            ScalerSpec::Quantile => {
+                let quantiles: Vec<Vec<f64>> = x
+                    .columns()
+                    .into_iter()
+                    .map(|c| {
+                        let mut v: Vec<f64> = c.iter().map(|&v| f64::from(v)).collect();
+                        v.sort_by(f64::total_cmp);
+                        let n_q = QUANTILE_POINTS.min(v.len()).max(2);
+                        (0..n_q)
+                            .map(|i| quantile_sorted(&v, i as f64 / (n_q - 1) as f64))
+                            .collect()
+                    })
+                    .collect();
+                let mut fitted = FittedScaler {
+                    spec: *self,
+                    n_features: d,
+                    offset: Vec::new(),
+                    scale: Vec::new(),
+                    quantiles,
+                };
+                let gauss = fitted.rank_gauss(x);
+                let (offset, scale) = gauss
+                    .columns()
+                    .into_iter()
+                    .map(|c| {
+                        let (m, s) = mean_std(c.iter().copied());
+                        (m, nonzero(s, m))
+                    })
+                    .unzip();
+                fitted.offset = offset;
+                fitted.scale = scale;
+                return Ok(fitted);
+            }
         };
         Ok(FittedScaler {
             spec: *self,
             n_features: d,
             offset,
             scale,
+            quantiles: Vec::new(),
         })
+    }
+}
+
+/// Probability of `v` under the empirical CDF given by non-decreasing `q` at evenly spaced
+/// probabilities: 0 below the first, 1 above the last, linear in between; where `v` equals a
+/// run of tied quantiles, the middle of their probabilities (scikit-learn's symmetric rule).
+fn empirical_cdf(q: &[f64], v: f64) -> f64 {
+    let n = q.len();
+    let step = 1.0 / (n - 1) as f64;
+    let lo = q.partition_point(|&a| a < v);
+    let hi = q.partition_point(|&a| a <= v);
+    if lo < hi {
+        return 0.5 * (lo + hi - 1) as f64 * step;
+    }
+    if lo == 0 {
+        return 0.0;
+    }
+    if lo == n {
+        return 1.0;
+    }
+    let (a, b) = (q[lo - 1], q[lo]);
+    ((lo - 1) as f64 + (v - a) / (b - a)) * step
+}
+
+/// Standard normal quantile function (Acklam's rational approximation, relative error below
+/// 1.2e-9 on (0, 1)); written here because it is one function and no crate in the tree has it.
+pub fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    const P_LOW: f64 = 0.024_25;
+    if p < P_LOW {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - P_LOW {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -normal_quantile(1.0 - p)
+    }
+}
+
+impl FittedScaler {
+    /// The rank-Gauss part of the `Quantile` scaler (before standardisation), in f64.
+    fn rank_gauss(&self, x: ArrayView2<f32>) -> Array2<f64> {
+        const CLIP: f64 = 1e-7;
+        let mut out = Array2::<f64>::zeros(x.raw_dim());
+        for (j, q) in self.quantiles.iter().enumerate() {
+            for (o, &v) in out.column_mut(j).iter_mut().zip(x.column(j)) {
+                let p = empirical_cdf(q, f64::from(v)).clamp(CLIP, 1.0 - CLIP);
+                *o = normal_quantile(p);
+            }
+        }
+        out
     }
 }
 
@@ -121,6 +254,22 @@ impl FittedScaler {
         }
         if self.offset.len() != self.n_features || self.scale.len() != self.n_features {
             return Err(Error::Corrupt("scaler parameter length".into()));
+        }
+        if self.spec == ScalerSpec::Quantile {
+            if self.quantiles.len() != self.n_features || self.quantiles.iter().any(|q| q.len() < 2)
+            {
+                return Err(Error::Corrupt("quantile scaler tables".into()));
+            }
+            let g = self.rank_gauss(x);
+            let mut out = Array2::<f32>::zeros(x.raw_dim());
+            for ((o, v), j) in out
+                .iter_mut()
+                .zip(g.iter())
+                .zip((0..self.n_features).cycle())
+            {
+                *o = ((v - self.offset[j]) / self.scale[j]) as f32;
+            }
+            return Ok(out);
         }
         let mut out = x.to_owned();
         for mut row in out.rows_mut() {
@@ -178,4 +327,72 @@ pub fn normalize_per_speaker(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn normal_quantile_matches_scipy() {
+        // scipy.stats.norm.ppf
+        for (p, z) in [
+            (0.975, 1.959_963_98),
+            (0.001, -3.090_232_31),
+            (0.3, -0.524_400_51),
+            (0.5, 0.0),
+            (1e-7, -5.199_337_58),
+        ] {
+            assert!(
+                (normal_quantile(p) - z).abs() < 1e-7,
+                "{p}: {}",
+                normal_quantile(p)
+            );
+        }
+    }
+
+    #[test]
+    fn quantile_scaler_matches_sklearn() {
+        // sklearn QuantileTransformer(n_quantiles=5, output_distribution="normal") on this
+        // column gives [-5.19933758, -0.31863936, 0.67448975, 5.19933758, -0.31863936] and maps
+        // [0, 2.5, 50] to [-5.19933758, 0.31863936, 5.19933758]; ours then standardises with
+        // the training rows' mean and std of those values.
+        let x = array![[1.0f32], [2.0], [3.0], [10.0], [2.0]];
+        let fitted = ScalerSpec::Quantile.fit(x.view()).expect("fit");
+        let g = [
+            -5.199_337_58,
+            -0.318_639_36,
+            0.674_489_75,
+            5.199_337_58,
+            -0.318_639_36,
+        ];
+        let mean = g.iter().sum::<f64>() / 5.0;
+        let sd = (g.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 5.0).sqrt();
+        let t = fitted.transform(x.view()).expect("transform");
+        for (a, b) in t.iter().zip(g) {
+            assert!((f64::from(*a) - (b - mean) / sd).abs() < 1e-5, "{a} vs {b}");
+        }
+        let t = fitted
+            .transform(array![[0.0f32], [2.5], [50.0]].view())
+            .expect("transform");
+        for (a, b) in t.iter().zip([-5.199_337_58, 0.318_639_36, 5.199_337_58]) {
+            assert!((f64::from(*a) - (b - mean) / sd).abs() < 1e-5, "{a} vs {b}");
+        }
+        // Round trip through serde keeps the tables.
+        let json = serde_json::to_string(&fitted).expect("ser");
+        let back: FittedScaler = serde_json::from_str(&json).expect("de");
+        assert_eq!(back, fitted);
+    }
+
+    #[test]
+    fn quantile_scaler_is_monotone_and_bounded() {
+        let x = Array2::from_shape_fn((50, 1), |(i, _)| ((i * 37) % 50) as f32 * 0.1);
+        let fitted = ScalerSpec::Quantile.fit(x.view()).expect("fit");
+        let probe = Array2::from_shape_fn((200, 1), |(i, _)| i as f32 * 0.05 - 2.0);
+        let t = fitted.transform(probe.view()).expect("transform");
+        let col: Vec<f32> = t.column(0).to_vec();
+        assert!(col.windows(2).all(|w| w[0] <= w[1]));
+        assert!(col.iter().all(|v| v.is_finite() && v.abs() < 10.0));
+    }
 }

@@ -774,9 +774,14 @@ impl RandomForestModel {
 /// | `max_depth` | 3 | >= 1 | depth of each tree |
 /// | `min_samples_leaf` | 1 | >= 1 | rows per leaf |
 /// | `subsample` | 1.0 | (0, 1] | share of rows drawn (without replacement) per stage |
-/// | `max_features` | `"all"` | as random forest | features tried per split |
+/// | `max_features` | `"sqrt"` | as random forest | features tried per split (see below) |
 /// | `reg_lambda` | 1.0 | >= 0 | L2 penalty on leaf values (`-G / (H + lambda)`) |
 /// | `max_bins` | 255 | 2..=65536 | quantile bins per feature (>= the distinct values of a column: exact CART thresholds) |
+///
+/// `max_features` defaults to `"sqrt"` (scikit-learn's boosting default is all features): on the
+/// EMO-DB `default` table (1022 features, leave-one-speaker-out, balanced) it reached 0.732 pooled
+/// UAR (seeds 0-1) against 0.713 with 20 % of the features (seeds 0-2), at about a sixth of the
+/// fit time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GradientBoostingParams {
@@ -798,7 +803,7 @@ impl Default for GradientBoostingParams {
             max_depth: 3,
             min_samples_leaf: 1,
             subsample: 1.0,
-            max_features: MaxFeatures::Rule(MaxFeaturesRule::All),
+            max_features: MaxFeatures::Rule(MaxFeaturesRule::Sqrt),
             reg_lambda: 1.0,
             max_bins: 255,
         }
