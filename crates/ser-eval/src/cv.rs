@@ -234,6 +234,7 @@ fn fit_predict(
     train: &[usize],
     test: &[usize],
     cand_spec: &ser_models::ModelSpec,
+    scaler: ser_models::ScalerSpec,
     want_proba: bool,
 ) -> Result<FitResult> {
     let Ctx {
@@ -245,7 +246,7 @@ fn fit_predict(
     let start = Instant::now();
     let xtr = x.select(Axis(0), train);
     let xte = x.select(Axis(0), test);
-    let scaler = cfg.raw.scaler.fit(xtr.view())?;
+    let scaler = scaler.fit(xtr.view())?;
     let xtr = scaler.transform(xtr.view())?;
     let xte = scaler.transform(xte.view())?;
     let ytr: Vec<usize> = train.iter().map(|&i| y[i]).collect();
@@ -431,15 +432,23 @@ pub fn run(
                 }
                 None => (of.train.clone(), of.test.clone()),
             };
-            let r =
-                fit_predict(&ctx, &xs[ni], &train, &test, &quiet_specs[ci], false).map_err(|e| {
-                    Error::Data(format!(
-                        "{} / {} / {}: {e}",
-                        norms[ni].as_str(),
-                        of.name,
-                        cfg.candidates[ci].label
-                    ))
-                });
+            let r = fit_predict(
+                &ctx,
+                &xs[ni],
+                &train,
+                &test,
+                &quiet_specs[ci],
+                cfg.candidates[ci].scaler_or(cfg.raw.scaler),
+                false,
+            )
+            .map_err(|e| {
+                Error::Data(format!(
+                    "{} / {} / {}: {e}",
+                    norms[ni].as_str(),
+                    of.name,
+                    cfg.candidates[ci].label
+                ))
+            });
             tick();
             r
         })
@@ -498,6 +507,7 @@ pub fn run(
                 &outer[fi].train,
                 &outer[fi].test,
                 &cfg.candidates[ci].spec,
+                cfg.candidates[ci].scaler_or(cfg.raw.scaler),
                 true,
             );
             tick();

@@ -188,6 +188,17 @@ pub struct Candidate {
     pub params: BTreeMap<String, serde_json::Value>,
     /// The full specification.
     pub spec: ModelSpec,
+    /// Scaler of this candidate (the model entry's `scaler` key or grid), overriding the
+    /// configuration's `scaler`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scaler: Option<ScalerSpec>,
+}
+
+impl Candidate {
+    /// The scaler this candidate fits: its own, else the configuration's.
+    pub fn scaler_or(&self, default: ScalerSpec) -> ScalerSpec {
+        self.scaler.unwrap_or(default)
+    }
 }
 
 /// A validated configuration: candidates expanded, splits checked.
@@ -340,6 +351,13 @@ pub fn expand_model(entry: &serde_json::Value, index: usize) -> Result<Vec<Candi
             for (k, v) in &point {
                 obj.insert(k.clone(), v.clone());
             }
+            let scaler: Option<ScalerSpec> = match obj.remove("scaler") {
+                Some(v) => Some(
+                    serde_json::from_value(v.clone())
+                        .map_err(|e| err(format!("{name}: `scaler` {v}: {e}")))?,
+                ),
+                None => None,
+            };
             let spec: ModelSpec = serde_json::from_value(serde_json::Value::Object(obj))
                 .map_err(|e| err(format!("{name} with {point:?}: {e}")))?;
             spec.check()
@@ -358,6 +376,7 @@ pub fn expand_model(entry: &serde_json::Value, index: usize) -> Result<Vec<Candi
                 model: name.clone(),
                 params: point,
                 spec,
+                scaler,
             })
         })
         .collect()
@@ -420,6 +439,68 @@ kind = "logistic_regression"
             .resolve(Path::new("/cfg"), Path::new("/feat"))
             .unwrap();
         assert_eq!(p, PathBuf::from("/feat/emodb.default.parquet"));
+    }
+
+    #[test]
+    fn scaler_per_candidate_from_entry_or_grid() {
+        let cfg = CFG
+            .replace(
+                "kind = \"logistic_regression\"",
+                "kind = \"logistic_regression\"\nscaler = \"robust\"",
+            )
+            .replace(
+                "gamma = [\"scale\", 0.01] }",
+                "gamma = [\"scale\"], scaler = [\"standard\", \"quantile\"] }",
+            );
+        let k = GridConfig::from_toml_str(&cfg, Path::new("x.toml"))
+            .unwrap()
+            .check()
+            .unwrap();
+        let got: Vec<(String, Option<ScalerSpec>)> = k
+            .candidates
+            .iter()
+            .map(|c| (c.label.clone(), c.scaler))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "svm c=1.0 gamma=scale scaler=standard".into(),
+                    Some(ScalerSpec::Standard)
+                ),
+                (
+                    "svm c=1.0 gamma=scale scaler=quantile".into(),
+                    Some(ScalerSpec::Quantile)
+                ),
+                (
+                    "svm c=10.0 gamma=scale scaler=standard".into(),
+                    Some(ScalerSpec::Standard)
+                ),
+                (
+                    "svm c=10.0 gamma=scale scaler=quantile".into(),
+                    Some(ScalerSpec::Quantile)
+                ),
+                ("lr".into(), Some(ScalerSpec::Robust)),
+            ]
+        );
+        assert_eq!(
+            k.candidates[4].scaler_or(ScalerSpec::Standard),
+            ScalerSpec::Robust
+        );
+        let no_override = GridConfig::from_toml_str(CFG, Path::new("x"))
+            .unwrap()
+            .check()
+            .unwrap();
+        assert_eq!(
+            no_override.candidates[0].scaler_or(ScalerSpec::MinMax),
+            ScalerSpec::MinMax
+        );
+        let bad = cfg.replace("\"quantile\"", "\"rank\"");
+        let err = GridConfig::from_toml_str(&bad, Path::new("x"))
+            .unwrap()
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("scaler"), "{err}");
     }
 
     #[test]

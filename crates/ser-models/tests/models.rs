@@ -175,7 +175,12 @@ fn constant_column_is_accepted() {
         let acc = accuracy(&m.predict(x.view()).expect("predict"), &y);
         assert!(acc >= 0.95, "{spec:?}: {acc}");
     }
-    for sc in [ScalerSpec::Standard, ScalerSpec::Robust, ScalerSpec::MinMax] {
+    for sc in [
+        ScalerSpec::Standard,
+        ScalerSpec::Robust,
+        ScalerSpec::MinMax,
+        ScalerSpec::Quantile,
+    ] {
         let t = sc
             .fit(x.view())
             .expect("fit")
