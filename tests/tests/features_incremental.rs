@@ -147,3 +147,25 @@ fn incremental_prepare() {
         .collect();
     assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
 }
+
+/// A corpus folder holding only metadata (CREMA-D's CSVs without audio) gets no table, and
+/// asking for it by name says that it has no audio.
+#[test]
+fn corpus_folder_without_audio_is_left_out() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let crema = tmp.path().join("crema");
+    std::fs::create_dir_all(&crema).expect("mkdir");
+    std::fs::write(
+        crema.join("VideoDemographics.csv"),
+        "ActorID,Age,Sex,Race,Ethnicity\n",
+    )
+    .expect("write");
+    let all = scan_corpora(tmp.path(), &[]).expect("scan");
+    assert!(
+        all.is_empty(),
+        "{:?}",
+        all.iter().map(|c| &c.0).collect::<Vec<_>>()
+    );
+    let err = scan_corpora(tmp.path(), &["crema".into()]).expect_err("no audio");
+    assert!(err.to_string().contains("without audio"), "{err}");
+}

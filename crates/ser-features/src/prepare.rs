@@ -173,12 +173,18 @@ impl std::fmt::Display for Summary {
 /// `only` (lower-case corpus names) restricts the result; an unknown name is an error.
 pub fn scan_corpora(datasets: &Path, only: &[String]) -> Result<Vec<(String, Manifest)>> {
     let mut by_name: BTreeMap<String, Manifest> = BTreeMap::new();
+    let mut empty: Vec<String> = Vec::new();
     for (corpus, dir) in ser_io::discover(datasets)? {
         let name = corpus.as_str().to_string();
         if !only.is_empty() && !only.iter().any(|o| o.eq_ignore_ascii_case(&name)) {
             continue;
         }
         let m = ser_io::scan_corpus(corpus, &dir)?;
+        // A corpus folder with metadata but no audio (e.g. CREMA-D's CSVs alone) gets no table.
+        if m.utterances.is_empty() && m.skipped.is_empty() {
+            empty.push(format!("{name} at {}", dir.display()));
+            continue;
+        }
         let entry = by_name.entry(name).or_default();
         entry.utterances.extend(m.utterances);
         entry.skipped.extend(m.skipped);
@@ -188,8 +194,8 @@ pub fn scan_corpora(datasets: &Path, only: &[String]) -> Result<Vec<(String, Man
             let found: Vec<&String> = by_name.keys().collect();
             return Err(Error::Param {
                 name: "corpus",
-                expected: format!("a corpus found under {}", datasets.display()),
-                found: format!("{o:?} (found {found:?})"),
+                expected: format!("a corpus with audio files under {}", datasets.display()),
+                found: format!("{o:?} (found {found:?}; folders without audio: {empty:?})"),
             });
         }
     }
