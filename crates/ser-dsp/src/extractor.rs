@@ -91,8 +91,10 @@ enum Block {
 #[non_exhaustive]
 pub enum SpectrumMethod {
     /// Two consecutive real frames `a`, `b` per complex FFT of `z = a + i b` (rustfft), split
-    /// into both spectra afterwards. The default: measured 10–18 % faster end to end than
-    /// [`SpectrumMethod::RealFft`] on MFCC / log-mel sets (`docs/FEATURES.md`).
+    /// into both spectra afterwards. Measured 10–18 % faster end to end than
+    /// [`SpectrumMethod::RealFft`] on MFCC / log-mel sets (`docs/FEATURES.md`). An extractor
+    /// starts with [`SpectrumMethod::for_descriptors`]: this method, or its `f32` variant for
+    /// sets of floored log-mel / MFCC outputs.
     #[default]
     PairedComplex,
     /// One real-to-complex FFT per frame (realfft).
@@ -103,6 +105,40 @@ pub enum SpectrumMethod {
     /// or mel bands far below the frame's strongest one lose relative precision (librosa itself
     /// computes in `f32` unless given `f64` input). Checked against the librosa tables.
     PairedComplexF32,
+}
+
+/// Largest `top_db` floor (dB below the signal's peak) at which log-mel and MFCC outputs are
+/// computed with the single-precision FFT by default: the `f32` rounding noise sits ~140 dB
+/// below each frame's strongest bin, far under a floor of at most 100 dB.
+pub const F32_SAFE_TOP_DB: f64 = 100.0;
+
+impl SpectrumMethod {
+    /// The method an [`Extractor`] picks for a descriptor list:
+    /// [`SpectrumMethod::PairedComplexF32`] when every spectral output is a log-mel band or MFCC
+    /// floored at `top_db <= F32_SAFE_TOP_DB` (the rest being time-domain descriptors), because
+    /// then the `f32` FFT's rounding noise is far below anything the output can show (the librosa
+    /// MFCC and delta tables hold to the same tolerances); [`SpectrumMethod::PairedComplex`]
+    /// (`f64`) otherwise, e.g. for mel powers, spectral shape, contrast or chroma.
+    pub fn for_descriptors(descriptors: &[Descriptor]) -> SpectrumMethod {
+        let floored = |t: &Option<f64>| t.is_some_and(|t| t <= F32_SAFE_TOP_DB);
+        let safe = descriptors.iter().all(|d| match d {
+            Descriptor::Mfcc { top_db, .. } | Descriptor::LogMel { top_db, .. } => floored(top_db),
+            Descriptor::Zcr { .. }
+            | Descriptor::Energy
+            | Descriptor::LogEnergy
+            | Descriptor::EnergyEntropy { .. } => true,
+            Descriptor::Rms { from_spectrum } => !from_spectrum,
+            _ => false,
+        });
+        let spectral = descriptors
+            .iter()
+            .any(|d| matches!(d, Descriptor::Mfcc { .. } | Descriptor::LogMel { .. }));
+        if safe && spectral {
+            SpectrumMethod::PairedComplexF32
+        } else {
+            SpectrumMethod::PairedComplex
+        }
+    }
 }
 
 /// Sample type of the paired FFT.
@@ -423,7 +459,7 @@ impl Extractor {
             // ~1e-16 relative rounding crosstalk of a partner frame, so one frame per transform
             SpectrumMethod::RealFft
         } else {
-            SpectrumMethod::default()
+            SpectrumMethod::for_descriptors(&cfg.descriptors)
         };
         let n_bins = n_fft / 2 + 1;
         let freqs: Vec<f64> = (0..n_bins).map(|k| k as f64 * sr / n_fft as f64).collect();
@@ -1736,7 +1772,49 @@ fn extreme_means(v: &[f64], take: usize, buf: &mut Vec<f64>) -> (f64, f64) {
 
 #[cfg(test)]
 mod tests {
-    use super::extreme_means;
+
+    #[test]
+    fn spectrum_method_follows_the_descriptors() {
+        let mfcc = |top_db| Descriptor::Mfcc {
+            n_mfcc: 13,
+            mel: crate::MelConfig::default(),
+            top_db,
+            lifter: 0.0,
+        };
+        let f32_pair = SpectrumMethod::PairedComplexF32;
+        let f64_pair = SpectrumMethod::PairedComplex;
+        assert_eq!(
+            SpectrumMethod::for_descriptors(&[mfcc(Some(80.0))]),
+            f32_pair
+        );
+        assert_eq!(
+            SpectrumMethod::for_descriptors(&[Descriptor::LogEnergy, mfcc(Some(80.0))]),
+            f32_pair
+        );
+        // unfloored MFCC, a floor beyond the f32 noise margin, or any other spectral output: f64
+        assert_eq!(SpectrumMethod::for_descriptors(&[mfcc(None)]), f64_pair);
+        assert_eq!(
+            SpectrumMethod::for_descriptors(&[mfcc(Some(120.0))]),
+            f64_pair
+        );
+        assert_eq!(
+            SpectrumMethod::for_descriptors(&[mfcc(Some(80.0)), Descriptor::SpectralCentroid]),
+            f64_pair
+        );
+        assert_eq!(
+            SpectrumMethod::for_descriptors(&[Descriptor::LogEnergy]),
+            f64_pair
+        );
+        assert_eq!(
+            SpectrumMethod::for_descriptors(&DescriptorConfig::default().descriptors),
+            f64_pair
+        );
+        assert_eq!(
+            SpectrumMethod::for_descriptors(&DescriptorConfig::librosa().descriptors),
+            f64_pair
+        );
+    }
+    use super::{Descriptor, DescriptorConfig, SpectrumMethod, extreme_means};
 
     #[test]
     fn extreme_means_match_sorting() {

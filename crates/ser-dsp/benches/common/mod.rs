@@ -63,37 +63,44 @@ pub fn log_mel_config() -> DescriptorConfig {
     }
 }
 
-/// The benchmarked cases: (id, descriptor set, spectrum method). The MFCC and log-mel sets run
-/// with every spectrum method (the default paired complex FFT, realfft, the `f32` paired FFT).
-pub fn configs() -> Vec<(&'static str, DescriptorConfig, SpectrumMethod)> {
-    use SpectrumMethod::{PairedComplex, PairedComplexF32, RealFft};
+/// The benchmarked cases: (id, descriptor set, spectrum method; `None` = the extractor's own
+/// choice, [`SpectrumMethod::for_descriptors`]). The MFCC and log-mel sets also run with the
+/// `f64` paired FFT and with realfft, for comparison.
+pub fn configs() -> Vec<(&'static str, DescriptorConfig, Option<SpectrumMethod>)> {
+    use SpectrumMethod::{PairedComplex, RealFft};
     vec![
-        ("mfcc13_d_dd", mfcc_deltas_config(), PairedComplex),
-        ("mfcc13_d_dd_realfft", mfcc_deltas_config(), RealFft),
-        ("mfcc13_d_dd_f32fft", mfcc_deltas_config(), PairedComplexF32),
-        ("log_mel40", log_mel_config(), PairedComplex),
-        ("log_mel40_realfft", log_mel_config(), RealFft),
-        ("log_mel40_f32fft", log_mel_config(), PairedComplexF32),
-        ("default_set", DescriptorConfig::default(), PairedComplex),
-        ("librosa_preset", DescriptorConfig::librosa(), PairedComplex),
+        ("mfcc13_d_dd", mfcc_deltas_config(), None),
+        (
+            "mfcc13_d_dd_f64fft",
+            mfcc_deltas_config(),
+            Some(PairedComplex),
+        ),
+        ("mfcc13_d_dd_realfft", mfcc_deltas_config(), Some(RealFft)),
+        ("log_mel40", log_mel_config(), None),
+        ("log_mel40_f64fft", log_mel_config(), Some(PairedComplex)),
+        ("log_mel40_realfft", log_mel_config(), Some(RealFft)),
+        ("default_set", DescriptorConfig::default(), None),
+        ("librosa_preset", DescriptorConfig::librosa(), None),
+        // always one real FFT per frame (see SpectrumMethod)
         (
             "pyaudioanalysis_preset",
             DescriptorConfig::pyaudioanalysis(),
-            // always one real FFT per frame (see SpectrumMethod)
-            RealFft,
+            None,
         ),
     ]
 }
 
 /// A ready extractor for one benchmarked case at [`SR`].
-pub fn extractor(cfg: &DescriptorConfig, method: SpectrumMethod) -> ser_dsp::Extractor {
+pub fn extractor(cfg: &DescriptorConfig, method: Option<SpectrumMethod>) -> ser_dsp::Extractor {
     let mut ex = cfg
         .clone()
         .check()
         .expect("valid config")
         .extractor(SR)
         .expect("extractor");
-    ex.set_spectrum_method(method);
-    assert_eq!(ex.spectrum_method(), method);
+    if let Some(method) = method {
+        ex.set_spectrum_method(method);
+        assert_eq!(ex.spectrum_method(), method);
+    }
     ex
 }
