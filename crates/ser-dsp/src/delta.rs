@@ -41,12 +41,11 @@ pub fn delta(x: ArrayView2<f32>, width: usize, order: usize) -> Result<Array2<f3
     Ok(out)
 }
 
-/// Savitzky–Golay derivative of order `order` (= polynomial order) of `x` into `out` (same length).
-pub(crate) fn savgol_deriv(x: &[f64], width: usize, order: usize, out: &mut [f64]) {
-    let n = x.len();
+/// Half width of the Savitzky–Golay window for `n` frames: `width` shrunk to the largest odd
+/// length that fits (librosa's `mode="interp"` needs `width <= n`); `None` below 3 frames.
+fn half_width(width: usize, n: usize) -> Option<i64> {
     if n < 3 {
-        out.fill(0.0);
-        return;
+        return None;
     }
     let w = if width <= n {
         width
@@ -55,7 +54,16 @@ pub(crate) fn savgol_deriv(x: &[f64], width: usize, order: usize, out: &mut [f64
     } else {
         n - 1
     };
-    let h = (w / 2) as i64;
+    Some((w / 2) as i64)
+}
+
+/// Savitzky–Golay derivative of order `order` (= polynomial order) of `x` into `out` (same length).
+pub(crate) fn savgol_deriv(x: &[f64], width: usize, order: usize, out: &mut [f64]) {
+    let n = x.len();
+    let Some(h) = half_width(width, n) else {
+        out.fill(0.0);
+        return;
+    };
     let coeffs = savgol_coeffs(h, order);
     let hu = h as usize;
     // out[i] = sum_k c_k x[i + k - h] for the interior, using the tap symmetry c_{h-j} = -c_{h+j}
@@ -91,19 +99,11 @@ pub(crate) fn savgol_deriv(x: &[f64], width: usize, order: usize, out: &mut [f64
 /// tap pair `x[t + j]`, `x[t - j]` loaded once for both orders).
 pub(crate) fn savgol_deriv_both(x: &[f64], width: usize, out1: &mut [f64], out2: &mut [f64]) {
     let n = x.len();
-    if n < 3 {
+    let Some(h) = half_width(width, n) else {
         out1.fill(0.0);
         out2.fill(0.0);
         return;
-    }
-    let w = if width <= n {
-        width
-    } else if n % 2 == 1 {
-        n
-    } else {
-        n - 1
     };
-    let h = (w / 2) as i64;
     let (c1, c2) = (savgol_coeffs(h, 1), savgol_coeffs(h, 2));
     let hu = h as usize;
     let m = n - 2 * hu;
