@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use ser_models::crosscheck::{leave_one_group_out, reference_models};
 
-use crate::train::read_tables;
+use crate::train::{encode_labels, read_tables};
 
 /// Arguments of `crosscheck`.
 #[derive(Debug, clap::Args)]
@@ -28,14 +28,7 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let t = read_tables(std::slice::from_ref(&self.table))?;
-        let mut labels = t.emotions.clone();
-        labels.sort();
-        labels.dedup();
-        let y: Vec<usize> = t
-            .emotions
-            .iter()
-            .map(|e| labels.binary_search(e).unwrap_or(0))
-            .collect();
+        let (labels, y) = encode_labels(&t.emotions);
         let seeds: Vec<u64> = self
             .seeds
             .split(',')

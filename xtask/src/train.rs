@@ -363,14 +363,7 @@ impl Args {
             std::env::args().collect::<Vec<_>>().join(" "),
         );
 
-        let mut labels = t.emotions.clone();
-        labels.sort();
-        labels.dedup();
-        let y: Vec<usize> = t
-            .emotions
-            .iter()
-            .map(|e| labels.binary_search(e).unwrap_or(0))
-            .collect();
+        let (labels, y) = encode_labels(&t.emotions);
         let opts = FitOptions {
             seed,
             class_weight,
@@ -445,6 +438,18 @@ impl Args {
         );
         Ok(())
     }
+}
+
+/// Sorted distinct labels and each row's index into them.
+pub(crate) fn encode_labels(names: &[String]) -> (Vec<String>, Vec<usize>) {
+    let mut labels = names.to_vec();
+    labels.sort();
+    labels.dedup();
+    let y = names
+        .iter()
+        .map(|e| labels.binary_search(e).unwrap_or(0))
+        .collect();
+    (labels, y)
 }
 
 #[cfg(test)]

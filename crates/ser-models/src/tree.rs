@@ -172,6 +172,28 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// Appends a leaf with `width` zero values; returns its index.
+    fn push_leaf(&mut self) -> usize {
+        self.feature.push(LEAF);
+        self.threshold.push(0.0);
+        self.left.push(LEAF);
+        self.right.push(LEAF);
+        self.value.extend(std::iter::repeat_n(0.0, self.width));
+        self.feature.len() - 1
+    }
+
+    /// Turns `node` into a split on feature `f` at `threshold` (rows with `x[f] <= threshold` go
+    /// left) with two new leaves; returns `(left, right)`.
+    fn split(&mut self, node: usize, f: usize, threshold: f32) -> (usize, usize) {
+        let l = self.push_leaf();
+        let r = self.push_leaf();
+        self.feature[node] = f as u32;
+        self.threshold[node] = threshold;
+        self.left[node] = l as u32;
+        self.right[node] = r as u32;
+        (l, r)
+    }
+
     /// Value vector of the leaf reached by `row`.
     fn leaf_of(&self, row: &[f32]) -> Result<&[f32]> {
         let mut node = 0usize;
@@ -235,15 +257,7 @@ pub(crate) fn grow(
         value: Vec::new(),
         width: lw,
     };
-    let new_node = |tree: &mut Tree| -> usize {
-        tree.feature.push(LEAF);
-        tree.threshold.push(0.0);
-        tree.left.push(LEAF);
-        tree.right.push(LEAF);
-        tree.value.extend(std::iter::repeat_n(0.0, lw));
-        tree.feature.len() - 1
-    };
-    let root = new_node(&mut tree);
+    let root = tree.push_leaf();
     // (node, start, end, depth)
     let mut stack = vec![(root, 0usize, rows.len(), 0usize)];
     let mut feats: Vec<usize> = (0..d).collect();
@@ -359,12 +373,7 @@ pub(crate) fn grow(
             }
         }
         let mid = start + i;
-        let l = new_node(&mut tree);
-        let r = new_node(&mut tree);
-        tree.feature[node] = f as u32;
-        tree.threshold[node] = bins.edges[f][code as usize];
-        tree.left[node] = l as u32;
-        tree.right[node] = r as u32;
+        let (l, r) = tree.split(node, f, bins.edges[f][code as usize]);
         stack.push((r, mid, end, depth + 1));
         stack.push((l, start, mid, depth + 1));
     }
@@ -393,15 +402,7 @@ pub(crate) fn grow_grad(
         value: Vec::new(),
         width: 1,
     };
-    let new_node = |tree: &mut Tree| -> usize {
-        tree.feature.push(LEAF);
-        tree.threshold.push(0.0);
-        tree.left.push(LEAF);
-        tree.right.push(LEAF);
-        tree.value.push(0.0);
-        tree.feature.len() - 1
-    };
-    let root = new_node(&mut tree);
+    let root = tree.push_leaf();
     let mut stack = vec![(root, 0usize, rows.len(), 0usize)];
     let mut feats: Vec<usize> = (0..d).collect();
     // Per bin: summed gradient, hessian and row count.
@@ -494,12 +495,7 @@ pub(crate) fn grow_grad(
             }
         }
         rows[w..end].copy_from_slice(&right_rows);
-        let l = new_node(&mut tree);
-        let r = new_node(&mut tree);
-        tree.feature[node] = f as u32;
-        tree.threshold[node] = bins.edges[f][code as usize];
-        tree.left[node] = l as u32;
-        tree.right[node] = r as u32;
+        let (l, r) = tree.split(node, f, bins.edges[f][code as usize]);
         stack.push((r, w, end, depth + 1));
         stack.push((l, start, w, depth + 1));
     }
