@@ -12,7 +12,7 @@
 //!
 //! ```toml
 //! normalisation = "training"     # or "per_speaker"
-//! scaler = "standard"            # none | standard | robust | min_max
+//! scaler = "standard"            # none | standard | robust | min_max | quantile
 //! class_weight = "balanced"      # none | balanced
 //! seed = 42
 //! [model]
