@@ -171,6 +171,42 @@ pub struct Tree {
     width: usize,
 }
 
+/// The candidate features of one node, drawn as scikit-learn does: without replacement (lazy
+/// Fisher–Yates over `feats`), every drawn feature counting towards `max_features`, but drawing
+/// goes on until at least one non-constant feature has been seen.
+struct FeatureDraw {
+    max_features: usize,
+    drawn: usize,
+    constants: usize,
+}
+
+impl FeatureDraw {
+    fn new(max_features: usize) -> Self {
+        Self {
+            max_features,
+            drawn: 0,
+            constants: 0,
+        }
+    }
+
+    /// The next candidate feature, or `None` when the node has drawn enough (or all).
+    fn next(&mut self, feats: &mut [usize], rng: &mut ChaCha8Rng) -> Option<usize> {
+        let enough = self.drawn >= self.max_features && self.drawn > self.constants;
+        if self.drawn >= feats.len() || enough {
+            return None;
+        }
+        let pick = rng.random_range(self.drawn..feats.len());
+        feats.swap(self.drawn, pick);
+        self.drawn += 1;
+        Some(feats[self.drawn - 1])
+    }
+
+    /// The last drawn feature is constant on the node's rows.
+    fn constant(&mut self) {
+        self.constants += 1;
+    }
+}
+
 impl Tree {
     /// Appends a leaf with `width` zero values; returns its index.
     fn push_leaf(&mut self) -> usize {
@@ -286,17 +322,8 @@ pub(crate) fn grow(
         }
         let parent_score = target.score(&total);
         let mut best: Option<(f64, usize, u16)> = None;
-        // scikit-learn's rule: every drawn feature counts towards `max_features`, but drawing
-        // goes on until at least one non-constant feature has been seen.
-        let mut visited = 0usize;
-        let mut constants = 0usize;
-        let mut f_pos = 0usize;
-        while f_pos < d && (visited < growth.max_features || visited <= constants) {
-            // Lazy Fisher-Yates: draw the next candidate feature.
-            let pick = rng.random_range(f_pos..d);
-            feats.swap(f_pos, pick);
-            let f = feats[f_pos];
-            f_pos += 1;
+        let mut draw = FeatureDraw::new(growth.max_features);
+        while let Some(f) = draw.next(&mut feats, rng) {
             // Compact (code, count, stats offset) list of the non-empty bins of this feature.
             groups.clear();
             gstats.clear();
@@ -331,9 +358,8 @@ pub(crate) fn grow(
                     }
                 }
             }
-            visited += 1;
             if groups.len() < 2 {
-                constants += 1;
+                draw.constant();
                 continue;
             }
             left_s.fill(0.0);
@@ -432,15 +458,8 @@ pub(crate) fn grow_grad(
         let parent = gs * gs / (hs + lambda);
         let min_gain = 1e-12 * parent.abs().max(1e-12);
         let mut best: Option<(f64, usize, u16)> = None;
-        let mut visited = 0usize;
-        let mut constants = 0usize;
-        let mut f_pos = 0usize;
-        while f_pos < d && (visited < growth.max_features || visited <= constants) {
-            let pick = rng.random_range(f_pos..d);
-            feats.swap(f_pos, pick);
-            let f = feats[f_pos];
-            f_pos += 1;
-            visited += 1;
+        let mut draw = FeatureDraw::new(growth.max_features);
+        while let Some(f) = draw.next(&mut feats, rng) {
             let nb = bins.edges[f].len() + 1;
             let hist = &mut hist[..nb];
             hist.fill([0.0; 3]);
@@ -452,7 +471,7 @@ pub(crate) fn grow_grad(
                 e[2] += 1.0;
             }
             if hist.iter().filter(|e| e[2] > 0.0).count() < 2 {
-                constants += 1;
+                draw.constant();
                 continue;
             }
             // Prefix sums, then the gain of "bins <= c go left" for every c in a branch-free
