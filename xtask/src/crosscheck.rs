@@ -28,7 +28,7 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let t = read_tables(std::slice::from_ref(&self.table))?;
-        let (labels, y) = encode_labels(&t.emotions);
+        let (labels, y) = encode_labels(&t.data.labels);
         let seeds: Vec<u64> = self
             .seeds
             .split(',')
@@ -39,14 +39,14 @@ impl Args {
         if let Some(w) = wanted.iter().find(|w| !all.iter().any(|m| m.name == **w)) {
             bail!("unknown model {w:?}");
         }
-        let mut speakers = t.speakers.clone();
+        let mut speakers = t.data.speakers.clone();
         speakers.sort();
         speakers.dedup();
         println!(
             "# {}: {} rows, {} features, {} classes {:?}, {} speaker folds",
             self.table.display(),
-            t.x.nrows(),
-            t.x.ncols(),
+            t.data.x.nrows(),
+            t.data.x.ncols(),
             labels.len(),
             labels,
             speakers.len()
@@ -63,10 +63,10 @@ impl Args {
             let mut runs = Vec::new();
             for &seed in if random { &seeds[..] } else { &seeds[..1] } {
                 let r = leave_one_group_out(
-                    t.x.view(),
+                    t.data.x.view(),
                     &y,
                     labels.len(),
-                    &t.speakers,
+                    &t.data.speakers,
                     &m.spec,
                     m.class_weight,
                     seed,

@@ -28,6 +28,11 @@ pub struct Args {
 fn read_table(path: &Path) -> anyhow::Result<Dataset> {
     let t = FeatureTable::read_parquet(path)
         .with_context(|| format!("reading feature table {}", path.display()))?;
+    dataset_of(&t, path)
+}
+
+/// The rows of a feature table read from `path` as a ser-eval data set.
+pub(crate) fn dataset_of(t: &FeatureTable, path: &Path) -> anyhow::Result<Dataset> {
     let col = |c: &str| {
         t.strings(c)
             .with_context(|| format!("column {c} of {}", path.display()))

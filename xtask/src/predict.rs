@@ -155,7 +155,7 @@ impl Args {
         if !self.tables.is_empty() {
             let t = read_tables(&self.tables)?;
             model
-                .check_feature_names(&t.feature_names)
+                .check_feature_names(&t.data.feature_names)
                 .with_context(|| {
                     format!(
                         "tables {:?} do not fit model {}",
@@ -163,10 +163,10 @@ impl Args {
                         self.model.display()
                     )
                 })?;
-            for (i, row) in t.x.rows().into_iter().enumerate() {
-                batch.paths.push(t.paths[i].clone());
-                batch.speakers.push(t.speakers[i].clone());
-                batch.truth.push(t.emotions[i].clone());
+            for (i, row) in t.data.x.rows().into_iter().enumerate() {
+                batch.paths.push(t.data.paths[i].clone());
+                batch.speakers.push(t.data.speakers[i].clone());
+                batch.truth.push(t.data.labels[i].clone());
                 batch.rows.push(row.to_vec());
             }
         }

@@ -29,10 +29,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use ndarray::{Array2, Axis, concatenate};
+use ser_eval::Dataset;
 use ser_features::{FeatureSet, FeatureTable};
 use ser_models::{ClassWeight, FitOptions, ModelSpec, Pipeline, PipelineData, ScalerSpec};
 use serde::Deserialize;
+
+use crate::grid_search::dataset_of;
 
 /// Note key of the feature-set configuration (JSON of `ser_features::FeatureSetConfig`).
 pub const NOTE_FEATURE_SET_CONFIG: &str = "feature_set_config";
@@ -148,14 +150,10 @@ pub fn model_spec(
 
 /// Rows of one or more feature tables, concatenated.
 pub struct Tables {
-    pub x: Array2<f32>,
-    pub feature_names: Vec<String>,
+    /// Matrix, feature names, emotions (`labels`), speakers, paths and corpora of every row.
+    pub data: Dataset,
     pub feature_set: String,
     pub config_hash: String,
-    pub emotions: Vec<String>,
-    pub speakers: Vec<String>,
-    pub corpora: Vec<String>,
-    pub paths: Vec<String>,
     pub files: Vec<PathBuf>,
 }
 
@@ -213,54 +211,28 @@ pub fn table_files(
 
 /// Reads and concatenates tables; all must have the same feature names.
 pub fn read_tables(files: &[PathBuf]) -> anyhow::Result<Tables> {
-    let mut parts = Vec::new();
-    let mut out: Option<Tables> = None;
+    let mut parts = Vec::with_capacity(files.len());
+    let mut meta: Option<(String, String)> = None;
     for f in files {
         let t = FeatureTable::read_parquet(f)
             .with_context(|| format!("reading feature table {}", f.display()))?;
-        let col = |c: &str| {
-            t.strings(c)
-                .with_context(|| format!("column {c} of {}", f.display()))
-        };
-        let names = t.feature_names();
-        let x = t
-            .matrix()
-            .with_context(|| format!("features of {}", f.display()))?;
-        match &mut out {
-            None => {
-                out = Some(Tables {
-                    x: Array2::zeros((0, names.len())),
-                    feature_names: names,
-                    feature_set: t.feature_set_name().to_string(),
-                    config_hash: t.config_hash().to_string(),
-                    emotions: col("emotion")?,
-                    speakers: col("speaker")?,
-                    corpora: col("corpus")?,
-                    paths: col("path")?,
-                    files: vec![f.clone()],
-                });
-            }
-            Some(o) => {
-                if o.feature_names != names {
-                    bail!(
-                        "{}: feature names differ from {} (another feature set or revision?)",
-                        f.display(),
-                        o.files[0].display()
-                    );
-                }
-                o.emotions.extend(col("emotion")?);
-                o.speakers.extend(col("speaker")?);
-                o.corpora.extend(col("corpus")?);
-                o.paths.extend(col("path")?);
-                o.files.push(f.clone());
-            }
-        }
-        parts.push(x);
+        meta.get_or_insert_with(|| {
+            (
+                t.feature_set_name().to_string(),
+                t.config_hash().to_string(),
+            )
+        });
+        parts.push(dataset_of(&t, f)?);
     }
-    let mut t = out.context("no feature tables given")?;
-    let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
-    t.x = concatenate(Axis(0), &views)?;
-    Ok(t)
+    let (feature_set, config_hash) = meta.context("no feature tables given")?;
+    Ok(Tables {
+        data: Dataset::concat(&parts).with_context(|| {
+            format!("feature tables {files:?} (another feature set or revision?)")
+        })?,
+        feature_set,
+        config_hash,
+        files: files.to_vec(),
+    })
 }
 
 impl Args {
@@ -328,7 +300,7 @@ impl Args {
         };
         let mut notes = BTreeMap::new();
         match &set {
-            Some(s) if s.names(s.sample_rate_hz()) == t.feature_names => {
+            Some(s) if s.names(s.sample_rate_hz()) == t.data.feature_names => {
                 if s.config_hash() != t.config_hash {
                     eprintln!(
                         "warning: tables were written with feature config {} but feature set {:?} is now {}; \
@@ -363,26 +335,26 @@ impl Args {
             std::env::args().collect::<Vec<_>>().join(" "),
         );
 
-        let (labels, y) = encode_labels(&t.emotions);
+        let (labels, y) = encode_labels(&t.data.labels);
         let opts = FitOptions {
             seed,
             class_weight,
-            groups: Some(t.speakers.clone()),
+            groups: Some(t.data.speakers.clone()),
         };
         println!(
             "training {} on {} rows x {} features ({} speakers, corpora {:?}), labels {:?}, \
              normalisation {:?}, scaler {:?}, class weight {:?}, seed {seed}",
             spec.kind(),
-            t.x.nrows(),
-            t.x.ncols(),
+            t.data.x.nrows(),
+            t.data.x.ncols(),
             {
-                let mut s = t.speakers.clone();
+                let mut s = t.data.speakers.clone();
                 s.sort();
                 s.dedup();
                 s.len()
             },
             {
-                let mut c = t.corpora.clone();
+                let mut c = t.data.corpora.clone();
                 c.sort();
                 c.dedup();
                 c
@@ -394,13 +366,13 @@ impl Args {
         );
         let fit_start = Instant::now();
         let data = PipelineData {
-            x: t.x.view(),
+            x: t.data.x.view(),
             y: &y,
             labels: &labels,
-            feature_names: &t.feature_names,
+            feature_names: &t.data.feature_names,
             feature_set: &t.feature_set,
-            speakers: Some(&t.speakers),
-            corpora: Some(&t.corpora),
+            speakers: Some(&t.data.speakers),
+            corpora: Some(&t.data.corpora),
         };
         let mut pipeline = Pipeline::fit(
             data,
@@ -411,7 +383,11 @@ impl Args {
             &opts,
         )?;
         let fit_s = fit_start.elapsed().as_secs_f64();
-        let pred = pipeline.predict(t.x.view(), &t.feature_names, Some(&t.speakers))?;
+        let pred = pipeline.predict(
+            t.data.x.view(),
+            &t.data.feature_names,
+            Some(&t.data.speakers),
+        )?;
         let train_uar = ser_models::crosscheck::uar(&y, &pred.classes);
         pipeline
             .summary
