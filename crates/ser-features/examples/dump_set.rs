@@ -3,13 +3,8 @@
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let name = std::env::args().nth(1).unwrap_or_else(|| "default".into());
     let mut cfg = ser_features::FeatureSetConfig::by_name(&name)?;
-    if let Some(preset) = cfg.preset.take() {
-        cfg.descriptors = Some(match preset.as_str() {
-            "librosa" => ser_dsp::DescriptorConfig::librosa(),
-            "pyaudioanalysis" => ser_dsp::DescriptorConfig::pyaudioanalysis(),
-            _ => ser_dsp::DescriptorConfig::default(),
-        });
-    }
+    cfg.descriptors = Some(cfg.descriptor_config()?);
+    cfg.preset = None;
     print!("{}", toml::to_string(&cfg)?);
     Ok(())
 }

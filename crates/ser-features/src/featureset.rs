@@ -317,7 +317,8 @@ impl FeatureSetConfig {
         }
     }
 
-    fn descriptor_config(&self) -> Result<DescriptorConfig> {
+    /// The ser-dsp descriptor configuration: the named preset's, or the inline `descriptors`.
+    pub fn descriptor_config(&self) -> Result<DescriptorConfig> {
         let err = |reason: String| Error::FeatureSet {
             name: self.name.clone(),
             reason,
