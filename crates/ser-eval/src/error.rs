@@ -19,6 +19,9 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// An output file could not be written (atomically, through a temporary file).
+    #[error(transparent)]
+    Write(#[from] ser_fs::WriteError),
     /// A configuration file could not be parsed.
     #[error("config {path}: {message}")]
     Config { path: PathBuf, message: String },

@@ -4,7 +4,7 @@
 //! as the `sans-serif` family of plotters' `ab_glyph` text renderer: no system font is needed.
 //! PNG files are written to a temporary file in the same folder and renamed into place.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Once;
 
 use ndarray::Array2;
@@ -43,17 +43,25 @@ fn confusion_layout(n_classes: usize) -> (u32, u32, u32, u32, u32) {
     (cell, 150, 90, 60, 80)
 }
 
-/// `dir/name.tmp.png` for `dir/name.png`: the bitmap encoder picks the format by extension.
-fn temp_path(path: &Path) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let ext = path
-        .extension()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "png".into());
-    path.with_file_name(format!("{stem}.tmp.{ext}"))
+/// Draws a PNG of `size` pixels atomically: `draw` renders into a temporary file next to `path`
+/// (named by [`ser_fs::temp_path_for`], so the encoder still sees `.png`), which
+/// [`ser_fs::persist`] syncs and renames into place; on failure the temporary file is removed.
+fn png_atomic(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> std::result::Result<(), String>,
+) -> Result<()> {
+    ser_fs::create_parent(path)?;
+    let tmp = ser_fs::temp_path_for(path);
+    let drawn = {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        draw(&root)
+    };
+    if let Err(m) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(plot_err(path, m));
+    }
+    Ok(ser_fs::persist(&tmp, path)?)
 }
 
 fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -208,12 +216,9 @@ pub fn confusion_png(
 ) -> Result<()> {
     check_confusion(counts, labels)?;
     register_font();
-    let tmp = temp_path(path);
-    {
-        let root = BitMapBackend::new(&tmp, confusion_image_size(labels.len())).into_drawing_area();
-        draw_confusion(&root, counts, labels, title).map_err(|m| plot_err(path, m))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    png_atomic(path, confusion_image_size(labels.len()), |root| {
+        draw_confusion(root, counts, labels, title)
+    })
 }
 
 /// Writes the confusion matrix as an SVG (same layout as the PNG).
@@ -231,7 +236,7 @@ pub fn confusion_svg(
             .into_drawing_area();
         draw_confusion(&root, counts, labels, title).map_err(|m| plot_err(path, m))?;
     }
-    crate::report::write_atomic(path, svg.as_bytes())
+    Ok(ser_fs::write_bytes(path, svg.as_bytes())?)
 }
 
 /// Size of the emotion-distribution chart, pixels.
@@ -243,12 +248,9 @@ pub fn distribution_png(path: &Path, counts: &[(String, usize)], title: &str) ->
         return Err(Error::Data("distribution plot: no classes".into()));
     }
     register_font();
-    let tmp = temp_path(path);
-    {
-        let root = BitMapBackend::new(&tmp, DISTRIBUTION_SIZE).into_drawing_area();
-        draw_distribution(&root, counts, title).map_err(|m| plot_err(path, m))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    png_atomic(path, DISTRIBUTION_SIZE, |root| {
+        draw_distribution(root, counts, title)
+    })
 }
 
 fn draw_distribution<DB: DrawingBackend>(

@@ -11,19 +11,6 @@ use crate::metrics::Metrics;
 use crate::split::Dataset;
 use crate::{Error, Result, plot};
 
-/// Writes `bytes` to `path` through `path.tmp` and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".tmp");
-    let mut tmp = path.to_path_buf();
-    tmp.set_file_name(name);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-}
-
 /// Paths of the files [`write_all`] wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
@@ -48,9 +35,9 @@ pub fn write_all(outcome: &GridOutcome, data: &Dataset, out_dir: &Path) -> Resul
         confusion_svg: out_dir.join("confusion_matrix.svg"),
         distribution_png: out_dir.join("emotion_distribution.png"),
     };
-    write_atomic(&w.results_csv, results_csv(outcome)?.as_bytes())?;
-    write_atomic(&w.results_json, &serde_json::to_vec_pretty(outcome)?)?;
-    write_atomic(
+    ser_fs::write_bytes(&w.results_csv, results_csv(outcome)?.as_bytes())?;
+    ser_fs::write_bytes(&w.results_json, &serde_json::to_vec_pretty(outcome)?)?;
+    ser_fs::write_bytes(
         &w.predictions_csv,
         predictions_csv(outcome, data)?.as_bytes(),
     )?;
@@ -105,7 +92,7 @@ pub fn write_all(outcome: &GridOutcome, data: &Dataset, out_dir: &Path) -> Resul
             outcome.speakers.len()
         ),
     )?;
-    write_atomic(&w.report_md, report_md(outcome).as_bytes())?;
+    ser_fs::write_bytes(&w.report_md, report_md(outcome).as_bytes())?;
     Ok(w)
 }
 

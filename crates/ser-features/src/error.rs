@@ -28,6 +28,8 @@ pub enum Error {
     #[error("feature set {name}: {reason}")]
     FeatureSet { name: String, reason: String },
     #[error(transparent)]
+    Write(#[from] ser_fs::WriteError),
+    #[error(transparent)]
     Audio(#[from] ser_io::Error),
     #[error(transparent)]
     Dsp(#[from] ser_dsp::Error),

@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ndarray::Array2;
 use polars::prelude::*;
@@ -288,7 +288,7 @@ impl FeatureTable {
             (KEY_CONFIG_HASH.to_string(), self.meta.config_hash.clone()),
             (KEY_TABLE.to_string(), meta_json),
         ]);
-        write_atomically(path, |file| {
+        ser_fs::write_atomic(path, |file| {
             let mut df = self.df.clone();
             ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Zstd(None))
@@ -301,7 +301,7 @@ impl FeatureTable {
 
     /// Writes the columns as CSV (header row, comma separated), tmp + rename.
     pub fn write_csv(&self, path: &Path) -> Result<()> {
-        write_atomically(path, |file| {
+        ser_fs::write_atomic(path, |file| {
             let mut df = self.df.clone();
             CsvWriter::new(file)
                 .include_header(true)
@@ -416,35 +416,10 @@ impl FeatureTable {
     }
 }
 
-/// Writes through `write` into `<path>.tmp-<pid>` in the same directory, then renames it to `path`.
-pub(crate) fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut File) -> Result<()>,
-) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let file_name = path
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "table".into());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        write(&mut file)?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
     use ser_io::{Emotion, Sex, Utterance};
 

@@ -19,8 +19,8 @@ mod resample;
 mod write;
 
 pub use corpus::{
-    Corpus, detect, discover, parse_file_name, scan, scan_corpus, scan_crema_with_demographics,
-    scan_csv,
+    AUDIO_EXTENSIONS, Corpus, detect, discover, has_audio_extension, list_audio_files,
+    parse_file_name, scan, scan_corpus, scan_crema_with_demographics, scan_csv,
 };
 pub use decode::{AudioInfo, MAX_DURATION_S, MAX_SAMPLE_RATE_HZ, decode, probe_info};
 pub use error::{Error, Result};

@@ -1,11 +1,10 @@
-use std::io::Write;
 use std::path::Path;
 
 use crate::{Error, Result};
 
 /// Write `samples` (clamped to [-1, 1]) as a 16-bit PCM mono WAV file.
 ///
-/// The file is written to `<path>.tmp` and renamed, so an interrupted write never leaves a
+/// The file is written to a temporary file and renamed ([`ser_fs::write_bytes`]), so an interrupted write never leaves a
 /// truncated file under `path`.
 pub fn write_wav_pcm16(path: &Path, samples: &[f32], sample_rate_hz: u32) -> Result<()> {
     let data_len = samples
@@ -35,16 +34,10 @@ pub fn write_wav_pcm16(path: &Path, samples: &[f32], sample_rate_hz: u32) -> Res
         let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
         bytes.extend_from_slice(&v.to_le_bytes());
     }
-    let tmp = path.with_extension("wav.tmp");
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(&bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io)
+    ser_fs::write_bytes(path, &bytes).map_err(|e| Error::Io {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 #[cfg(test)]

@@ -79,6 +79,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Writing a file (atomically, through a temporary file) failed.
+    #[error(transparent)]
+    Write(#[from] ser_fs::WriteError),
     /// A model file is not valid JSON of the expected shape.
     #[error("model file {path}: {source}")]
     Json {

@@ -1,8 +1,7 @@
 //! The model file: scaler + classifier + everything needed to apply them to new features.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -259,32 +258,13 @@ impl Pipeline {
         })
     }
 
-    /// Writes the pipeline as JSON to `path` (through a temporary file and a rename).
+    /// Writes the pipeline as JSON to `path` (atomically: [`ser_fs::write_bytes`]).
     pub fn save(&self, path: &Path) -> Result<()> {
         let json = serde_json::to_vec(self).map_err(|source| Error::Json {
             path: path.to_path_buf(),
             source,
         })?;
-        let tmp: PathBuf = {
-            let mut name = path.file_name().unwrap_or_default().to_os_string();
-            name.push(".tmp");
-            path.with_file_name(name)
-        };
-        let io = |action: &'static str, p: &Path| {
-            let p = p.to_path_buf();
-            move |source| Error::Io {
-                action,
-                path: p,
-                source,
-            }
-        };
-        {
-            let mut f = std::fs::File::create(&tmp).map_err(io("creating", &tmp))?;
-            f.write_all(&json).map_err(io("writing", &tmp))?;
-            f.sync_all().map_err(io("syncing", &tmp))?;
-        }
-        std::fs::rename(&tmp, path).map_err(io("renaming into", path))?;
-        Ok(())
+        Ok(ser_fs::write_bytes(path, &json)?)
     }
 
     /// Reads a pipeline written by [`Pipeline::save`], checking its format version and consistency.
@@ -294,43 +274,63 @@ impl Pipeline {
             path: path.to_path_buf(),
             source,
         })?;
-        #[derive(Deserialize)]
-        struct Version {
-            format_version: u32,
-        }
-        let v: Version = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
-            path: path.to_path_buf(),
+        Self::from_json(&bytes, path)
+    }
+
+    /// Parses model-file JSON read from `origin` (named in errors): the format version first, so
+    /// a file of another layout gets that error rather than a parse error, then the pipeline,
+    /// then [`Pipeline::check_consistency`].
+    pub fn from_json(bytes: &[u8], origin: &Path) -> Result<Self> {
+        check_format_version(bytes, origin)?;
+        let p: Pipeline = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+            path: origin.to_path_buf(),
             source,
         })?;
-        if v.format_version != FORMAT_VERSION {
-            return Err(Error::FormatVersion {
-                path: path.to_path_buf(),
-                expected: FORMAT_VERSION,
-                found: v.format_version,
-            });
-        }
-        let p: Pipeline = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let d = p.feature_names.len();
-        if p.scaler.n_features != d || p.model.n_features() != d {
-            return Err(Error::Corrupt(format!(
-                "{}: {} feature names but scaler expects {} and model {}",
-                path.display(),
-                d,
-                p.scaler.n_features,
-                p.model.n_features()
-            )));
-        }
-        if p.model.n_classes() != p.labels.len() {
-            return Err(Error::Corrupt(format!(
-                "{}: {} labels but model has {} classes",
-                path.display(),
-                p.labels.len(),
-                p.model.n_classes()
-            )));
-        }
+        p.check_consistency(origin)?;
         Ok(p)
     }
+
+    /// Checks that feature names, scaler and model agree on the number of features and that every
+    /// class has a label name (`origin` is named in the error).
+    pub fn check_consistency(&self, origin: &Path) -> Result<()> {
+        let d = self.feature_names.len();
+        if self.scaler.n_features != d || self.model.n_features() != d {
+            return Err(Error::Corrupt(format!(
+                "{}: {} feature names but scaler expects {} and model {}",
+                origin.display(),
+                d,
+                self.scaler.n_features,
+                self.model.n_features()
+            )));
+        }
+        if self.model.n_classes() != self.labels.len() {
+            return Err(Error::Corrupt(format!(
+                "{}: {} labels but model has {} classes",
+                origin.display(),
+                self.labels.len(),
+                self.model.n_classes()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Fails unless the JSON in `bytes` (read from `origin`) has `format_version` [`FORMAT_VERSION`].
+pub fn check_format_version(bytes: &[u8], origin: &Path) -> Result<()> {
+    #[derive(Deserialize)]
+    struct Version {
+        format_version: u32,
+    }
+    let v: Version = serde_json::from_slice(bytes).map_err(|source| Error::Json {
+        path: origin.to_path_buf(),
+        source,
+    })?;
+    if v.format_version != FORMAT_VERSION {
+        return Err(Error::FormatVersion {
+            path: origin.to_path_buf(),
+            expected: FORMAT_VERSION,
+            found: v.format_version,
+        });
+    }
+    Ok(())
 }

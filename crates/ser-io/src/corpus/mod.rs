@@ -14,6 +14,7 @@ mod walk;
 
 pub use csv_manifest::scan_csv;
 pub use schemes::{parse_file_name, scan_crema_with_demographics};
+pub use walk::{AUDIO_EXTENSIONS, has_audio_extension, list_audio_files};
 pub(crate) use walk::{Walk, walk};
 
 /// The corpora `ser-io` knows, plus a user's own folder (`Custom`) and a CSV manifest (`Csv`).

@@ -4,8 +4,13 @@ use std::path::{Path, PathBuf};
 
 use crate::{Error, Result, Skipped};
 
-/// Extensions (lower case) of files considered audio candidates. The decoder still probes the
-/// content; the extension only decides what a scan looks at.
+/// Extensions (lower case) of the files ser looks at as audio: the one list of the workspace
+/// (corpus scans, `predict` on folders, the server). They are the extensions the enabled
+/// symphonia readers claim (WAV, AIFF, FLAC, MPEG layer III, Ogg) whose codecs are enabled too:
+/// not `mp1`/`mp2` (no layer I/II decoder), not `opus`/`spx`/`ogv` (no Opus, Speex or video
+/// decoder), not `m4a`/`aac` (no MP4/ADTS reader or AAC decoder). A test checks the list against
+/// the readers' own probe data. The decoder still probes the content; the extension only decides
+/// what a scan looks at.
 pub const AUDIO_EXTENSIONS: [&str; 9] = [
     "wav", "wave", "flac", "aif", "aiff", "aifc", "mp3", "ogg", "oga",
 ];
@@ -18,7 +23,8 @@ pub(crate) struct Walk {
     pub skipped: Vec<Skipped>,
 }
 
-pub(crate) fn has_audio_extension(path: &Path) -> bool {
+/// Whether `path` ends in one of [`AUDIO_EXTENSIONS`] (case-insensitive).
+pub fn has_audio_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
@@ -44,6 +50,13 @@ fn stray_reason(path: &Path) -> Option<String> {
         });
     }
     None
+}
+
+/// The audio files under `dir` (recursively, sorted) and every other entry with the reason it
+/// was passed over (stray or hidden files, unreadable folders, dangling links). The root must be
+/// readable, else an error naming it.
+pub fn list_audio_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<Skipped>)> {
+    walk(dir).map(|w| (w.files, w.skipped))
 }
 
 /// Walk `dir` recursively. The root must be readable (else an error naming it); unreadable
@@ -134,4 +147,47 @@ pub(crate) fn sample_audio_files(dir: &Path, limit: usize) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use symphonia::core::formats::probe::ProbeableFormat;
+    use symphonia::default::formats::{AiffReader, FlacReader, MpaReader, OggReader, WavReader};
+
+    /// The extensions claimed by the symphonia readers this crate enables.
+    fn reader_extensions() -> Vec<&'static str> {
+        [
+            WavReader::probe_data(),
+            AiffReader::probe_data(),
+            FlacReader::probe_data(),
+            MpaReader::probe_data(),
+            OggReader::probe_data(),
+        ]
+        .iter()
+        .flat_map(|d| d.iter().flat_map(|f| f.spec.extensions.iter().copied()))
+        .collect()
+    }
+
+    #[test]
+    fn audio_extensions_are_what_the_enabled_readers_claim_minus_disabled_codecs() {
+        let claimed = reader_extensions();
+        for e in AUDIO_EXTENSIONS {
+            assert!(claimed.contains(&e), ".{e} is claimed by no enabled reader");
+        }
+        // Claimed by a reader, but the codec behind it is not enabled (no layer I/II, Opus,
+        // Speex or video decoder), so listing them would promise files we cannot decode.
+        let not_decodable = ["mp1", "mp2", "ogv", "ogx", "ogm", "spx", "opus"];
+        for e in &claimed {
+            assert!(
+                AUDIO_EXTENSIONS.contains(e) || not_decodable.contains(e),
+                ".{e} is claimed by an enabled reader but neither listed nor known undecodable"
+            );
+        }
+        assert!(!AUDIO_EXTENSIONS.contains(&"m4a") && !AUDIO_EXTENSIONS.contains(&"aac"));
+        assert!(has_audio_extension(Path::new("a/B.WAV")));
+        assert!(has_audio_extension(Path::new("x.Flac")));
+        assert!(!has_audio_extension(Path::new("x.m4a")));
+        assert!(!has_audio_extension(Path::new("wav")));
+    }
 }
