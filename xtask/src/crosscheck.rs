@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use ser_models::crosscheck::{leave_one_group_out, reference_models};
 
-use crate::train::{encode_labels, read_tables};
+use ser::tables::{encode_labels, read_tables};
 
 /// Arguments of `crosscheck`.
 #[derive(Debug, clap::Args)]
@@ -28,7 +28,7 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let t = read_tables(std::slice::from_ref(&self.table))?;
-        let (labels, y) = encode_labels(&t.data.labels);
+        let (labels, y) = encode_labels(&t.data)?;
         let seeds: Vec<u64> = self
             .seeds
             .split(',')

@@ -1,13 +1,11 @@
 //! `cargo xtask grid-search --config FILE [--out DIR] [--features DIR]`: nested, speaker-grouped
-//! grid search over feature tables written by `cargo xtask prepare`.
+//! grid search over feature tables written by `cargo xtask prepare` (`ser::evaluate`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use ser_eval::{Dataset, GridConfig};
-use ser_features::FeatureTable;
+use ser::evaluate::GridJob;
 
 /// Arguments of `grid-search`.
 #[derive(Debug, clap::Args)]
@@ -24,77 +22,24 @@ pub struct Args {
     pub features: Option<PathBuf>,
 }
 
-/// Reads one feature table as a ser-eval data set.
-fn read_table(path: &Path) -> anyhow::Result<Dataset> {
-    let t = FeatureTable::read_parquet(path)
-        .with_context(|| format!("reading feature table {}", path.display()))?;
-    dataset_of(&t, path)
-}
-
-/// The rows of a feature table read from `path` as a ser-eval data set.
-pub(crate) fn dataset_of(t: &FeatureTable, path: &Path) -> anyhow::Result<Dataset> {
-    let col = |c: &str| {
-        t.strings(c)
-            .with_context(|| format!("column {c} of {}", path.display()))
-    };
-    Ok(Dataset::new(
-        t.matrix()
-            .with_context(|| format!("features of {}", path.display()))?,
-        t.feature_names(),
-        col("emotion")?,
-        col("speaker")?,
-        col("path")?,
-        col("corpus")?,
-    )?)
-}
-
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let start = Instant::now();
-        let cfg = GridConfig::from_toml_file(&self.config)?;
-        let checked = cfg.check()?;
-        let features_dir = self
-            .features
-            .clone()
-            .or_else(|| cfg.features_dir.clone())
-            .unwrap_or_else(|| PathBuf::from("out/features"));
-        if cfg.tables.is_empty() {
-            anyhow::bail!("{}: no [[tables]] given", self.config.display());
-        }
-        let mut parts = Vec::new();
-        for spec in &cfg.tables {
-            let path = spec.resolve(Path::new("."), &features_dir)?;
-            if !path.exists() {
-                anyhow::bail!(
-                    "feature table {} not found (run `cargo xtask prepare` first or pass --features DIR)",
-                    path.display()
-                );
-            }
-            parts.push(read_table(&path)?);
-        }
-        let data = Dataset::concat(&parts)?;
-        let stem = self
-            .config
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "grid".into());
-        let out = self
-            .out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("out/grid").join(&stem));
+        let job = GridJob::load(&self.config, self.features.as_deref(), self.out.as_deref())?;
         println!(
             "grid-search {}: {} rows, {} features, {} candidate(s), normalisation {:?}",
             self.config.display(),
-            data.n_rows(),
-            data.x.ncols(),
-            checked.candidates.len(),
-            cfg.normalisation
+            job.data.n_rows(),
+            job.data.x.ncols(),
+            job.config.candidates.len(),
+            job.config
+                .raw
+                .normalisation
                 .iter()
                 .map(|n| n.as_str())
                 .collect::<Vec<_>>()
         );
-        let bar = ProgressBar::new(0);
-        bar.set_style(
+        let bar = ProgressBar::new(0).with_style(
             ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} fits ({eta})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
@@ -102,9 +47,9 @@ impl Args {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         };
-        let (evaluated, outcome) = ser_eval::run_grid_search(&data, &checked, &progress)?;
+        let r = job.run(&progress)?;
         bar.finish_and_clear();
-        let written = ser_eval::report::write_all(&outcome, &evaluated, &out)?;
+        let outcome = &r.outcome;
         if !outcome.speaker_independent {
             println!("WARNING: speaker-DEPENDENT split (random); see report.md");
         }
@@ -135,7 +80,7 @@ impl Args {
             "time: {:.1} s (search {:.1} s); report: {}",
             start.elapsed().as_secs_f64(),
             outcome.wall_time_s,
-            written.report_md.display()
+            r.written.report_md.display()
         );
         Ok(())
     }

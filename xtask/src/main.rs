@@ -1,7 +1,11 @@
 //! `cargo xtask <command>`: the ser command line. One module per command, each with a `run`.
-//! xtask only wires the library crates together; algorithms live in the crates.
+//! xtask parses arguments, shows progress and prints; the workflows live in the `ser` crate and
+//! the algorithms in the crates below it.
+
+use std::path::Path;
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 mod crosscheck;
 mod datasets;
@@ -49,5 +53,34 @@ fn main() -> anyhow::Result<()> {
         Command::Predict(args) => args.run(),
         Command::Train(args) => args.run(),
         Command::Crosscheck(args) => args.run(),
+    }
+}
+
+/// Parses a snake-case serde enum value from the command line (dashes read as underscores).
+pub(crate) fn parse_snake<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(s.replace('-', "_")))
+        .map_err(|e| format!("{s:?}: {e}"))
+}
+
+/// A progress bar fed by the workflows' [`ser_features::Progress`] hooks.
+pub(crate) struct Bar(ProgressBar);
+
+impl Bar {
+    pub(crate) fn new(style: ProgressStyle) -> Self {
+        Bar(ProgressBar::new(0).with_style(style))
+    }
+}
+
+impl ser_features::Progress for Bar {
+    fn start(&self, name: &str, to_extract: usize) {
+        self.0.reset();
+        self.0.set_length(to_extract as u64);
+        self.0.set_message(name.to_string());
+    }
+    fn advance(&self, _path: &Path) {
+        self.0.inc(1);
+    }
+    fn finish(&self, _name: &str) {
+        self.0.finish_and_clear();
     }
 }

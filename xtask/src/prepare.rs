@@ -1,9 +1,11 @@
-//! `cargo xtask prepare`: corpora → one feature table per corpus (logic in `ser_features::prepare`).
+//! `cargo xtask prepare`: corpora → one feature table per corpus (`ser::prepare`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use ser_features::{Batch, FeatureSet, Progress, scan_corpora};
+use indicatif::ProgressStyle;
+use ser::prepare::{PrepareRequest, datasets_root, prepare};
+
+use crate::Bar;
 
 /// `cargo xtask prepare [--datasets DIR] [--corpus NAME...] [--feature-set NAME|FILE] [--out DIR] [--jobs N] [--csv]`
 #[derive(Debug, clap::Args)]
@@ -28,42 +30,22 @@ pub struct Args {
     pub csv: bool,
 }
 
-struct Bar(ProgressBar);
-
-impl Progress for Bar {
-    fn start(&self, corpus: &str, to_extract: usize) {
-        self.0.reset();
-        self.0.set_length(to_extract as u64);
-        self.0.set_message(corpus.to_string());
-    }
-    fn advance(&self, _path: &Path) {
-        self.0.inc(1);
-    }
-    fn finish(&self, _corpus: &str) {
-        self.0.finish_and_clear();
-    }
-}
-
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
-        let datasets = self
-            .datasets
-            .or_else(|| std::env::var_os("SER_DATASETS").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("datasets"));
-        let set = FeatureSet::resolve(&self.feature_set)?;
-        let corpora = scan_corpora(&datasets, &self.corpora)?;
-        if corpora.is_empty() {
-            anyhow::bail!("no corpus found under {}", datasets.display());
-        }
-        let bar = ProgressBar::new(0).with_style(ProgressStyle::with_template(
+        let req = PrepareRequest {
+            datasets: datasets_root(self.datasets.as_deref()),
+            corpora: self.corpora,
+            feature_set: self.feature_set,
+            out: self.out,
+            jobs: self.jobs,
+            csv: self.csv,
+        };
+        let bar = Bar::new(ProgressStyle::with_template(
             "{msg:>8} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
         )?);
-        let batch = Batch::new(set, &self.out)
-            .with_jobs(self.jobs)
-            .with_csv(self.csv);
-        let summary = batch.run(&corpora, &Bar(bar))?;
+        let summary = prepare(&req, &bar)?;
         println!("{summary}");
-        println!("summary: {}", self.out.join("summary.json").display());
+        println!("summary: {}", req.out.join("summary.json").display());
         Ok(())
     }
 }

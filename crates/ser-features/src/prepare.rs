@@ -24,7 +24,7 @@ use ser_io::{Manifest, Utterance};
 use serde::{Deserialize, Serialize};
 
 use crate::featureset::{FeatureExtractor, FeatureSet};
-use crate::table::{FailedFile, FeatureRow, FeatureTable, FileStamp, write_atomically};
+use crate::table::{FailedFile, FeatureRow, FeatureTable, FileStamp};
 use crate::{Error, Result};
 
 /// Progress reporting hooks (called from worker threads).
@@ -304,11 +304,7 @@ impl Batch {
             found: e.to_string(),
         })?;
         let path = self.out_dir.join("summary.json");
-        write_atomically(&path, |f| {
-            use std::io::Write;
-            f.write_all(json.as_bytes())
-                .map_err(|e| Error::io(&path, e))
-        })?;
+        ser_fs::write_bytes(&path, json.as_bytes())?;
         Ok(summary)
     }
 
@@ -535,46 +531,55 @@ impl Batch {
         stamp: &FileStamp,
         rate: u32,
     ) -> Outcome {
-        let path = u.path.to_string_lossy().into_owned();
-        let fail = |reason: String| {
-            Outcome::Failed(FailedFile {
-                path: path.clone(),
-                stamp: Some(stamp.clone()),
-                reason,
-            })
-        };
-        let audio = match ser_io::load(&u.path, rate) {
-            Ok(a) => a,
-            Err(e) => return fail(e.to_string()),
-        };
-        if slot.is_none() {
-            match self.set.extractor() {
-                Ok(x) => *slot = Some(x),
-                Err(e) => return fail(format!("cannot build extractor: {e}")),
-            }
-        }
-        let Some(ex) = slot.as_mut() else {
-            return fail("no extractor".into());
-        };
-        let result =
-            std::panic::catch_unwind(AssertUnwindSafe(|| ex.extract_samples(&audio.samples)));
-        match result {
-            Ok(Ok(features)) => Outcome::Row(Box::new(FeatureRow {
+        match extract_file(&self.set, slot, &u.path, rate) {
+            Ok((features, duration_s)) => Outcome::Row(Box::new(FeatureRow {
                 utterance: u.clone(),
-                duration_s: audio.duration_s(),
+                duration_s,
                 features,
                 stamp: Some(stamp.clone()),
             })),
-            Ok(Err(e)) => fail(format!("feature extraction failed: {e}")),
-            Err(panic) => {
-                *slot = None; // the extractor may be in a bad state: rebuild it
-                let msg = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "unknown panic".into());
-                fail(format!("feature extraction panicked: {msg}"))
-            }
+            Err(reason) => Outcome::Failed(FailedFile {
+                path: u.path.to_string_lossy().into_owned(),
+                stamp: Some(stamp.clone()),
+                reason,
+            }),
+        }
+    }
+}
+
+/// Decodes `path` at `rate` Hz and extracts `set`'s features with the extractor in `slot` (built
+/// on first use, so a worker thread keeps one; dropped and rebuilt after a panic, since it may be
+/// left in a bad state). Returns the feature vector and the audio's duration in seconds, or why
+/// the file cannot be used: a decode error, or a failure or panic inside the descriptors (caught
+/// here, so one bad file never stops a batch). [`Batch`] and every front-end's prediction path
+/// call this one function.
+pub fn extract_file(
+    set: &FeatureSet,
+    slot: &mut Option<FeatureExtractor>,
+    path: &Path,
+    rate: u32,
+) -> std::result::Result<(Vec<f32>, f64), String> {
+    let audio = ser_io::load(path, rate).map_err(|e| e.to_string())?;
+    if slot.is_none() {
+        *slot = Some(
+            set.extractor()
+                .map_err(|e| format!("cannot build extractor: {e}"))?,
+        );
+    }
+    let Some(ex) = slot.as_mut() else {
+        return Err("no extractor".into());
+    };
+    match std::panic::catch_unwind(AssertUnwindSafe(|| ex.extract_samples(&audio.samples))) {
+        Ok(Ok(features)) => Ok((features, audio.duration_s())),
+        Ok(Err(e)) => Err(format!("feature extraction failed: {e}")),
+        Err(panic) => {
+            *slot = None;
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(format!("feature extraction panicked: {msg}"))
         }
     }
 }

@@ -44,13 +44,26 @@ pub use knn::{KnnModel, KnnParams, KnnWeights};
 pub use logistic::{LogisticModel, LogisticParams};
 pub use mlp::{MlpModel, MlpParams};
 pub use naive_bayes::{NaiveBayesModel, NaiveBayesParams};
-pub use pipeline::{FORMAT_VERSION, Pipeline, PipelineData, Predictions, TrainingSummary};
+pub use pipeline::{
+    FORMAT_VERSION, Pipeline, PipelineData, Predictions, TrainingSummary, check_format_version,
+};
 pub use scaler::{FittedScaler, ScalerSpec, normalize_per_speaker};
 pub use svm::{Gamma, GammaRule, KernelKind, SvmModel, SvmParams};
 pub use tree::{
     GradientBoostingModel, GradientBoostingParams, MaxFeatures, MaxFeaturesRule, RandomForestModel,
     RandomForestParams,
 };
+
+/// The `kind` tag of every [`ModelSpec`] variant, in declaration order.
+pub const MODEL_KINDS: [&str; 7] = [
+    "svm",
+    "logistic_regression",
+    "knn",
+    "naive_bayes",
+    "random_forest",
+    "gradient_boosting",
+    "mlp",
+];
 
 /// Which classifier to fit, with its hyper-parameters. Serialised with a `kind` tag, e.g.
 /// `{"kind": "svm", "c": 10.0, "gamma": "scale"}` or in TOML `kind = "logistic_regression"`.

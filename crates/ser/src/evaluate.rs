@@ -1,0 +1,87 @@
+//! Nested, speaker-grouped grid search over feature tables (`cargo xtask grid-search`).
+//!
+//! [`GridJob::load`] reads and checks the config and its tables (so a front-end can say what it is
+//! about to run), [`GridJob::run`] runs the search and writes every report file.
+
+use std::path::{Path, PathBuf};
+
+use ser_eval::report::Written;
+use ser_eval::{CheckedConfig, Dataset, GridConfig, GridOutcome};
+
+use crate::tables::read_table;
+use crate::{Error, Result};
+
+/// A loaded grid search, ready to run.
+#[derive(Debug)]
+pub struct GridJob {
+    /// The config file.
+    pub config_path: PathBuf,
+    /// The validated config (candidates expanded).
+    pub config: CheckedConfig,
+    /// The rows of every table the config names, concatenated.
+    pub data: Dataset,
+    /// Output folder of the reports.
+    pub out: PathBuf,
+}
+
+/// What [`GridJob::run`] produced.
+#[derive(Debug)]
+pub struct GridResult {
+    /// The rows evaluated (after the config's emotion filter).
+    pub data: Dataset,
+    /// Scores, choices and predictions.
+    pub outcome: GridOutcome,
+    /// The report files.
+    pub written: Written,
+}
+
+impl GridJob {
+    /// Reads `config_path` and the tables it names: from `features` when given, else the config's
+    /// `features_dir`, else `out/features`. Reports go to `out`, else `out/grid/<config stem>`.
+    pub fn load(config_path: &Path, features: Option<&Path>, out: Option<&Path>) -> Result<Self> {
+        let cfg = GridConfig::from_toml_file(config_path)?;
+        let checked = cfg.check()?;
+        let features_dir = features
+            .map(Path::to_path_buf)
+            .or_else(|| cfg.features_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("out/features"));
+        if cfg.tables.is_empty() {
+            return Err(Error::config(config_path.display(), "no [[tables]] given"));
+        }
+        let mut parts = Vec::new();
+        for spec in &cfg.tables {
+            let path = spec.resolve(Path::new("."), &features_dir)?;
+            if !path.exists() {
+                return Err(Error::NotFound {
+                    what: "feature table",
+                    path,
+                    hint: " (run `cargo xtask prepare` first or pass --features DIR)".into(),
+                });
+            }
+            parts.push(read_table(&path)?);
+        }
+        let stem = config_path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "grid".into());
+        Ok(GridJob {
+            config_path: config_path.to_path_buf(),
+            config: checked,
+            data: Dataset::concat(&parts)?,
+            out: out
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("out/grid").join(stem)),
+        })
+    }
+
+    /// Runs the nested search (`progress(fits done, fits total)`) and writes the reports.
+    pub fn run(&self, progress: ser_eval::cv::Progress<'_>) -> Result<GridResult> {
+        let (data, outcome) = ser_eval::run_grid_search(&self.data, &self.config, progress)?;
+        let written = ser_eval::report::write_all(&outcome, &data, &self.out)?;
+        Ok(GridResult {
+            data,
+            outcome,
+            written,
+        })
+    }
+}

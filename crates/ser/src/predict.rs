@@ -1,0 +1,251 @@
+//! Predicting emotions with a model file: from audio files and folders (features extracted with
+//! the model's own feature set) and from feature tables (columns checked against the model).
+//!
+//! Files that cannot be read or analysed are skipped with the reason; they never stop the run.
+//! Per-speaker models need a speaker per row: the table's `speaker` column, one speaker for all
+//! audio inputs, or else the name of each file's folder.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+use ser_features::{FeatureExtractor, Progress};
+use ser_io::Skipped;
+
+use crate::tables::read_tables;
+use crate::{Error, ModelFile, Result};
+
+/// What to predict.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PredictInputs {
+    /// Audio files, and folders searched recursively for audio files.
+    pub audio: Vec<PathBuf>,
+    /// Feature tables (`.parquet` from `prepare`).
+    pub tables: Vec<PathBuf>,
+    /// Speaker id of every audio input (per-speaker models); `None`: each file's folder name.
+    pub speaker: Option<String>,
+}
+
+/// One predicted row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictionRow {
+    /// The audio file, or the path column of a table row.
+    pub path: String,
+    /// Speaker id used for per-speaker normalisation.
+    pub speaker: String,
+    /// The emotion column of a table row; `None` for audio.
+    pub truth: Option<String>,
+    /// Predicted label.
+    pub label: String,
+    /// Probability per model label (in [`Predictions::labels`] order), when the model gives them.
+    pub probabilities: Option<Vec<f32>>,
+}
+
+/// The outcome of [`predict`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predictions {
+    /// The model's labels (column order of the probabilities).
+    pub labels: Vec<String>,
+    /// Predicted rows: table rows first, then audio files in path order.
+    pub rows: Vec<PredictionRow>,
+    /// Inputs that gave no row, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Whether any table was given (the CSV then has `speaker` and `true_label` columns).
+    pub from_tables: bool,
+}
+
+/// Rows gathered before the model runs.
+#[derive(Default)]
+struct Batch {
+    rows: Vec<PredictionRow>,
+    features: Vec<f32>,
+}
+
+impl Batch {
+    fn push(&mut self, path: String, speaker: String, truth: Option<String>, features: &[f32]) {
+        self.rows.push(PredictionRow {
+            path,
+            speaker,
+            truth,
+            label: String::new(),
+            probabilities: None,
+        });
+        self.features.extend_from_slice(features);
+    }
+}
+
+/// Audio files under `inputs` (folders recursively through [`ser_io::list_audio_files`], files
+/// as given), and what was passed over: missing paths, unreadable folders, non-audio entries.
+pub fn audio_files(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<Skipped>) {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            match ser_io::list_audio_files(p) {
+                Ok((f, s)) => {
+                    files.extend(f);
+                    skipped.extend(s);
+                }
+                Err(e) => skipped.push(Skipped {
+                    path: p.clone(),
+                    reason: e.to_string(),
+                }),
+            }
+        } else if p.is_file() {
+            files.push(p.clone());
+        } else {
+            skipped.push(Skipped {
+                path: p.clone(),
+                reason: "no such file or folder".into(),
+            });
+        }
+    }
+    (files, skipped)
+}
+
+/// The speaker of an audio file when none is given: its folder's name.
+fn folder_speaker(f: &Path) -> String {
+    f.parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Predicts every input with `model`; `progress` sees the audio files as they are analysed.
+pub fn predict(
+    model: &ModelFile,
+    inputs: &PredictInputs,
+    progress: &dyn Progress,
+) -> Result<Predictions> {
+    if inputs.audio.is_empty() && inputs.tables.is_empty() {
+        return Err(Error::Input(
+            "nothing to predict: give audio files/folders or feature tables".into(),
+        ));
+    }
+    let pipeline = &model.pipeline;
+    let mut batch = Batch::default();
+    if !inputs.tables.is_empty() {
+        let t = read_tables(&inputs.tables)?;
+        pipeline
+            .check_feature_names(&t.data.feature_names)
+            .map_err(|e| Error::Input(format!("tables {:?} do not fit the model: {e}", t.files)))?;
+        for (i, row) in t.data.x.rows().into_iter().enumerate() {
+            let features = row.to_vec();
+            batch.push(
+                t.data.paths[i].clone(),
+                t.data.speakers[i].clone(),
+                Some(t.data.labels[i].clone()),
+                &features,
+            );
+        }
+    }
+    let (files, mut skipped) = audio_files(&inputs.audio);
+    if !files.is_empty() {
+        let set = model.feature_set()?;
+        let mut slot: Option<FeatureExtractor> = None;
+        progress.start("predict", files.len());
+        for f in &files {
+            match ser_features::extract_file(&set, &mut slot, f, set.sample_rate_hz()) {
+                Ok((v, _)) if v.iter().all(|x| x.is_finite()) => batch.push(
+                    f.display().to_string(),
+                    inputs.speaker.clone().unwrap_or_else(|| folder_speaker(f)),
+                    None,
+                    &v,
+                ),
+                Ok(_) => skipped.push(Skipped {
+                    path: f.clone(),
+                    reason: "non-finite feature values".into(),
+                }),
+                Err(reason) => skipped.push(Skipped {
+                    path: f.clone(),
+                    reason,
+                }),
+            }
+            progress.advance(f);
+        }
+        progress.finish("predict");
+    }
+    let n = batch.rows.len();
+    if n > 0 {
+        let x = Array2::from_shape_vec((n, pipeline.feature_names.len()), batch.features)
+            .map_err(|e| Error::Input(format!("feature rows: {e}")))?;
+        let speakers: Vec<String> = batch.rows.iter().map(|r| r.speaker.clone()).collect();
+        let preds = pipeline.predict(x.view(), &pipeline.feature_names, Some(&speakers))?;
+        for (i, (row, label)) in batch.rows.iter_mut().zip(preds.labels).enumerate() {
+            row.label = label;
+            row.probabilities = preds.proba.as_ref().map(|p| p.row(i).to_vec());
+        }
+    }
+    Ok(Predictions {
+        labels: pipeline.labels.clone(),
+        rows: batch.rows,
+        skipped,
+        from_tables: !inputs.tables.is_empty(),
+    })
+}
+
+impl Predictions {
+    /// `(correct, rows with a true label)` against the tables' emotion column.
+    pub fn accuracy(&self) -> Option<(usize, usize)> {
+        let scored: Vec<_> = self
+            .rows
+            .iter()
+            .filter_map(|r| r.truth.as_ref().map(|t| t == &r.label))
+            .collect();
+        (!scored.is_empty()).then(|| (scored.iter().filter(|&&c| c).count(), scored.len()))
+    }
+
+    /// Writes `path, predicted, p_<label>...` (probabilities empty when the model gives none),
+    /// plus `speaker, true_label` when tables were given, atomically.
+    pub fn write_csv(&self, path: &Path) -> Result<()> {
+        let mut header = vec!["path".to_string(), "predicted".to_string()];
+        header.extend(self.labels.iter().map(|l| format!("p_{l}")));
+        if self.from_tables {
+            header.extend(["speaker".to_string(), "true_label".to_string()]);
+        }
+        write_csv(
+            path,
+            &header,
+            self.rows.iter().map(|r| {
+                let mut rec = vec![r.path.clone(), r.label.clone()];
+                match &r.probabilities {
+                    Some(p) => rec.extend(p.iter().map(|v| format!("{v:.6}"))),
+                    None => rec.extend(self.labels.iter().map(|_| String::new())),
+                }
+                if self.from_tables {
+                    rec.push(r.speaker.clone());
+                    rec.push(r.truth.clone().unwrap_or_default());
+                }
+                rec
+            }),
+        )
+    }
+
+    /// Writes the skipped inputs as `path, reason`, atomically.
+    pub fn write_skipped_csv(&self, path: &Path) -> Result<()> {
+        write_csv(
+            path,
+            &["path".to_string(), "reason".to_string()],
+            self.skipped
+                .iter()
+                .map(|s| vec![s.path.display().to_string(), s.reason.clone()]),
+        )
+    }
+}
+
+/// Writes a header and records as CSV to `path` (atomically, [`ser_fs::write_atomic`]).
+fn write_csv(
+    path: &Path,
+    header: &[String],
+    records: impl Iterator<Item = Vec<String>>,
+) -> Result<()> {
+    ser_fs::write_atomic(path, |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        let fail = |e: csv::Error| Error::config(path.display(), format_args!("writing CSV: {e}"));
+        csv.write_record(header).map_err(fail)?;
+        for r in records {
+            csv.write_record(&r).map_err(fail)?;
+        }
+        csv.flush()
+            .map_err(|e| Error::Write(ser_fs::WriteError::new("writing", path, e)))
+    })
+}
