@@ -26,7 +26,6 @@ mod fastmath;
 mod mel;
 mod pitch;
 mod pyaa;
-mod spectrum;
 mod window;
 
 pub use config::{

@@ -1,11 +1,8 @@
 //! The extractor: plans built once, one spectrum per frame shared by all spectral descriptors.
 
-use std::sync::Arc;
+mod spectrum;
 
 use ndarray::{Array2, Axis, Slice};
-use realfft::RealToComplex;
-use rustfft::Fft;
-use rustfft::num_complex::Complex;
 
 use crate::config::{Descriptor, DescriptorConfig, InputScaling, PadMode};
 use crate::fastmath::{self, DB_PER_LN, ln_pos};
@@ -13,6 +10,8 @@ use crate::mel::{Filterbank, chroma_filterbank, dct_ortho};
 use crate::pitch::{PitchFrame, PitchTracker};
 use crate::pyaa::{self, PyAa};
 use crate::{Error, Lld, Result, window};
+use spectrum::Spectra;
+pub use spectrum::SpectrumMethod;
 
 /// Lower bound of power / energy values before taking logarithms (librosa `amin`).
 const AMIN: f64 = 1e-10;
@@ -86,219 +85,6 @@ enum Block {
     PyAa,
 }
 
-/// How [`Extractor`] computes power spectra (see [`Extractor::set_spectrum_method`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SpectrumMethod {
-    /// Two consecutive real frames `a`, `b` per complex FFT of `z = a + i b` (rustfft), split
-    /// into both spectra afterwards. Measured 10–18 % faster end to end than
-    /// [`SpectrumMethod::RealFft`] on MFCC / log-mel sets (`docs/FEATURES.md`). An extractor
-    /// starts with [`SpectrumMethod::for_descriptors`]: this method, or its `f32` variant for
-    /// sets of floored log-mel / MFCC outputs.
-    #[default]
-    PairedComplex,
-    /// One real-to-complex FFT per frame (realfft).
-    RealFft,
-    /// [`SpectrumMethod::PairedComplex`] in single precision (windowed samples, FFT and split in
-    /// `f32`; powers and everything after them in `f64`): about twice as fast an FFT, at the
-    /// cost of FFT rounding noise of ~1e-7 of the frame's largest amplitude (~-140 dB), i.e. bins
-    /// or mel bands far below the frame's strongest one lose relative precision (librosa itself
-    /// computes in `f32` unless given `f64` input). Checked against the librosa tables.
-    PairedComplexF32,
-}
-
-/// Largest `top_db` floor (dB below the signal's peak) at which log-mel and MFCC outputs are
-/// computed with the single-precision FFT by default: the `f32` rounding noise sits ~140 dB
-/// below each frame's strongest bin, far under a floor of at most 100 dB.
-pub const F32_SAFE_TOP_DB: f64 = 100.0;
-
-impl SpectrumMethod {
-    /// The method an [`Extractor`] picks for a descriptor list:
-    /// [`SpectrumMethod::PairedComplexF32`] when every spectral output is a log-mel band or MFCC
-    /// floored at `top_db <= F32_SAFE_TOP_DB` (the rest being time-domain descriptors), because
-    /// then the `f32` FFT's rounding noise is far below anything the output can show (the librosa
-    /// MFCC and delta tables hold to the same tolerances); [`SpectrumMethod::PairedComplex`]
-    /// (`f64`) otherwise, e.g. for mel powers, spectral shape, contrast or chroma.
-    pub fn for_descriptors(descriptors: &[Descriptor]) -> SpectrumMethod {
-        let floored = |t: &Option<f64>| t.is_some_and(|t| t <= F32_SAFE_TOP_DB);
-        let safe = descriptors.iter().all(|d| match d {
-            Descriptor::Mfcc { top_db, .. } | Descriptor::LogMel { top_db, .. } => floored(top_db),
-            Descriptor::Zcr { .. }
-            | Descriptor::Energy
-            | Descriptor::LogEnergy
-            | Descriptor::EnergyEntropy { .. } => true,
-            Descriptor::Rms { from_spectrum } => !from_spectrum,
-            _ => false,
-        });
-        let spectral = descriptors
-            .iter()
-            .any(|d| matches!(d, Descriptor::Mfcc { .. } | Descriptor::LogMel { .. }));
-        if safe && spectral {
-            SpectrumMethod::PairedComplexF32
-        } else {
-            SpectrumMethod::PairedComplex
-        }
-    }
-}
-
-/// Sample type of the paired FFT.
-trait PairSample: rustfft::FftNum + Into<f64> {
-    fn of(v: f64) -> Self;
-}
-
-impl PairSample for f32 {
-    #[inline(always)]
-    fn of(v: f64) -> Self {
-        v as f32
-    }
-}
-
-impl PairSample for f64 {
-    #[inline(always)]
-    fn of(v: f64) -> Self {
-        v
-    }
-}
-
-/// Complex FFT plan and buffers for two real frames per transform.
-struct PairFft<T: PairSample> {
-    fft: Arc<dyn Fft<T>>,
-    /// `n_fft` complex points.
-    buf: Vec<Complex<T>>,
-    scratch: Vec<Complex<T>>,
-}
-
-impl<T: PairSample> PairFft<T> {
-    fn new(fft: Arc<dyn Fft<T>>) -> Self {
-        let zero = Complex::new(T::of(0.0), T::of(0.0));
-        Self {
-            buf: vec![zero; fft.len()],
-            scratch: vec![zero; fft.get_inplace_scratch_len()],
-            fft,
-        }
-    }
-
-    /// Power spectra of the frames starting at `s0` and `s1` (see [`Extractor::spectra`]);
-    /// `half_window` is `window / 2`, `frames` scratch of the frame length.
-    #[allow(clippy::too_many_arguments)]
-    fn spectra(
-        &mut self,
-        x: &[f64],
-        s0: isize,
-        s1: Option<isize>,
-        pm: PadMode,
-        half_window: &[f64],
-        tmp: &mut [f64],
-        frames: (&mut [f64], &mut [f64]),
-        powers: (&mut [f64], &mut [f64]),
-    ) {
-        let (frame_a, frame_b) = frames;
-        let (power, power2) = powers;
-        let (fft, buf, scratch) = (&self.fft, &mut self.buf, &mut self.scratch);
-        let fl = half_window.len();
-        let zero = T::of(0.0);
-        // frames windowed with w / 2: Z' = Z / 2, A_k = Z'_k + conj Z'_{N-k}
-        let win = half_window;
-        let interior = |s: isize| s >= 0 && s as usize + fl <= x.len();
-        let (nz0, nz1) = match s1 {
-            Some(s) if interior(s0) && interior(s) => {
-                // common case: both frames inside the signal, windowed in one pass
-                let (a, b) = (&x[s0 as usize..][..fl], &x[s as usize..][..fl]);
-                for (((c, w), a), b) in buf[..fl].iter_mut().zip(win).zip(a).zip(b) {
-                    *c = Complex::new(T::of(a * w), T::of(b * w));
-                }
-                (
-                    buf[..fl].iter().any(|c| c.re != zero),
-                    buf[..fl].iter().any(|c| c.im != zero),
-                )
-            }
-            _ => {
-                window_frame(x, s0, pm, win, tmp, frame_a);
-                match s1 {
-                    Some(s) => window_frame(x, s, pm, win, tmp, frame_b),
-                    None => frame_b.fill(0.0),
-                }
-                for ((c, a), b) in buf.iter_mut().zip(frame_a.iter()).zip(frame_b.iter()) {
-                    *c = Complex::new(T::of(*a), T::of(*b));
-                }
-                (
-                    buf[..fl].iter().any(|c| c.re != zero),
-                    buf[..fl].iter().any(|c| c.im != zero),
-                )
-            }
-        };
-        buf[fl..].fill(Complex::new(zero, zero));
-        fft.process_with_scratch(buf, scratch);
-        let (z0, rest) = buf.split_at(1);
-        // k = 0: A_0 = Re Z_0 = 2 Re Z'_0, B_0 = Im Z_0 = 2 Im Z'_0
-        let (r0, i0) = (z0[0].re + z0[0].re, z0[0].im + z0[0].im);
-        power[0] = (r0 * r0).into();
-        power2[0] = (i0 * i0).into();
-        // k = 1..n_bins: Z_{N-k} runs backwards through rest
-        for (((p, q), z), w) in power[1..]
-            .iter_mut()
-            .zip(power2[1..].iter_mut())
-            .zip(rest)
-            .zip(rest.iter().rev())
-        {
-            let (ar, ai) = (z.re + w.re, z.im - w.im);
-            let (br, bi) = (z.re - w.re, z.im + w.im);
-            *p = (ar * ar + ai * ai).into();
-            *q = (br * br + bi * bi).into();
-        }
-        if !nz0 {
-            power.fill(0.0);
-        }
-        if !nz1 {
-            power2.fill(0.0);
-        }
-    }
-}
-
-/// FFT plan (shared per size, see `crate::spectrum`) and this extractor's buffers.
-enum Spectrum {
-    Pair(PairFft<f64>),
-    PairF32(PairFft<f32>),
-    Real {
-        fft: Arc<dyn RealToComplex<f64>>,
-        /// `n_fft` real points (used as scratch by realfft).
-        input: Vec<f64>,
-        /// `n_fft / 2 + 1` bins.
-        output: Vec<Complex<f64>>,
-        scratch: Vec<Complex<f64>>,
-    },
-}
-
-impl Spectrum {
-    fn new(method: SpectrumMethod, n_fft: usize) -> Self {
-        match method {
-            SpectrumMethod::PairedComplex => {
-                Spectrum::Pair(PairFft::new(crate::spectrum::complex_fft_plan(n_fft)))
-            }
-            SpectrumMethod::PairedComplexF32 => {
-                Spectrum::PairF32(PairFft::new(crate::spectrum::complex_fft_plan_f32(n_fft)))
-            }
-            SpectrumMethod::RealFft => {
-                let fft = crate::spectrum::real_fft_plan(n_fft);
-                Spectrum::Real {
-                    input: fft.make_input_vec(),
-                    output: fft.make_output_vec(),
-                    scratch: fft.make_scratch_vec(),
-                    fft,
-                }
-            }
-        }
-    }
-
-    fn method(&self) -> SpectrumMethod {
-        match self {
-            Spectrum::Pair(_) => SpectrumMethod::PairedComplex,
-            Spectrum::PairF32(_) => SpectrumMethod::PairedComplexF32,
-            Spectrum::Real { .. } => SpectrumMethod::RealFft,
-        }
-    }
-}
-
 /// One spectral-contrast band: bins `start..end`, how many of them enter the quantile means.
 #[derive(Debug, Clone)]
 struct ContrastBand {
@@ -315,19 +101,8 @@ pub struct Extractor {
     frame_len: usize,
     hop: usize,
     n_fft: usize,
-    window: Vec<f64>,
-    /// `window / 2` (exact): the paired FFT's split then needs no factor 1/4 on the powers.
-    half_window: Vec<f64>,
-    /// The FFT plan and its buffers (see [`SpectrumMethod`]).
-    spec: Spectrum,
-    /// Windowed frames (`frame_len`): frame t and, for a complex-FFT pair, frame t + 1.
-    frame_a: Vec<f64>,
-    frame_b: Vec<f64>,
-    /// Scratch for frames that need padding (`frame_len`).
-    pad_buf: Vec<f64>,
-    power: Vec<f64>,
-    /// Power spectrum of frame t + 1 (from the same complex FFT as frame t).
-    power2: Vec<f64>,
+    /// Window, FFT plan and power spectra of the current frame (pair).
+    spectra: Spectra,
     /// Reused `(n_frames, n_base)` output buffer.
     out_buf: Vec<f64>,
     /// Reused delta buffer (column-major delta columns, then one input column).
@@ -771,12 +546,7 @@ impl Extractor {
             || pyaa.is_some()
             || cfg.input_scaling != InputScaling::None;
         Ok(Self {
-            spec: Spectrum::new(method, n_fft),
-            frame_a: vec![0.0; frame_len],
-            frame_b: vec![0.0; frame_len],
-            pad_buf: vec![0.0; frame_len],
-            power: vec![0.0; n_bins],
-            power2: vec![0.0; n_bins],
+            spectra: Spectra::new(method, window, n_fft, cfg.frame.pad_mode),
             out_buf: Vec::new(),
             delta_buf: Vec::new(),
             mag: vec![0.0; n_bins],
@@ -812,8 +582,6 @@ impl Extractor {
             frame_len,
             hop,
             n_fft,
-            half_window: window.iter().map(|w| 0.5 * w).collect(),
-            window,
         })
     }
 
@@ -840,7 +608,7 @@ impl Extractor {
     /// How power spectra are computed (default [`SpectrumMethod::PairedComplex`]; always
     /// [`SpectrumMethod::RealFft`] with the `py_audio_analysis` descriptor).
     pub fn spectrum_method(&self) -> SpectrumMethod {
-        self.spec.method()
+        self.spectra.method()
     }
 
     /// Selects how power spectra are computed. Both methods give the same spectra up to
@@ -848,8 +616,8 @@ impl Extractor {
     /// `docs/FEATURES.md`). Ignored with the `py_audio_analysis` descriptor, which always uses
     /// [`SpectrumMethod::RealFft`].
     pub fn set_spectrum_method(&mut self, method: SpectrumMethod) {
-        if self.pyaa.is_none() && method != self.spec.method() {
-            self.spec = Spectrum::new(method, self.n_fft);
+        if self.pyaa.is_none() {
+            self.spectra.set_method(method);
         }
     }
 
@@ -947,21 +715,24 @@ impl Extractor {
         };
         let hop = self.hop;
         let start_of = |t: usize| (t * hop) as isize - pad;
-        let step = match self.spec {
-            Spectrum::Pair(_) | Spectrum::PairF32(_) => 2,
-            Spectrum::Real { .. } => 1,
-        };
+        let step = self.spectra.frames_per_transform();
         for t in (0..n_frames).step_by(step) {
             // one complex FFT for frames t and t + 1, or one real FFT for frame t
             let pair = step == 2 && t + 1 < n_frames;
-            self.spectra(start_of(t), pair.then(|| start_of(t + 1)));
+            let x = if self.xp.is_empty() {
+                &self.x
+            } else {
+                &self.xp
+            };
+            self.spectra
+                .compute(x, start_of(t), pair.then(|| start_of(t + 1)));
             self.mel_batched = pair && self.has_mel;
             if self.mel_batched {
                 self.mel_pair(t, &mut out);
             }
             for u in t..(t + step).min(n_frames) {
                 if u > t {
-                    std::mem::swap(&mut self.power, &mut self.power2);
+                    self.spectra.advance();
                 }
                 let mut row = out.row_mut(u);
                 let row = row
@@ -1094,7 +865,7 @@ impl Extractor {
     /// Mel / log-mel / MFCC-input filterbank outputs of frames `t` (spectrum in `power`) and
     /// `t + 1` (in `power2`) into their rows of `out` / the MFCC scratch.
     fn mel_pair(&mut self, t: usize, out: &mut Array2<f64>) {
-        let (pa, pb) = (&self.power, &self.power2);
+        let [pa, pb] = self.spectra.pair();
         let nc = out.ncols();
         let flat = out.as_slice_mut().expect("standard layout");
         let (ra, rb) = flat[t * nc..(t + 2) * nc].split_at_mut(nc);
@@ -1125,63 +896,10 @@ impl Extractor {
         }
     }
 
-    /// Power spectra of the windowed frames starting at `s0` (into `power`) and, with the paired
-    /// complex FFT, `s1` (into `power2`).
-    ///
-    /// Paired: one complex FFT of `z = a + i b`, `A_k = (Z_k + conj Z_{N-k}) / 2`,
-    /// `B_k = (Z_k - conj Z_{N-k}) / 2i`; a frame whose windowed samples are all zero gets an
-    /// exactly zero spectrum (no rounding crosstalk from its partner). Real: one realfft
-    /// transform of frame `s0` (`s1` is then always `None`).
-    fn spectra(&mut self, s0: isize, s1: Option<isize>) {
-        let (fl, pm) = (self.frame_len, self.cfg.frame.pad_mode);
-        let x = if self.xp.is_empty() {
-            &self.x
-        } else {
-            &self.xp
-        };
-        let (win, tmp) = (&self.window, &mut self.pad_buf);
-        match &mut self.spec {
-            Spectrum::Real {
-                fft,
-                input,
-                output,
-                scratch,
-            } => {
-                window_frame(x, s0, pm, win, tmp, &mut input[..fl]);
-                // realfft uses its input as scratch: the zero padding is rewritten every frame
-                input[fl..].fill(0.0);
-                fft.process_with_scratch(input, output, scratch)
-                    .expect("buffer lengths fixed at construction");
-                for (p, z) in self.power.iter_mut().zip(output.iter()) {
-                    *p = z.re * z.re + z.im * z.im;
-                }
-            }
-            Spectrum::Pair(p) => p.spectra(
-                x,
-                s0,
-                s1,
-                pm,
-                &self.half_window,
-                tmp,
-                (&mut self.frame_a, &mut self.frame_b),
-                (&mut self.power, &mut self.power2),
-            ),
-            Spectrum::PairF32(p) => p.spectra(
-                x,
-                s0,
-                s1,
-                pm,
-                &self.half_window,
-                tmp,
-                (&mut self.frame_a, &mut self.frame_b),
-                (&mut self.power, &mut self.power2),
-            ),
-        }
-    }
-
     /// One frame (its power spectrum already in `power`): fills its row of `row`.
     fn frame(&mut self, t: usize, start: isize, row: &mut [f64]) {
         let fl = self.frame_len;
+        let power = self.spectra.power();
         let mut raw_energy = 0.0;
         if self.need_raw {
             fill(&self.x, start, self.cfg.frame.pad_mode, &mut self.raw);
@@ -1189,7 +907,7 @@ impl Extractor {
             raw_energy = fastmath::dot(&self.raw, &self.raw) / fl as f64;
         }
         if self.need_mag {
-            for (m, p) in self.mag.iter_mut().zip(&self.power) {
+            for (m, p) in self.mag.iter_mut().zip(power) {
                 *m = p.sqrt();
             }
         }
@@ -1199,22 +917,22 @@ impl Extractor {
             0.0
         };
         let pow_sum: f64 = if self.need_pow_sum {
-            fastmath::sum(&self.power)
+            fastmath::sum(power)
         } else {
             0.0
         };
         // ln of the floored power, shared by flatness, slope and entropy
         let (mut sum_ln, mut sum_x_ln, mut sum_p_ln) = (0.0, 0.0, 0.0);
         if self.need_ln {
-            for (l, p) in self.ln_power.iter_mut().zip(&self.power) {
+            for (l, p) in self.ln_power.iter_mut().zip(power) {
                 *l = ln_pos(p.max(AMIN));
             }
             sum_ln = fastmath::sum(&self.ln_power);
             sum_x_ln = fastmath::dot(&self.freqs, &self.ln_power);
             // sum P ln P: the dot product uses ln(amin) below amin; fix those (rare) bins
-            sum_p_ln = fastmath::dot(&self.power, &self.ln_power);
+            sum_p_ln = fastmath::dot(power, &self.ln_power);
             let ln_amin = AMIN.ln();
-            for p in &self.power {
+            for p in power {
                 if *p < AMIN && *p > 0.0 {
                     sum_p_ln += p * (p.ln() - ln_amin);
                 }
@@ -1249,10 +967,10 @@ impl Extractor {
                 Block::Energy => cols[0] = raw_energy,
                 Block::Rms { from_spectrum } => {
                     cols[0] = if *from_spectrum {
-                        let nb = self.power.len();
-                        let mut s = 2.0 * pow_sum - self.power[0];
+                        let nb = power.len();
+                        let mut s = 2.0 * pow_sum - power[0];
                         if self.n_fft.is_multiple_of(2) {
-                            s -= self.power[nb - 1];
+                            s -= power[nb - 1];
                         }
                         (s.max(0.0) / (self.n_fft as f64).powi(2)).sqrt()
                     } else {
@@ -1280,7 +998,7 @@ impl Extractor {
                     // -sum p ln p with p = P / S equals ln S - sum P ln P / S
                     cols[0] = if pow_sum > 0.0 {
                         let h = (pow_sum.ln() - sum_p_ln / pow_sum).max(0.0);
-                        h / (self.power.len() as f64).ln()
+                        h / (power.len() as f64).ln()
                     } else {
                         0.0
                     }
@@ -1313,8 +1031,8 @@ impl Extractor {
                     cols[0] = val;
                 }
                 Block::Flatness => {
-                    let n = self.power.len() as f64;
-                    let asum = fastmath::sum_map(&self.power, |p| p.max(AMIN));
+                    let n = power.len() as f64;
+                    let asum = fastmath::sum_map(power, |p| p.max(AMIN));
                     cols[0] = (sum_ln / n).exp() / (asum / n);
                 }
                 Block::Slope => {
@@ -1330,21 +1048,21 @@ impl Extractor {
                     };
                 }
                 Block::AlphaRatio { lo, hi } => {
-                    let l = fastmath::sum(&self.power[lo.0..lo.1]);
-                    let h = fastmath::sum(&self.power[hi.0..hi.1]);
+                    let l = fastmath::sum(&power[lo.0..lo.1]);
+                    let h = fastmath::sum(&power[hi.0..hi.1]);
                     cols[0] = 10.0 * h.max(AMIN).log10() - 10.0 * l.max(AMIN).log10();
                 }
                 Block::Hammarberg { lo, hi } => {
-                    let l = self.power[lo.0..lo.1].iter().cloned().fold(0.0, f64::max);
-                    let h = self.power[hi.0..hi.1].iter().cloned().fold(0.0, f64::max);
+                    let l = power[lo.0..lo.1].iter().cloned().fold(0.0, f64::max);
+                    let h = power[hi.0..hi.1].iter().cloned().fold(0.0, f64::max);
                     cols[0] = 10.0 * l.max(AMIN).log10() - 10.0 * h.max(AMIN).log10();
                 }
                 // filterbanks of both frames of an FFT pair are done in mel_pair()
                 Block::Mel { .. } | Block::LogMel { .. } | Block::Mfcc { .. }
                     if self.mel_batched => {}
-                Block::Mel { fb } => fb.apply(&self.power, cols),
+                Block::Mel { fb } => fb.apply(power, cols),
                 Block::LogMel { fb, .. } => {
-                    fb.apply(&self.power, cols);
+                    fb.apply(power, cols);
                     fastmath::power_to_db_inplace(cols, AMIN);
                 }
                 Block::Mfcc {
@@ -1353,15 +1071,15 @@ impl Extractor {
                 Block::Mfcc { fb, scratch, .. } => {
                     let mut r = scratch.row_mut(t);
                     let r = r.as_slice_mut().expect("standard layout");
-                    fb.apply(&self.power, r);
+                    fb.apply(power, r);
                     fastmath::power_to_db_inplace(r, AMIN);
                 }
                 Block::Chroma { fb } => {
-                    chroma(fb, &self.power, cols);
+                    chroma(fb, power, cols);
                 }
                 Block::Tonnetz { fb, phi } => {
                     let mut ch = [0.0; 12];
-                    chroma(fb, &self.power, &mut ch);
+                    chroma(fb, power, &mut ch);
                     let s: f64 = ch.iter().map(|v| v.abs()).sum();
                     if s > f64::MIN_POSITIVE {
                         for v in ch.iter_mut() {
@@ -1690,29 +1408,6 @@ fn fill(x: &[f64], start: isize, mode: PadMode, dst: &mut [f64]) {
     }
 }
 
-/// Windowed frame of `x` (the pre-emphasised signal on the spectral path) starting at `start`
-/// (zero / edge padded outside) into `dst` (`window.len()` samples, contiguous: vectorisable);
-/// `tmp` (>= window length) is scratch for frames that need padding.
-fn window_frame(
-    x: &[f64],
-    start: isize,
-    mode: PadMode,
-    window: &[f64],
-    tmp: &mut [f64],
-    dst: &mut [f64],
-) {
-    let fl = window.len();
-    let frame: &[f64] = if start >= 0 && start as usize + fl <= x.len() {
-        &x[start as usize..start as usize + fl]
-    } else {
-        fill(x, start, mode, &mut tmp[..fl]);
-        &tmp[..fl]
-    };
-    for ((d, v), w) in dst.iter_mut().zip(frame).zip(window) {
-        *d = v * w;
-    }
-}
-
 /// Means of the `take` smallest and the `take` largest values of `v` (`take` clamped to
 /// `1..=len`; (0, 0) for an empty slice). One pass with small insertion lists for `take <= 8`
 /// (spectral contrast takes 1 to 3 bins per band at usual sizes), partial selection otherwise.
@@ -1773,48 +1468,7 @@ fn extreme_means(v: &[f64], take: usize, buf: &mut Vec<f64>) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
 
-    #[test]
-    fn spectrum_method_follows_the_descriptors() {
-        let mfcc = |top_db| Descriptor::Mfcc {
-            n_mfcc: 13,
-            mel: crate::MelConfig::default(),
-            top_db,
-            lifter: 0.0,
-        };
-        let f32_pair = SpectrumMethod::PairedComplexF32;
-        let f64_pair = SpectrumMethod::PairedComplex;
-        assert_eq!(
-            SpectrumMethod::for_descriptors(&[mfcc(Some(80.0))]),
-            f32_pair
-        );
-        assert_eq!(
-            SpectrumMethod::for_descriptors(&[Descriptor::LogEnergy, mfcc(Some(80.0))]),
-            f32_pair
-        );
-        // unfloored MFCC, a floor beyond the f32 noise margin, or any other spectral output: f64
-        assert_eq!(SpectrumMethod::for_descriptors(&[mfcc(None)]), f64_pair);
-        assert_eq!(
-            SpectrumMethod::for_descriptors(&[mfcc(Some(120.0))]),
-            f64_pair
-        );
-        assert_eq!(
-            SpectrumMethod::for_descriptors(&[mfcc(Some(80.0)), Descriptor::SpectralCentroid]),
-            f64_pair
-        );
-        assert_eq!(
-            SpectrumMethod::for_descriptors(&[Descriptor::LogEnergy]),
-            f64_pair
-        );
-        assert_eq!(
-            SpectrumMethod::for_descriptors(&DescriptorConfig::default().descriptors),
-            f64_pair
-        );
-        assert_eq!(
-            SpectrumMethod::for_descriptors(&DescriptorConfig::librosa().descriptors),
-            f64_pair
-        );
-    }
-    use super::{Descriptor, DescriptorConfig, SpectrumMethod, extreme_means};
+    use super::extreme_means;
 
     #[test]
     fn extreme_means_match_sorting() {
