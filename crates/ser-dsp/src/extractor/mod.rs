@@ -1,96 +1,175 @@
 //! The extractor: plans built once, one spectrum per frame shared by all spectral descriptors.
+//!
+//! Descriptors are computed by families, one module each, behind one interface ([`Family`]):
+//!
+//! | module | descriptors | reads |
+//! |---|---|---|
+//! | `time` | ZCR, energy, RMS, log energy, energy entropy | raw frame (spectral RMS: power) |
+//! | `spectral` | centroid, spread, entropy, flux, roll-off, flatness, slope, alpha ratio, Hammarberg | power, magnitudes |
+//! | `cepstral` | mel, log-mel, MFCC | power |
+//! | `tonal` | chroma, tonnetz, spectral contrast | power, magnitudes |
+//! | `prosody` | YIN F0, F0 (semitones) and voicing; the pitch pass shared with `voice` | signal |
+//! | `voice` | jitter, shimmer, HNR | pitch pass |
+//! | `pyaudioanalysis` | the 34 pyAudioAnalysis features and their deltas | raw frame, magnitudes |
+//!
+//! [`Extractor::new`] offers each configured descriptor, in column order, to the families'
+//! [`Family::plan`]: the family computing it builds its plan (filterbanks, band edges, DCT, ...)
+//! from the shared [`Planner`] context (sample rate, frame length, FFT size, bin frequencies),
+//! appends its columns and registers what it reads (raw frame, magnitudes, pitch pass). Families
+//! with nothing planned are dropped. [`Extractor::compute`] prepares the signal (scaling,
+//! pre-emphasis), runs the pitch pass, then per frame computes one power spectrum (`spectrum`:
+//! window, FFT plans shared per size, [`SpectrumMethod`]) and the registered raw frame and
+//! magnitudes, and hands that [`Frame`] to every family, which writes its columns into the
+//! caller-owned output row ([`Family::pair`] first offers both frames of a paired FFT at once);
+//! finally the utterance-level passes ([`Family::finish`]: floors, DCT, contrast dB, pitch
+//! columns, deltas of pyAudioAnalysis) and the Savitzky–Golay deltas. All buffers are sized when
+//! the extractor is built or once per utterance: nothing is allocated per frame.
+//!
+//! A new descriptor needs its [`Descriptor`] variant (and its check in `config.rs`) and its plan
+//! and computation in its family; `every_descriptor_has_a_family` (tests) lists all variants.
 
+mod cepstral;
+mod prosody;
+mod pyaudioanalysis;
+mod spectral;
 mod spectrum;
+mod time;
+mod tonal;
+mod voice;
 
-use ndarray::{Array2, Axis, Slice};
+use ndarray::Array2;
 
-use crate::config::{Descriptor, DescriptorConfig, InputScaling, PadMode};
-use crate::fastmath::{self, DB_PER_LN, ln_pos};
-use crate::mel::{Filterbank, chroma_filterbank, dct_ortho};
-use crate::pitch::{PitchFrame, PitchTracker};
-use crate::pyaa::{self, PyAa};
+use crate::config::{
+    Descriptor, DescriptorConfig, FrameConfig, InputScaling, PadMode, PitchConfig,
+};
+use crate::pitch::PitchFrame;
 use crate::{Error, Lld, Result, window};
+use prosody::PitchPass;
 use spectrum::Spectra;
 pub use spectrum::SpectrumMethod;
 
 /// Lower bound of power / energy values before taking logarithms (librosa `amin`).
 const AMIN: f64 = 1e-10;
 
-#[derive(Debug)]
-enum Block {
-    Zcr {
-        pad_mode: PadMode,
-    },
-    Energy,
-    Rms {
-        from_spectrum: bool,
-    },
-    LogEnergy,
-    EnergyEntropy {
-        n_blocks: usize,
-    },
-    Centroid,
-    Spread,
-    SpectralEntropy,
-    Flux,
-    Rolloff {
-        fraction: f64,
-    },
-    Flatness,
-    Slope,
-    AlphaRatio {
-        lo: (usize, usize),
-        hi: (usize, usize),
-    },
-    Hammarberg {
-        lo: (usize, usize),
-        hi: (usize, usize),
-    },
-    Mel {
-        fb: Filterbank,
-    },
-    LogMel {
-        fb: Filterbank,
-        top_db: Option<f64>,
-    },
-    Mfcc {
-        fb: Filterbank,
-        top_db: Option<f64>,
-        /// Orthonormal DCT-II, `n_mfcc x n_mels` row major.
-        dct: Vec<f64>,
-        n_mfcc: usize,
-        lifter: Vec<f64>,
-        scratch: Array2<f64>,
-        /// Reused buffer of the DCT: folded mel-major log-mel rows, then one coefficient row.
-        work: Vec<f64>,
-        /// First column of an earlier `log_mel` block with the same filterbank and top_db.
-        shared: Option<usize>,
-    },
-    Chroma {
-        fb: Vec<Vec<f64>>,
-    },
-    Tonnetz {
-        fb: Vec<Vec<f64>>,
-        phi: Box<[[f64; 12]; 6]>,
-    },
-    Contrast {
-        bands: Vec<ContrastBand>,
-        scratch: Array2<f64>,
-    },
-    Yin,
-    Pitch,
-    Jitter,
-    Shimmer,
-    Hnr,
-    PyAa,
+/// A descriptor family: plans its descriptors once, then writes their columns into the
+/// caller's output, per frame ([`Family::pair`], [`Family::frame`]) and / or once per utterance
+/// ([`Family::finish`]). Its buffers are sized in [`Family::plan`] or [`Family::start`].
+trait Family: Send + Sync {
+    /// Plans `d` if this family computes it: appends its columns (from `p.n_columns()` on),
+    /// registers what it reads and returns `true`. Returns `false`, leaving `p` as it was, for
+    /// descriptors of other families.
+    fn plan(&mut self, d: &Descriptor, p: &mut Planner<'_>) -> Result<bool>;
+
+    /// No descriptor planned.
+    fn is_empty(&self) -> bool;
+
+    /// Before the frames of an utterance of `n_frames` frames: sizes per-utterance buffers,
+    /// resets state carried from frame to frame.
+    fn start(&mut self, _n_frames: usize) {}
+
+    /// Frames `t` and `t + 1`, whose power spectra one paired FFT computed, before either goes
+    /// to [`Family::frame`] (with [`Frame::paired`] set): a family may process both at once.
+    /// `rows` are their output rows.
+    fn pair(&mut self, _t: usize, _power: [&[f64]; 2], _rows: [&mut [f64]; 2]) {}
+
+    /// One frame: writes this family's per-frame columns of `row`, the frame's output row.
+    fn frame(&mut self, _f: &Frame<'_>, _row: &mut [f64]) {}
+
+    /// After all frames: utterance-level passes over `out` (`n_frames` rows of all descriptor
+    /// columns, before the deltas).
+    fn finish(&mut self, _out: &mut Array2<f64>, _u: &Utterance<'_>) {}
 }
 
-/// One spectral-contrast band: bins `start..end`, how many of them enter the quantile means.
-#[derive(Debug, Clone)]
-struct ContrastBand {
-    start: usize,
-    end: usize,
-    take: usize,
+/// What the families plan with: the analysis parameters, the column layout being built and
+/// what they read besides the power spectrum.
+struct Planner<'a> {
+    sample_rate_hz: u32,
+    /// Frame length (samples).
+    frame_len: usize,
+    /// FFT size (>= the frame length).
+    n_fft: usize,
+    /// Framing (centring, padding).
+    frame: &'a FrameConfig,
+    /// Bin frequencies `k sr / n_fft` (Hz), `n_fft / 2 + 1` bins.
+    freqs: &'a [f64],
+    names: Vec<String>,
+    voiced_only: Vec<bool>,
+    /// Some family reads the raw frame.
+    raw: bool,
+    /// Some family reads the magnitude spectrum.
+    mag: bool,
+    /// Pitch tracker parameters: the first pitch-based descriptor's.
+    pitch: Option<PitchConfig>,
+    /// Some family reads the glottal pulses of voiced frames.
+    pulses: bool,
+}
+
+impl Planner<'_> {
+    fn nyquist(&self) -> f64 {
+        f64::from(self.sample_rate_hz) / 2.0
+    }
+
+    /// Columns so far.
+    fn n_columns(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Appends a column; `voiced_only`: statistics should be taken over voiced frames only.
+    fn column(&mut self, name: String, voiced_only: bool) {
+        self.names.push(name);
+        self.voiced_only.push(voiced_only);
+    }
+
+    /// [`Frame::raw`] is wanted.
+    fn read_raw(&mut self) {
+        self.raw = true;
+    }
+
+    /// [`Frame::mag`] and [`Frame::prev_mag`] are wanted.
+    fn read_magnitudes(&mut self) {
+        self.mag = true;
+    }
+
+    /// [`Utterance::pitch`] is wanted, tracked with `c` unless an earlier descriptor set it.
+    fn read_pitch(&mut self, c: &PitchConfig) {
+        self.pitch.get_or_insert_with(|| c.clone());
+    }
+
+    /// The glottal pulses of voiced frames ([`PitchFrame::pulses`]) are wanted.
+    fn read_pulses(&mut self) {
+        self.pulses = true;
+    }
+}
+
+/// One frame as the families see it.
+struct Frame<'a> {
+    /// Frame index.
+    t: usize,
+    /// Its first sample in the signal (negative or past the end: padded).
+    start: isize,
+    /// Its spectrum came from a paired FFT already offered to [`Family::pair`].
+    paired: bool,
+    /// Power spectrum (`n_fft / 2 + 1` bins).
+    power: &'a [f64],
+    /// Magnitude spectrum (when a family reads it, else empty).
+    mag: &'a [f64],
+    /// Magnitude spectrum of the previous frame (when `mag` is read; meaningless for frame 0).
+    prev_mag: &'a [f64],
+    /// Bin frequencies (Hz).
+    freqs: &'a [f64],
+    /// Raw frame: unwindowed, without pre-emphasis, padded with the framing's `pad_mode` (when a
+    /// family reads it, else empty).
+    raw: &'a [f64],
+    /// The signal without pre-emphasis (present whenever `raw` is).
+    x: &'a [f64],
+}
+
+/// The utterance as [`Family::finish`] sees it.
+struct Utterance<'a> {
+    /// Pitch pass result per frame (empty when no family reads it).
+    pitch: &'a [PitchFrame],
+    /// Voicing decision per frame (all false without a pitch pass).
+    voiced: &'a [bool],
 }
 
 /// Computes a descriptor set on signals at one sample rate. Built by
@@ -103,47 +182,32 @@ pub struct Extractor {
     n_fft: usize,
     /// Window, FFT plan and power spectra of the current frame (pair).
     spectra: Spectra,
+    /// The spectrum method cannot be changed (`py_audio_analysis`: one real FFT per frame).
+    fixed_method: bool,
+    /// The families with planned descriptors.
+    families: Vec<Box<dyn Family>>,
+    /// The pitch tracker, when a family reads it.
+    pitch: Option<PitchPass>,
+    freqs: Vec<f64>,
+    /// Raw frame (`frame_len` when a family reads it, else empty).
+    raw: Vec<f64>,
+    /// Magnitude spectrum (`n_fft / 2 + 1` bins when a family reads it, else empty).
+    mag: Vec<f64>,
+    /// The previous frame's `mag` (swapped with it after each frame).
+    prev_mag: Vec<f64>,
     /// Reused `(n_frames, n_base)` output buffer.
     out_buf: Vec<f64>,
     /// Reused delta buffer (column-major delta columns, then one input column).
     delta_buf: Vec<f64>,
-    mag: Vec<f64>,
-    prev_mag: Vec<f64>,
-    /// Sum of `prev_mag`.
-    prev_mag_sum: f64,
-    /// Some block applies a mel filterbank.
-    has_mel: bool,
-    /// The current FFT pair's filterbank outputs are already in place (`mel_pair`).
-    mel_batched: bool,
-    freqs: Vec<f64>,
-    raw: Vec<f64>,
-    sorted: Vec<f64>,
-    blocks: Vec<(usize, usize, Block)>,
     n_base: usize,
     names: Vec<String>,
     voiced_only: Vec<bool>,
     delta_cols: Vec<usize>,
-    pitch: Option<PitchTracker>,
-    pitch_buf: Vec<f64>,
-    pitch_buf2: Vec<f64>,
-    pitch_frames: Vec<PitchFrame>,
-    want_pulses: bool,
-    pyaa: Option<PyAa>,
-    need_mag: bool,
-    need_ln: bool,
-    /// Some block reads the raw (unwindowed) frame.
-    need_raw: bool,
-    /// Some block reads the sum of the power spectrum.
-    need_pow_sum: bool,
-    /// `ln max(P_k, amin)` of the current frame (when `need_ln`).
-    ln_power: Vec<f64>,
-    /// (K, sum x, sum x^2) of the slope regression abscissa x = f / 1000.
-    slope_x: (f64, f64, f64),
     x: Vec<f64>,
     /// The pre-emphasised signal (empty when `pre_emphasis` is 0: the spectral path reads `x`).
     xp: Vec<f64>,
-    /// Something besides the spectral path reads `x` (time-domain descriptors, the pitch
-    /// tracker, DC normalisation); otherwise `x` stays empty and only `xp` is built.
+    /// Something besides the spectral path reads `x` (raw frames, the pitch tracker, DC
+    /// normalisation); otherwise `x` stays empty and only `xp` is built.
     need_x: bool,
 }
 
@@ -157,18 +221,6 @@ impl std::fmt::Debug for Extractor {
             .field("names", &self.names)
             .finish()
     }
-}
-
-fn band_bins(freqs: &[f64], lo_hz: f64, hi_hz: f64) -> (usize, usize) {
-    let start = freqs
-        .iter()
-        .position(|&f| f >= lo_hz)
-        .unwrap_or(freqs.len());
-    let end = freqs
-        .iter()
-        .rposition(|&f| f <= hi_hz)
-        .map_or(start, |e| (e + 1).max(start));
-    (start, end)
 }
 
 impl Extractor {
@@ -238,235 +290,54 @@ impl Extractor {
         };
         let n_bins = n_fft / 2 + 1;
         let freqs: Vec<f64> = (0..n_bins).map(|k| k as f64 * sr / n_fft as f64).collect();
-        let nyq = sr / 2.0;
-
-        let mut blocks = Vec::new();
-        let mut names: Vec<String> = Vec::new();
-        let mut voiced_only = Vec::new();
-        let mut pitch_cfg = None;
-        let mut want_pulses = false;
-        let mut pyaa = None;
-        let mut log_mels: Vec<(crate::MelConfig, Option<f64>, usize)> = Vec::new();
+        let mut p = Planner {
+            sample_rate_hz,
+            frame_len,
+            n_fft,
+            frame: &cfg.frame,
+            freqs: &freqs,
+            names: Vec::new(),
+            voiced_only: Vec::new(),
+            raw: false,
+            mag: false,
+            pitch: None,
+            pulses: false,
+        };
+        let mut families: Vec<Box<dyn Family>> = vec![
+            Box::<time::Time>::default(),
+            Box::<spectral::Spectral>::default(),
+            Box::<cepstral::Cepstral>::default(),
+            Box::<tonal::Tonal>::default(),
+            Box::<prosody::Prosody>::default(),
+            Box::<voice::Voice>::default(),
+            Box::<pyaudioanalysis::PyAudioAnalysis>::default(),
+        ];
         for d in &cfg.descriptors {
-            let start = names.len();
-            let mut push = |n: &str, vo: bool| {
-                names.push(n.to_string());
-                voiced_only.push(vo);
-            };
-            let block = match d {
-                Descriptor::Zcr { pad_mode } => {
-                    push("zcr", false);
-                    Block::Zcr {
-                        pad_mode: *pad_mode,
-                    }
+            let mut planned = false;
+            for f in families.iter_mut() {
+                if f.plan(d, &mut p)? {
+                    planned = true;
+                    break;
                 }
-                Descriptor::Energy => {
-                    push("energy", false);
-                    Block::Energy
-                }
-                Descriptor::Rms { from_spectrum } => {
-                    push("rms", false);
-                    Block::Rms {
-                        from_spectrum: *from_spectrum,
-                    }
-                }
-                Descriptor::LogEnergy => {
-                    push("log_energy_db", false);
-                    Block::LogEnergy
-                }
-                Descriptor::EnergyEntropy { n_blocks } => {
-                    push("energy_entropy", false);
-                    Block::EnergyEntropy {
-                        n_blocks: *n_blocks,
-                    }
-                }
-                Descriptor::SpectralCentroid => {
-                    push("spectral_centroid_hz", false);
-                    Block::Centroid
-                }
-                Descriptor::SpectralSpread => {
-                    push("spectral_spread_hz", false);
-                    Block::Spread
-                }
-                Descriptor::SpectralEntropy => {
-                    push("spectral_entropy", false);
-                    Block::SpectralEntropy
-                }
-                Descriptor::SpectralFlux => {
-                    push("spectral_flux", false);
-                    Block::Flux
-                }
-                Descriptor::SpectralRolloff { fraction } => {
-                    push("spectral_rolloff_hz", false);
-                    Block::Rolloff {
-                        fraction: *fraction,
-                    }
-                }
-                Descriptor::SpectralFlatness => {
-                    push("spectral_flatness", false);
-                    Block::Flatness
-                }
-                Descriptor::SpectralSlope => {
-                    push("spectral_slope_db_per_khz", false);
-                    Block::Slope
-                }
-                Descriptor::AlphaRatio => {
-                    push("alpha_ratio_db", false);
-                    Block::AlphaRatio {
-                        lo: band_bins(&freqs, 50.0, 1000.0),
-                        hi: band_bins(&freqs, 1000.0, 5000.0_f64.min(nyq)),
-                    }
-                }
-                Descriptor::Hammarberg => {
-                    push("hammarberg_db", false);
-                    Block::Hammarberg {
-                        lo: band_bins(&freqs, 0.0, 2000.0),
-                        hi: band_bins(&freqs, 2000.0, 5000.0_f64.min(nyq)),
-                    }
-                }
-                Descriptor::Mel { mel } => {
-                    check_fmax(mel.fmax_hz, nyq)?;
-                    for i in 0..mel.n_mels {
-                        push(&format!("mel_{i}"), false);
-                    }
-                    Block::Mel {
-                        fb: Filterbank::mel(mel, sample_rate_hz, n_fft),
-                    }
-                }
-                Descriptor::LogMel { mel, top_db } => {
-                    check_fmax(mel.fmax_hz, nyq)?;
-                    log_mels.push((mel.clone(), *top_db, start));
-                    for i in 0..mel.n_mels {
-                        push(&format!("log_mel_{i}"), false);
-                    }
-                    Block::LogMel {
-                        fb: Filterbank::mel(mel, sample_rate_hz, n_fft),
-                        top_db: *top_db,
-                    }
-                }
-                Descriptor::Mfcc {
-                    n_mfcc,
-                    mel,
-                    top_db,
-                    lifter,
-                } => {
-                    check_fmax(mel.fmax_hz, nyq)?;
-                    for i in 0..*n_mfcc {
-                        push(&format!("mfcc_{i}"), false);
-                    }
-                    let lift = (0..*n_mfcc)
-                        .map(|i| {
-                            if *lifter > 0.0 {
-                                1.0 + lifter / 2.0
-                                    * (std::f64::consts::PI * (i as f64 + 1.0) / lifter).sin()
-                            } else {
-                                1.0
-                            }
-                        })
-                        .collect();
-                    Block::Mfcc {
-                        fb: Filterbank::mel(mel, sample_rate_hz, n_fft),
-                        top_db: *top_db,
-                        dct: dct_ortho(*n_mfcc, mel.n_mels),
-                        n_mfcc: *n_mfcc,
-                        lifter: lift,
-                        scratch: Array2::zeros((0, mel.n_mels)),
-                        work: Vec::new(),
-                        shared: log_mels
-                            .iter()
-                            .find(|(c, t, _)| c == mel && t == top_db)
-                            .map(|(_, _, col)| *col),
-                    }
-                }
-                Descriptor::Chroma { tuning } => {
-                    for i in 0..12 {
-                        push(&format!("chroma_{i}"), false);
-                    }
-                    Block::Chroma {
-                        fb: chroma_filterbank(sample_rate_hz, n_fft, *tuning),
-                    }
-                }
-                Descriptor::Tonnetz => {
-                    for i in 0..6 {
-                        push(&format!("tonnetz_{i}"), false);
-                    }
-                    let scale = [7.0 / 6.0, 7.0 / 6.0, 1.5, 1.5, 2.0 / 3.0, 2.0 / 3.0];
-                    let r = [1.0, 1.0, 1.0, 1.0, 0.5, 0.5];
-                    let mut phi = [[0.0; 12]; 6];
-                    for p in 0..6 {
-                        for (c, v) in phi[p].iter_mut().enumerate() {
-                            let mut vv = scale[p] * c as f64;
-                            if p % 2 == 0 {
-                                vv -= 0.5;
-                            }
-                            *v = r[p] * (std::f64::consts::PI * vv).cos();
-                        }
-                    }
-                    Block::Tonnetz {
-                        fb: chroma_filterbank(sample_rate_hz, n_fft, 0.0),
-                        phi: Box::new(phi),
-                    }
-                }
-                Descriptor::SpectralContrast {
-                    n_bands,
-                    fmin_hz,
-                    quantile,
-                } => {
-                    for i in 0..=*n_bands {
-                        push(&format!("contrast_{i}"), false);
-                    }
-                    Block::Contrast {
-                        bands: contrast_bands(&freqs, *n_bands, *fmin_hz, *quantile)?,
-                        scratch: Array2::zeros((0, 2 * (n_bands + 1))),
-                    }
-                }
-                Descriptor::Yin(c) => {
-                    pitch_cfg.get_or_insert_with(|| c.clone());
-                    push("yin_f0_hz", false);
-                    Block::Yin
-                }
-                Descriptor::Pitch(c) => {
-                    pitch_cfg.get_or_insert_with(|| c.clone());
-                    push("f0_semitones", true);
-                    push("voicing_prob", false);
-                    Block::Pitch
-                }
-                Descriptor::Jitter(c) => {
-                    pitch_cfg.get_or_insert_with(|| c.clone());
-                    want_pulses = true;
-                    push("jitter_local", true);
-                    Block::Jitter
-                }
-                Descriptor::Shimmer(c) => {
-                    pitch_cfg.get_or_insert_with(|| c.clone());
-                    want_pulses = true;
-                    push("shimmer_local_db", true);
-                    Block::Shimmer
-                }
-                Descriptor::Hnr(c) => {
-                    pitch_cfg.get_or_insert_with(|| c.clone());
-                    push("hnr_db", true);
-                    Block::Hnr
-                }
-                Descriptor::PyAudioAnalysis => {
-                    if cfg.frame.center || !frame_len.is_multiple_of(2) {
-                        return Err(Error::Param {
-                            name: "frame",
-                            expected:
-                                "center = false and an even frame length for py_audio_analysis"
-                                    .into(),
-                            found: format!("center = {}, frame {frame_len}", cfg.frame.center),
-                        });
-                    }
-                    for n in pyaa::names() {
-                        push(&n, false);
-                    }
-                    pyaa = Some(PyAa::new(sample_rate_hz, frame_len));
-                    Block::PyAa
-                }
-            };
-            blocks.push((start, names.len(), block));
+            }
+            if !planned {
+                return Err(Error::Param {
+                    name: "descriptors",
+                    expected: "a descriptor this extractor implements".into(),
+                    found: format!("{d:?}"),
+                });
+            }
         }
+        families.retain(|f| !f.is_empty());
+        let Planner {
+            mut names,
+            mut voiced_only,
+            raw,
+            mag,
+            pitch,
+            pulses,
+            ..
+        } = p;
         let n_base = names.len();
         let mut delta_cols = Vec::new();
         if cfg.deltas.order > 0 {
@@ -489,91 +360,26 @@ impl Extractor {
                 }
             }
         }
-        let pitch = match pitch_cfg {
-            Some(c) => Some(PitchTracker::new(c, sample_rate_hz)?),
+        let pitch = match pitch {
+            Some(c) => Some(PitchPass::new(c, pulses, sample_rate_hz)?),
             None => None,
         };
-        let pitch_len = pitch.as_ref().map_or(0, |p| p.frame_len);
-        let need_mag = blocks.iter().any(|(_, _, b)| {
-            matches!(
-                b,
-                Block::Centroid
-                    | Block::Spread
-                    | Block::Flux
-                    | Block::Rolloff { .. }
-                    | Block::Contrast { .. }
-                    | Block::PyAa
-            )
-        });
-        let need_ln = blocks
-            .iter()
-            .any(|(_, _, b)| matches!(b, Block::Flatness | Block::Slope | Block::SpectralEntropy));
-        let need_raw = blocks.iter().any(|(_, _, b)| {
-            matches!(
-                b,
-                Block::Zcr { .. }
-                    | Block::Energy
-                    | Block::Rms {
-                        from_spectrum: false
-                    }
-                    | Block::LogEnergy
-                    | Block::EnergyEntropy { .. }
-                    | Block::PyAa
-            )
-        });
-        let has_mel = blocks.iter().any(|(_, _, b)| {
-            matches!(
-                b,
-                Block::Mel { .. } | Block::LogMel { .. } | Block::Mfcc { .. }
-            )
-        });
-        let need_pow_sum = blocks.iter().any(|(_, _, b)| {
-            matches!(
-                b,
-                Block::SpectralEntropy
-                    | Block::Rms {
-                        from_spectrum: true
-                    }
-            )
-        });
-        let slope_x = (
-            freqs.len() as f64,
-            freqs.iter().map(|f| f / 1000.0).sum(),
-            freqs.iter().map(|f| (f / 1000.0).powi(2)).sum(),
-        );
-        let need_x = need_raw
-            || pitch.is_some()
-            || pyaa.is_some()
-            || cfg.input_scaling != InputScaling::None;
+        let need_x = raw || pitch.is_some() || cfg.input_scaling != InputScaling::None;
         Ok(Self {
             spectra: Spectra::new(method, window, n_fft, cfg.frame.pad_mode),
+            fixed_method: has_pyaa,
+            families,
+            pitch,
+            raw: vec![0.0; if raw { frame_len } else { 0 }],
+            mag: vec![0.0; if mag { n_bins } else { 0 }],
+            prev_mag: vec![0.0; if mag { n_bins } else { 0 }],
+            freqs,
             out_buf: Vec::new(),
             delta_buf: Vec::new(),
-            mag: vec![0.0; n_bins],
-            prev_mag: vec![0.0; n_bins],
-            prev_mag_sum: 0.0,
-            has_mel,
-            mel_batched: false,
-            freqs,
-            raw: vec![0.0; frame_len],
-            sorted: Vec::with_capacity(n_bins),
-            blocks,
             n_base,
             names,
             voiced_only,
             delta_cols,
-            pitch,
-            pitch_buf: vec![0.0; pitch_len],
-            pitch_buf2: vec![0.0; pitch_len],
-            pitch_frames: Vec::new(),
-            want_pulses,
-            pyaa,
-            need_mag,
-            need_ln,
-            need_raw,
-            need_pow_sum,
-            ln_power: vec![0.0; n_bins],
-            slope_x,
             x: Vec::new(),
             xp: Vec::new(),
             need_x,
@@ -616,7 +422,7 @@ impl Extractor {
     /// `docs/FEATURES.md`). Ignored with the `py_audio_analysis` descriptor, which always uses
     /// [`SpectrumMethod::RealFft`].
     pub fn set_spectrum_method(&mut self, method: SpectrumMethod) {
-        if self.pyaa.is_none() {
+        if !self.fixed_method {
             self.spectra.set_method(method);
         }
     }
@@ -694,54 +500,27 @@ impl Extractor {
         out_buf.resize(n_frames * self.n_base, 0.0);
         let mut out = Array2::from_shape_vec((n_frames, self.n_base), out_buf)
             .expect("buffer sized n_frames * n_base");
-        for (_, _, b) in self.blocks.iter_mut() {
-            match b {
-                // every row is overwritten before it is read (frame() / mel_pair() / post())
-                Block::Mfcc { scratch, fb, .. } => reshape(scratch, n_frames, fb.bands.len()),
-                Block::Contrast { scratch, bands, .. } => {
-                    reshape(scratch, n_frames, 2 * bands.len())
-                }
-                _ => {}
-            }
+        for f in self.families.iter_mut() {
+            f.start(n_frames);
         }
-        if let Some(p) = self.pyaa.as_mut() {
-            p.reset();
-        }
-        let voiced = self.run_pitch(n_frames);
-        let pad = if self.cfg.frame.center {
-            (self.frame_len / 2) as isize
-        } else {
-            0
+        let voiced = match self.pitch.as_mut() {
+            Some(p) => p.run(
+                &self.x,
+                n_frames,
+                self.hop,
+                self.frame_len,
+                self.cfg.frame.center,
+            ),
+            None => vec![false; n_frames],
         };
-        let hop = self.hop;
-        let start_of = |t: usize| (t * hop) as isize - pad;
-        let step = self.spectra.frames_per_transform();
-        for t in (0..n_frames).step_by(step) {
-            // one complex FFT for frames t and t + 1, or one real FFT for frame t
-            let pair = step == 2 && t + 1 < n_frames;
-            let x = if self.xp.is_empty() {
-                &self.x
-            } else {
-                &self.xp
-            };
-            self.spectra
-                .compute(x, start_of(t), pair.then(|| start_of(t + 1)));
-            self.mel_batched = pair && self.has_mel;
-            if self.mel_batched {
-                self.mel_pair(t, &mut out);
-            }
-            for u in t..(t + step).min(n_frames) {
-                if u > t {
-                    self.spectra.advance();
-                }
-                let mut row = out.row_mut(u);
-                let row = row
-                    .as_slice_mut()
-                    .expect("rows of a standard-layout array are contiguous");
-                self.frame(u, start_of(u), row);
-            }
+        self.frames(&mut out);
+        let u = Utterance {
+            pitch: self.pitch.as_ref().map_or(&[][..], PitchPass::frames),
+            voiced: &voiced,
+        };
+        for f in self.families.iter_mut() {
+            f.finish(&mut out, &u);
         }
-        self.post(&mut out, &voiced);
         // deltas: column-major into a reused buffer, (order * n_delta_cols) x n_frames
         let n_cols = self.names.len();
         let clean = |v: f64| if v.is_finite() { v as f32 } else { 0.0 };
@@ -797,497 +576,61 @@ impl Extractor {
         })
     }
 
-    /// Pitch pass over all frames; returns the voicing decisions.
-    fn run_pitch(&mut self, n_frames: usize) -> Vec<bool> {
-        let Some(tracker) = self.pitch.as_mut() else {
-            return vec![false; n_frames];
-        };
-        let n = tracker.frame_len;
-        let centre_off = if self.cfg.frame.center {
-            0
-        } else {
+    /// The frame loop: one spectrum per frame (two per paired FFT), the raw frame and
+    /// magnitudes when read, each family's per-frame columns into the rows of `out`.
+    fn frames(&mut self, out: &mut Array2<f64>) {
+        let (n_frames, nc) = out.dim();
+        let pad = if self.cfg.frame.center {
             (self.frame_len / 2) as isize
+        } else {
+            0
         };
-        let start_of = |t: usize| (t * self.hop) as isize + centre_off - (n / 2) as isize;
-        self.pitch_frames.clear();
-        for t in (0..n_frames).step_by(2) {
-            // two frames per FFT
-            fill(&self.x, start_of(t), PadMode::Constant, &mut self.pitch_buf);
-            let second = t + 1 < n_frames;
-            if second {
-                fill(
-                    &self.x,
-                    start_of(t + 1),
-                    PadMode::Constant,
-                    &mut self.pitch_buf2,
-                );
-            }
-            let (p0, p1) =
-                tracker.analyse_pair(&self.pitch_buf, second.then_some(&self.pitch_buf2[..]));
-            self.pitch_frames.push(p0);
-            self.pitch_frames.extend(p1);
-        }
-        let max_e = self
-            .pitch_frames
-            .iter()
-            .map(|p| p.energy)
-            .fold(0.0, f64::max);
-        let floor = max_e * 10f64.powf(tracker.cfg.silence_db / 10.0);
-        let (fmin, fmax, thr) = (
-            tracker.cfg.fmin_hz,
-            tracker.cfg.fmax_hz,
-            tracker.cfg.voicing_threshold,
-        );
-        let voiced: Vec<bool> = self
-            .pitch_frames
-            .iter()
-            .map(|p| {
-                p.energy > 0.0
-                    && p.energy >= floor
-                    && p.aperiodicity < thr
-                    && p.f0_hz >= fmin * 0.99
-                    && p.f0_hz <= fmax * 1.01
-            })
-            .collect();
-        if self.want_pulses {
-            // glottal pulses only where they are used: voiced frames
-            for (t, &v) in voiced.iter().enumerate() {
-                if v {
-                    fill(&self.x, start_of(t), PadMode::Constant, &mut self.pitch_buf);
-                    self.pitch_frames[t].pulses =
-                        tracker.pulses(&self.pitch_buf, self.pitch_frames[t].f0_hz);
-                }
-            }
-        }
-        voiced
-    }
-
-    /// Mel / log-mel / MFCC-input filterbank outputs of frames `t` (spectrum in `power`) and
-    /// `t + 1` (in `power2`) into their rows of `out` / the MFCC scratch.
-    fn mel_pair(&mut self, t: usize, out: &mut Array2<f64>) {
-        let [pa, pb] = self.spectra.pair();
-        let nc = out.ncols();
+        let (hop, pad_mode) = (self.hop, self.cfg.frame.pad_mode);
+        let start_of = |t: usize| (t * hop) as isize - pad;
+        let step = self.spectra.frames_per_transform();
+        let x = &self.x;
+        let spectral_x = if self.xp.is_empty() { x } else { &self.xp };
         let flat = out.as_slice_mut().expect("standard layout");
-        let (ra, rb) = flat[t * nc..(t + 2) * nc].split_at_mut(nc);
-        for (lo, hi, b) in self.blocks.iter_mut() {
-            let (lo, hi) = (*lo, *hi);
-            match b {
-                Block::Mel { fb } => fb.apply2(pa, pb, &mut ra[lo..hi], &mut rb[lo..hi]),
-                Block::LogMel { fb, .. } => {
-                    fb.apply2(pa, pb, &mut ra[lo..hi], &mut rb[lo..hi]);
-                    fastmath::power_to_db_inplace(&mut ra[lo..hi], AMIN);
-                    fastmath::power_to_db_inplace(&mut rb[lo..hi], AMIN);
-                }
-                Block::Mfcc {
-                    fb,
-                    scratch,
-                    shared: None,
-                    ..
-                } => {
-                    let nm = scratch.ncols();
-                    let sf = scratch.as_slice_mut().expect("standard layout");
-                    let (sa, sb) = sf[t * nm..(t + 2) * nm].split_at_mut(nm);
-                    fb.apply2(pa, pb, sa, sb);
-                    fastmath::power_to_db_inplace(sa, AMIN);
-                    fastmath::power_to_db_inplace(sb, AMIN);
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// One frame (its power spectrum already in `power`): fills its row of `row`.
-    fn frame(&mut self, t: usize, start: isize, row: &mut [f64]) {
-        let fl = self.frame_len;
-        let power = self.spectra.power();
-        let mut raw_energy = 0.0;
-        if self.need_raw {
-            fill(&self.x, start, self.cfg.frame.pad_mode, &mut self.raw);
-            // mean square of the raw frame (energy, RMS, log energy)
-            raw_energy = fastmath::dot(&self.raw, &self.raw) / fl as f64;
-        }
-        if self.need_mag {
-            for (m, p) in self.mag.iter_mut().zip(power) {
-                *m = p.sqrt();
-            }
-        }
-        let mag_sum: f64 = if self.need_mag {
-            fastmath::sum(&self.mag)
-        } else {
-            0.0
-        };
-        let pow_sum: f64 = if self.need_pow_sum {
-            fastmath::sum(power)
-        } else {
-            0.0
-        };
-        // ln of the floored power, shared by flatness, slope and entropy
-        let (mut sum_ln, mut sum_x_ln, mut sum_p_ln) = (0.0, 0.0, 0.0);
-        if self.need_ln {
-            for (l, p) in self.ln_power.iter_mut().zip(power) {
-                *l = ln_pos(p.max(AMIN));
-            }
-            sum_ln = fastmath::sum(&self.ln_power);
-            sum_x_ln = fastmath::dot(&self.freqs, &self.ln_power);
-            // sum P ln P: the dot product uses ln(amin) below amin; fix those (rare) bins
-            sum_p_ln = fastmath::dot(power, &self.ln_power);
-            let ln_amin = AMIN.ln();
-            for p in power {
-                if *p < AMIN && *p > 0.0 {
-                    sum_p_ln += p * (p.ln() - ln_amin);
+        for t in (0..n_frames).step_by(step) {
+            // one complex FFT for frames t and t + 1, or one real FFT for frame t
+            let pair = step == 2 && t + 1 < n_frames;
+            self.spectra
+                .compute(spectral_x, start_of(t), pair.then(|| start_of(t + 1)));
+            if pair {
+                let (ra, rb) = flat[t * nc..(t + 2) * nc].split_at_mut(nc);
+                let power = self.spectra.pair();
+                for f in self.families.iter_mut() {
+                    f.pair(t, power, [&mut *ra, &mut *rb]);
                 }
             }
-        }
-        let centroid = if self.need_mag && mag_sum > 0.0 {
-            fastmath::dot(&self.mag, &self.freqs) / mag_sum
-        } else {
-            0.0
-        };
-        for (lo, hi, b) in self.blocks.iter_mut() {
-            let cols = &mut row[*lo..*hi];
-            match b {
-                Block::Zcr { pad_mode } => {
-                    let frame: &[f64] = if *pad_mode == self.cfg.frame.pad_mode {
-                        &self.raw
-                    } else {
-                        self.sorted.clear();
-                        self.sorted.resize(fl, 0.0);
-                        fill(&self.x, start, *pad_mode, &mut self.sorted);
-                        &self.sorted
-                    };
-                    let sb = |v: f64| v.abs() > 1e-10 && v < 0.0;
-                    let mut c = 0usize;
-                    for w in frame.windows(2) {
-                        if sb(w[0]) != sb(w[1]) {
-                            c += 1;
-                        }
-                    }
-                    cols[0] = c as f64 / fl as f64;
+            for u in t..(t + step).min(n_frames) {
+                if u > t {
+                    self.spectra.advance();
                 }
-                Block::Energy => cols[0] = raw_energy,
-                Block::Rms { from_spectrum } => {
-                    cols[0] = if *from_spectrum {
-                        let nb = power.len();
-                        let mut s = 2.0 * pow_sum - power[0];
-                        if self.n_fft.is_multiple_of(2) {
-                            s -= power[nb - 1];
-                        }
-                        (s.max(0.0) / (self.n_fft as f64).powi(2)).sqrt()
-                    } else {
-                        raw_energy.sqrt()
-                    }
+                let start = start_of(u);
+                let power = self.spectra.power();
+                if !self.raw.is_empty() {
+                    fill(x, start, pad_mode, &mut self.raw);
                 }
-                Block::LogEnergy => {
-                    cols[0] = 10.0 * raw_energy.max(AMIN).log10();
+                for (m, p) in self.mag.iter_mut().zip(power) {
+                    *m = p.sqrt();
                 }
-                Block::EnergyEntropy { n_blocks } => {
-                    cols[0] = pyaa::block_entropy(&self.raw, *n_blocks)
+                let frame = Frame {
+                    t: u,
+                    start,
+                    paired: pair,
+                    power,
+                    mag: &self.mag,
+                    prev_mag: &self.prev_mag,
+                    freqs: &self.freqs,
+                    raw: &self.raw,
+                    x,
+                };
+                let row = &mut flat[u * nc..(u + 1) * nc];
+                for f in self.families.iter_mut() {
+                    f.frame(&frame, row);
                 }
-                Block::Centroid => cols[0] = centroid,
-                Block::Spread => {
-                    cols[0] = if mag_sum > 0.0 {
-                        fastmath::sum_zip(&self.mag, &self.freqs, |m, f| {
-                            m / mag_sum * (f - centroid) * (f - centroid)
-                        })
-                        .sqrt()
-                    } else {
-                        0.0
-                    }
-                }
-                Block::SpectralEntropy => {
-                    // -sum p ln p with p = P / S equals ln S - sum P ln P / S
-                    cols[0] = if pow_sum > 0.0 {
-                        let h = (pow_sum.ln() - sum_p_ln / pow_sum).max(0.0);
-                        h / (power.len() as f64).ln()
-                    } else {
-                        0.0
-                    }
-                }
-                Block::Flux => {
-                    let prev_sum = self.prev_mag_sum;
-                    cols[0] = if t == 0 {
-                        0.0
-                    } else {
-                        let a = if mag_sum > 0.0 { 1.0 / mag_sum } else { 0.0 };
-                        let b = if prev_sum > 0.0 { 1.0 / prev_sum } else { 0.0 };
-                        fastmath::sum_zip(&self.mag, &self.prev_mag, |m, p| {
-                            (m * a - p * b) * (m * a - p * b)
-                        })
-                    };
-                }
-                Block::Rolloff { fraction } => {
-                    let thr = *fraction * mag_sum;
-                    let mut cum = 0.0;
-                    let mut val = 0.0;
-                    if mag_sum > 0.0 {
-                        for (m, f) in self.mag.iter().zip(&self.freqs) {
-                            cum += m;
-                            if cum >= thr {
-                                val = *f;
-                                break;
-                            }
-                        }
-                    }
-                    cols[0] = val;
-                }
-                Block::Flatness => {
-                    let n = power.len() as f64;
-                    let asum = fastmath::sum_map(power, |p| p.max(AMIN));
-                    cols[0] = (sum_ln / n).exp() / (asum / n);
-                }
-                Block::Slope => {
-                    // regression of y = 10 log10 P' on x = f / 1000
-                    let (n, sx, sxx) = self.slope_x;
-                    let db = 10.0 / std::f64::consts::LN_10;
-                    let (sy, sxy) = (db * sum_ln, db * sum_x_ln / 1000.0);
-                    let den = n * sxx - sx * sx;
-                    cols[0] = if den > 0.0 {
-                        (n * sxy - sx * sy) / den
-                    } else {
-                        0.0
-                    };
-                }
-                Block::AlphaRatio { lo, hi } => {
-                    let l = fastmath::sum(&power[lo.0..lo.1]);
-                    let h = fastmath::sum(&power[hi.0..hi.1]);
-                    cols[0] = 10.0 * h.max(AMIN).log10() - 10.0 * l.max(AMIN).log10();
-                }
-                Block::Hammarberg { lo, hi } => {
-                    let l = power[lo.0..lo.1].iter().cloned().fold(0.0, f64::max);
-                    let h = power[hi.0..hi.1].iter().cloned().fold(0.0, f64::max);
-                    cols[0] = 10.0 * l.max(AMIN).log10() - 10.0 * h.max(AMIN).log10();
-                }
-                // filterbanks of both frames of an FFT pair are done in mel_pair()
-                Block::Mel { .. } | Block::LogMel { .. } | Block::Mfcc { .. }
-                    if self.mel_batched => {}
-                Block::Mel { fb } => fb.apply(power, cols),
-                Block::LogMel { fb, .. } => {
-                    fb.apply(power, cols);
-                    fastmath::power_to_db_inplace(cols, AMIN);
-                }
-                Block::Mfcc {
-                    shared: Some(_), ..
-                } => {}
-                Block::Mfcc { fb, scratch, .. } => {
-                    let mut r = scratch.row_mut(t);
-                    let r = r.as_slice_mut().expect("standard layout");
-                    fb.apply(power, r);
-                    fastmath::power_to_db_inplace(r, AMIN);
-                }
-                Block::Chroma { fb } => {
-                    chroma(fb, power, cols);
-                }
-                Block::Tonnetz { fb, phi } => {
-                    let mut ch = [0.0; 12];
-                    chroma(fb, power, &mut ch);
-                    let s: f64 = ch.iter().map(|v| v.abs()).sum();
-                    if s > f64::MIN_POSITIVE {
-                        for v in ch.iter_mut() {
-                            *v /= s;
-                        }
-                    }
-                    for (p, c) in phi.iter().zip(cols.iter_mut()) {
-                        *c = p.iter().zip(&ch).map(|(a, b)| a * b).sum();
-                    }
-                }
-                Block::Contrast { bands, scratch } => {
-                    let nb = bands.len();
-                    let mut r = scratch.row_mut(t);
-                    let r = r.as_slice_mut().expect("standard layout");
-                    for (k, band) in bands.iter().enumerate() {
-                        let (valley, peak) = extreme_means(
-                            &self.mag[band.start..band.end],
-                            band.take,
-                            &mut self.sorted,
-                        );
-                        r[nb + k] = valley;
-                        r[k] = peak;
-                    }
-                }
-                Block::Yin => cols[0] = self.pitch_frames[t].f0_hz,
-                Block::Pitch | Block::Jitter | Block::Shimmer | Block::Hnr => {} // in post()
-                Block::PyAa => {
-                    if let Some(p) = self.pyaa.as_mut() {
-                        let nf = fl / 2;
-                        p.frame(&self.raw, &self.mag[..nf], &mut cols[..pyaa::N_BASE]);
-                    }
-                }
-            }
-        }
-        std::mem::swap(&mut self.prev_mag, &mut self.mag);
-        self.prev_mag_sum = mag_sum;
-    }
-
-    /// Utterance-level passes: top_db clamps, MFCC DCT, contrast dB, pitch columns, pyAA deltas.
-    fn post(&mut self, out: &mut Array2<f64>, voiced: &[bool]) {
-        let n_frames = out.nrows();
-        for (lo, hi, b) in self.blocks.iter_mut() {
-            let (lo, hi) = (*lo, *hi);
-            match b {
-                Block::LogMel {
-                    top_db: Some(td), ..
-                } => {
-                    let mx = out
-                        .slice_axis(Axis(1), Slice::from(lo..hi))
-                        .rows()
-                        .into_iter()
-                        .map(|r| fastmath::max(r.to_slice().expect("contiguous rows")))
-                        .fold(f64::NEG_INFINITY, f64::max);
-                    out.slice_axis_mut(Axis(1), Slice::from(lo..hi))
-                        .mapv_inplace(|v| v.max(mx - *td));
-                }
-                Block::Mfcc {
-                    top_db,
-                    dct,
-                    n_mfcc,
-                    lifter,
-                    scratch,
-                    work,
-                    shared,
-                    ..
-                } => {
-                    if let Some(c0) = *shared {
-                        // the log-mel block (earlier, already clamped with the same top_db)
-                        let nm = scratch.ncols();
-                        scratch.assign(&out.slice_axis(Axis(1), Slice::from(c0..c0 + nm)));
-                    } else if let Some(td) = top_db {
-                        let sl = scratch.as_slice_mut().expect("standard layout");
-                        let floor = fastmath::max(sl) - *td;
-                        for v in sl.iter_mut() {
-                            *v = v.max(floor);
-                        }
-                    }
-                    // C = S D^T over all frames at once, with S transposed (mel-major) so that
-                    // each coefficient is a sum of scaled contiguous rows (vectorisable axpys).
-                    // DCT-II symmetry: row k of D is even (k even) or odd (k odd) about the
-                    // centre, so only half of each row is needed, applied to the folded sums /
-                    // differences u_n = s_n + s_{N-1-n}, v_n = s_n - s_{N-1-n} (half the MACs).
-                    let nm = scratch.ncols();
-                    let half = nm / 2;
-                    let n_fold = 2 * half + nm % 2;
-                    work.clear();
-                    work.resize((n_fold + 1) * n_frames, 0.0);
-                    let (folded, acc) = work.split_at_mut(n_fold * n_frames);
-                    let sl = scratch.as_slice().expect("standard layout");
-                    for (t, s) in sl.chunks_exact(nm).enumerate() {
-                        for j in 0..half {
-                            let (x, y) = (s[j], s[nm - 1 - j]);
-                            folded[j * n_frames + t] = x + y;
-                            folded[(half + j) * n_frames + t] = x - y;
-                        }
-                        if nm % 2 == 1 {
-                            folded[2 * half * n_frames + t] = s[half];
-                        }
-                    }
-                    let nc = out.ncols();
-                    let o = out.as_slice_mut().expect("standard layout");
-                    for (i, l) in lifter.iter().enumerate().take(*n_mfcc) {
-                        let d = &dct[i * nm..(i + 1) * nm];
-                        let off = if i % 2 == 0 { 0 } else { half };
-                        // the centre sample only for even rows of an odd-sized DCT (odd rows
-                        // vanish there)
-                        let centre = (nm % 2 == 1 && i % 2 == 0).then(|| {
-                            (
-                                d[half],
-                                &folded[2 * half * n_frames..(2 * half + 1) * n_frames],
-                            )
-                        });
-                        // blocks of B frames accumulated in registers
-                        const B: usize = 8;
-                        let n_blk = n_frames / B * B;
-                        for t0 in (0..n_blk).step_by(B) {
-                            let mut a = [0.0f64; B];
-                            for (j, &c) in d[..half].iter().enumerate() {
-                                let base = (off + j) * n_frames + t0;
-                                let row: &[f64; B] = folded[base..base + B]
-                                    .try_into()
-                                    .expect("slice of length B");
-                                for q in 0..B {
-                                    a[q] += c * row[q];
-                                }
-                            }
-                            if let Some((c, row)) = centre {
-                                for q in 0..B {
-                                    a[q] += c * row[t0 + q];
-                                }
-                            }
-                            acc[t0..t0 + B].copy_from_slice(&a);
-                        }
-                        for (t, a) in acc.iter_mut().enumerate().skip(n_blk) {
-                            *a = d[..half]
-                                .iter()
-                                .enumerate()
-                                .map(|(j, &c)| c * folded[(off + j) * n_frames + t])
-                                .sum::<f64>()
-                                + centre.map_or(0.0, |(c, row)| c * row[t]);
-                        }
-                        for (o, a) in o[lo + i..].iter_mut().step_by(nc).zip(acc.iter()) {
-                            *o = a * l;
-                        }
-                    }
-                }
-                Block::Contrast { scratch, bands } => {
-                    let nb = bands.len();
-                    let to_db = |m: &mut Array2<f64>, a: usize, b: usize| {
-                        let mut sl = m.slice_axis_mut(Axis(1), Slice::from(a..b));
-                        sl.mapv_inplace(|v| DB_PER_LN * ln_pos(v.max(AMIN)));
-                        let mx = sl.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                        sl.mapv_inplace(|v| v.max(mx - 80.0));
-                    };
-                    to_db(scratch, 0, nb);
-                    to_db(scratch, nb, 2 * nb);
-                    for t in 0..n_frames {
-                        for k in 0..nb {
-                            out[(t, lo + k)] = scratch[(t, k)] - scratch[(t, nb + k)];
-                        }
-                    }
-                }
-                Block::Pitch => {
-                    for t in 0..n_frames {
-                        let p = &self.pitch_frames[t];
-                        out[(t, lo)] = if voiced[t] {
-                            12.0 * (p.f0_hz / 27.5).log2()
-                        } else {
-                            0.0
-                        };
-                        out[(t, lo + 1)] = if p.energy > 0.0 {
-                            (1.0 - p.aperiodicity).clamp(0.0, 1.0)
-                        } else {
-                            0.0
-                        };
-                    }
-                }
-                Block::Jitter | Block::Shimmer => {
-                    let is_j = matches!(b, Block::Jitter);
-                    for t in 0..n_frames {
-                        out[(t, lo)] = match (voiced[t], self.pitch_frames[t].pulses) {
-                            (true, Some(ps)) => {
-                                if is_j {
-                                    ps.jitter_local
-                                } else {
-                                    ps.shimmer_local_db
-                                }
-                            }
-                            _ => 0.0,
-                        };
-                    }
-                }
-                Block::Hnr => {
-                    for t in 0..n_frames {
-                        let r = self.pitch_frames[t].r_period.clamp(0.01, 0.9999);
-                        out[(t, lo)] = 10.0 * (r / (1.0 - r)).log10();
-                    }
-                }
-                Block::PyAa => {
-                    for t in (1..n_frames).rev() {
-                        for j in 0..pyaa::N_BASE {
-                            out[(t, lo + pyaa::N_BASE + j)] =
-                                out[(t, lo + j)] - out[(t - 1, lo + j)];
-                        }
-                    }
-                    debug_assert_eq!(hi - lo, 2 * pyaa::N_BASE);
-                }
-                _ => {}
+                std::mem::swap(&mut self.mag, &mut self.prev_mag);
             }
         }
     }
@@ -1301,82 +644,6 @@ fn reshape(a: &mut Array2<f64>, rows: usize, cols: usize) {
     let mut v = std::mem::take(a).into_raw_vec_and_offset().0;
     v.resize(rows * cols, 0.0);
     *a = Array2::from_shape_vec((rows, cols), v).expect("buffer sized rows * cols");
-}
-
-fn check_fmax(fmax: Option<f64>, nyq: f64) -> Result<()> {
-    match fmax {
-        Some(f) if !(f.is_finite() && f > 0.0 && f <= nyq * 1.000001) => Err(Error::Param {
-            name: "mel.fmax_hz",
-            expected: format!("(0, {nyq}] (Nyquist)"),
-            found: f.to_string(),
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// librosa `chroma_stft` column: filterbank times power, L2-normalised (unchanged when ~0).
-fn chroma(fb: &[Vec<f64>], power: &[f64], out: &mut [f64]) {
-    for (row, o) in fb.iter().zip(out.iter_mut()) {
-        *o = row.iter().zip(power).map(|(a, b)| a * b).sum();
-    }
-    let n: f64 = out.iter().map(|v| v * v).sum::<f64>().sqrt();
-    if n > f64::MIN_POSITIVE {
-        for v in out.iter_mut() {
-            *v /= n;
-        }
-    }
-}
-
-/// librosa `spectral_contrast` octave bands.
-fn contrast_bands(
-    freqs: &[f64],
-    n_bands: usize,
-    fmin: f64,
-    quantile: f64,
-) -> Result<Vec<ContrastBand>> {
-    let mut octa = vec![0.0; n_bands + 2];
-    for (i, o) in octa.iter_mut().enumerate().skip(1) {
-        *o = fmin * 2f64.powi(i as i32 - 1);
-    }
-    let nyq = freqs.last().copied().unwrap_or(0.0);
-    if octa[n_bands] >= nyq {
-        return Err(Error::Param {
-            name: "spectral_contrast.fmin_hz",
-            expected: format!("fmin_hz * 2^(n_bands-1) < Nyquist ({nyq} Hz)"),
-            found: format!("fmin_hz {fmin}, n_bands {n_bands}"),
-        });
-    }
-    let nb = freqs.len();
-    let mut bands = Vec::new();
-    for k in 0..=n_bands {
-        let (f_lo, f_hi) = (octa[k], octa[k + 1]);
-        let mut mask: Vec<bool> = freqs.iter().map(|&f| f >= f_lo && f <= f_hi).collect();
-        let idx: Vec<usize> = (0..nb).filter(|&i| mask[i]).collect();
-        let (Some(&first), Some(&last)) = (idx.first(), idx.last()) else {
-            return Err(Error::Param {
-                name: "spectral_contrast",
-                expected: "a non-empty band".into(),
-                found: format!("band {k} has no bins"),
-            });
-        };
-        if k > 0 && first > 0 {
-            mask[first - 1] = true;
-        }
-        if k == n_bands {
-            for m in mask.iter_mut().skip(last + 1) {
-                *m = true;
-            }
-        }
-        let count = mask.iter().filter(|&&m| m).count();
-        let start = mask.iter().position(|&m| m).unwrap_or(0);
-        let mut end = start + count;
-        if k < n_bands {
-            end -= 1;
-        }
-        let take = ((quantile * count as f64).round_ties_even() as usize).max(1);
-        bands.push(ContrastBand { start, end, take });
-    }
-    Ok(bands)
 }
 
 /// Copies `dst.len()` samples of `x` starting at `start` (may be negative or run past the end;
@@ -1408,94 +675,5 @@ fn fill(x: &[f64], start: isize, mode: PadMode, dst: &mut [f64]) {
     }
 }
 
-/// Means of the `take` smallest and the `take` largest values of `v` (`take` clamped to
-/// `1..=len`; (0, 0) for an empty slice). One pass with small insertion lists for `take <= 8`
-/// (spectral contrast takes 1 to 3 bins per band at usual sizes), partial selection otherwise.
-fn extreme_means(v: &[f64], take: usize, buf: &mut Vec<f64>) -> (f64, f64) {
-    let m = v.len();
-    if m == 0 {
-        return (0.0, 0.0);
-    }
-    let take = take.clamp(1, m);
-    if take == 1 {
-        let (mut lo, mut hi) = (v[0], v[0]);
-        for &x in &v[1..] {
-            lo = lo.min(x);
-            hi = hi.max(x);
-        }
-        return (lo, hi);
-    }
-    if take <= 8 {
-        // lo: ascending `take` smallest so far; hi: descending `take` largest so far
-        let mut lo = [f64::INFINITY; 8];
-        let mut hi = [f64::NEG_INFINITY; 8];
-        let (lo, hi) = (&mut lo[..take], &mut hi[..take]);
-        for &x in v {
-            if x < lo[take - 1] {
-                let mut i = take - 1;
-                while i > 0 && lo[i - 1] > x {
-                    lo[i] = lo[i - 1];
-                    i -= 1;
-                }
-                lo[i] = x;
-            }
-            if x > hi[take - 1] {
-                let mut i = take - 1;
-                while i > 0 && hi[i - 1] < x {
-                    hi[i] = hi[i - 1];
-                    i -= 1;
-                }
-                hi[i] = x;
-            }
-        }
-        let n = take as f64;
-        return (lo.iter().sum::<f64>() / n, hi.iter().sum::<f64>() / n);
-    }
-    buf.clear();
-    buf.extend_from_slice(v);
-    let n = take as f64;
-    if take < m {
-        buf.select_nth_unstable_by(take - 1, f64::total_cmp);
-    }
-    let valley = buf[..take].iter().sum::<f64>() / n;
-    if take < m {
-        buf.select_nth_unstable_by(m - take, f64::total_cmp);
-    }
-    let peak = buf[m - take..].iter().sum::<f64>() / n;
-    (valley, peak)
-}
-
 #[cfg(test)]
-mod tests {
-
-    use super::extreme_means;
-
-    #[test]
-    fn extreme_means_match_sorting() {
-        let mut state = 7u64;
-        let mut buf = Vec::new();
-        for len in [1usize, 2, 3, 7, 20, 129] {
-            let v: Vec<f64> = (0..len)
-                .map(|_| {
-                    state = state
-                        .wrapping_mul(6_364_136_223_846_793_005)
-                        .wrapping_add(1);
-                    ((state >> 33) % 50) as f64 // many ties
-                })
-                .collect();
-            let mut s = v.clone();
-            s.sort_by(f64::total_cmp);
-            for take in [1usize, 2, 3, 8, 9, 40, 200] {
-                let t = take.clamp(1, len);
-                let lo = s[..t].iter().sum::<f64>() / t as f64;
-                let hi = s[len - t..].iter().sum::<f64>() / t as f64;
-                let (a, b) = extreme_means(&v, take, &mut buf);
-                assert!(
-                    (a - lo).abs() < 1e-12 && (b - hi).abs() < 1e-12,
-                    "{len} {take}"
-                );
-            }
-        }
-        assert_eq!(extreme_means(&[], 3, &mut buf), (0.0, 0.0));
-    }
-}
+mod tests;
