@@ -16,6 +16,11 @@
 //! [`DescriptorConfig::check`], build an [`Extractor`] for a sample rate (all plans, windows and
 //! filterbanks are built once) and call [`Extractor::compute`] per utterance.
 //!
+//! The extractor (`src/extractor/`) computes each descriptor family in its own module (time
+//! domain, spectral shape, mel / cepstral, chroma / tonal, prosody, voice quality,
+//! pyAudioAnalysis) behind one plan / compute interface, on one shared power spectrum per frame
+//! (`extractor/spectrum.rs`); see the `extractor` module docs.
+//!
 //! Every descriptor, its formula and unit are documented in `docs/FEATURES.md`.
 
 mod config;
@@ -26,7 +31,6 @@ mod fastmath;
 mod mel;
 mod pitch;
 mod pyaa;
-mod spectrum;
 mod window;
 
 pub use config::{
