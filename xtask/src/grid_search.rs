@@ -55,16 +55,10 @@ impl Args {
         }
         println!("split: {}", outcome.outer.describe());
         for n in &outcome.nested {
+            let [uar, ci, fold, acc, f1] = ser_eval::report::nested_figures(n);
             println!(
-                "{:<12} UAR {:.4} [95% CI {:.4}, {:.4}]  fold mean {:.4} ± {:.4}  accuracy {:.4}  macro-F1 {:.4}",
-                n.normalisation.as_str(),
-                n.pooled.uar,
-                n.uar_ci.low,
-                n.uar_ci.high,
-                n.summary.uar.mean,
-                n.summary.uar.std,
-                n.pooled.accuracy,
-                n.pooled.macro_f1
+                "{:<12} UAR {uar} 95% CI {ci}  fold mean {fold}  accuracy {acc}  macro-F1 {f1}",
+                n.normalisation.as_str()
             );
         }
         let best = outcome.best();

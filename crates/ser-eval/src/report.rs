@@ -117,6 +117,18 @@ const RESULT_HEADER: [&str; 18] = [
     "fit_time_s",
 ];
 
+/// The headline figures of one protocol, formatted as every report and front-end shows them:
+/// pooled UAR, its bootstrap interval `[low, high]`, fold mean `± std`, accuracy, macro-F1.
+pub fn nested_figures(n: &NestedResult) -> [String; 5] {
+    [
+        format!("{:.4}", n.pooled.uar),
+        format!("[{:.4}, {:.4}]", n.uar_ci.low, n.uar_ci.high),
+        format!("{:.4} ± {:.4}", n.summary.uar.mean, n.summary.uar.std),
+        format!("{:.4}", n.pooled.accuracy),
+        format!("{:.4}", n.pooled.macro_f1),
+    ]
+}
+
 fn result_row(r: &ConfigResult) -> Vec<String> {
     let f = |v: f64| format!("{v:.6}");
     vec![
@@ -299,19 +311,10 @@ pub fn report_md(o: &GridOutcome) -> String {
     );
     let _ = writeln!(s, "|---|---:|---|---:|---:|---:|");
     for n in &o.nested {
-        let _ = writeln!(
-            s,
-            "| {}{} | {:.4} | [{:.4}, {:.4}] | {:.4} ± {:.4} | {:.4} | {:.4} |",
-            n.normalisation.as_str(),
-            if std::ptr::eq(n, best) { " (best)" } else { "" },
-            n.pooled.uar,
-            n.uar_ci.low,
-            n.uar_ci.high,
-            n.summary.uar.mean,
-            n.summary.uar.std,
-            n.pooled.accuracy,
-            n.pooled.macro_f1
-        );
+        let [uar, ci, fold, acc, f1] = nested_figures(n);
+        let best = if std::ptr::eq(n, best) { " (best)" } else { "" };
+        let name = n.normalisation.as_str();
+        let _ = writeln!(s, "| {name}{best} | {uar} | {ci} | {fold} | {acc} | {f1} |");
     }
     let _ = writeln!(
         s,
