@@ -4,7 +4,7 @@
 //! documented defaults and a `check()`, selected through [`ModelSpec`]; [`ModelSpec::fit`]
 //! returns a [`FittedModel`] that predicts class indices and, where the model supports it,
 //! class probabilities. Scalers ([`ScalerSpec`] → [`FittedScaler`]) are fitted on training rows
-//! only; [`normalize_per_speaker`] standardises each speaker with its own utterances.
+//! only; [`normalise_per_speaker`] standardises each speaker with its own utterances.
 //! A [`Pipeline`] bundles feature names, scaler, model and label names into one JSON model file.
 //! [`crosscheck`] holds the fixed reference models and the leave-one-group-out runner used to
 //! compare these classifiers with scikit-learn (`scripts/sklearn_crosscheck.py`).
@@ -45,7 +45,7 @@ pub use logistic::{LogisticModel, LogisticParams};
 pub use mlp::{MlpModel, MlpParams};
 pub use naive_bayes::{NaiveBayesModel, NaiveBayesParams};
 pub use pipeline::{FORMAT_VERSION, Pipeline, PipelineData, Predictions, TrainingSummary};
-pub use scaler::{FittedScaler, ScalerSpec, normalize_per_speaker};
+pub use scaler::{FittedScaler, ScalerSpec, normalise_per_speaker};
 pub use svm::{Gamma, GammaRule, KernelKind, SvmModel, SvmParams};
 pub use tree::{
     GradientBoostingModel, GradientBoostingParams, MaxFeatures, MaxFeaturesRule, RandomForestModel,

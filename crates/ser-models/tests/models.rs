@@ -328,13 +328,13 @@ fn per_speaker_normalisation() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let err = normalize_per_speaker(x.view(), &spk, 2).expect_err("c has one utterance");
+    let err = normalise_per_speaker(x.view(), &spk, 2).expect_err("c has one utterance");
     assert!(
         matches!(err, Error::TooFewUtterances { ref speaker, found: 1, min: 2 } if speaker == "c")
     );
-    let n = normalize_per_speaker(rows(&x, 0..4), &spk[..4], 2).expect("normalise");
+    let n = normalise_per_speaker(rows(&x, 0..4), &spk[..4], 2).expect("normalise");
     assert_eq!(n.column(0).to_vec(), vec![-1.0, 1.0, -1.0, 1.0]);
-    assert!(normalize_per_speaker(x.view(), &spk[..3], 1).is_err());
+    assert!(normalise_per_speaker(x.view(), &spk[..3], 1).is_err());
 }
 
 fn names(d: usize) -> Vec<String> {
