@@ -53,14 +53,7 @@ pub(super) fn grow(
     let width = target.width();
     let lw = target.leaf_width();
     let d = bins.n_features();
-    let mut tree = Tree {
-        feature: Vec::new(),
-        threshold: Vec::new(),
-        left: Vec::new(),
-        right: Vec::new(),
-        value: Vec::new(),
-        width: lw,
-    };
+    let mut tree = Tree::new(lw);
     let root = tree.push_leaf();
     // (node, start, end, depth)
     let mut stack = vec![(root, 0usize, rows.len(), 0usize)];
@@ -188,14 +181,7 @@ pub(super) fn grow_grad(
     rng: &mut ChaCha8Rng,
 ) -> Tree {
     let d = bins.n_features();
-    let mut tree = Tree {
-        feature: Vec::new(),
-        threshold: Vec::new(),
-        left: Vec::new(),
-        right: Vec::new(),
-        value: Vec::new(),
-        width: 1,
-    };
+    let mut tree = Tree::new(1);
     let root = tree.push_leaf();
     let mut stack = vec![(root, 0usize, rows.len(), 0usize)];
     let mut feats: Vec<usize> = (0..d).collect();

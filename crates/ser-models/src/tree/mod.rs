@@ -178,6 +178,18 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// A tree without nodes whose nodes will carry `width` values each.
+    fn new(width: usize) -> Self {
+        Self {
+            feature: Vec::new(),
+            threshold: Vec::new(),
+            left: Vec::new(),
+            right: Vec::new(),
+            value: Vec::new(),
+            width,
+        }
+    }
+
     /// Appends a leaf with `width` zero values; returns its index.
     fn push_leaf(&mut self) -> usize {
         self.feature.push(LEAF);
