@@ -388,7 +388,7 @@ impl Args {
             &t.data.feature_names,
             Some(&t.data.speakers),
         )?;
-        let train_uar = ser_models::crosscheck::uar(&y, &pred.classes);
+        let train_uar = ser_eval::metrics::uar(&y, &pred.classes, labels.len())?;
         pipeline
             .summary
             .metrics

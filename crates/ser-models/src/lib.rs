@@ -6,8 +6,8 @@
 //! class probabilities. Scalers ([`ScalerSpec`] → [`FittedScaler`]) are fitted on training rows
 //! only; [`normalise_per_speaker`] standardises each speaker with its own utterances.
 //! A [`Pipeline`] bundles feature names, scaler, model and label names into one JSON model file.
-//! [`crosscheck`] holds the fixed reference models and the leave-one-group-out runner used to
-//! compare these classifiers with scikit-learn (`scripts/sklearn_crosscheck.py`).
+//! The reference models compared with scikit-learn (`scripts/sklearn_crosscheck.py`) live in
+//! `ser_eval::crosscheck`.
 //!
 //! ## Solvers and why they are written here
 //! smartcore 0.7 was checked first: its `SVC` is a binary LaSVM-style solver (no class weights, no
@@ -23,7 +23,6 @@
 //! than two classes with rows, or fewer rows than classes; prediction fails on a feature-count
 //! mismatch or NaN/inf. Constant columns are accepted (scalers map them to 0).
 
-pub mod crosscheck;
 mod data;
 mod error;
 pub mod knn;
