@@ -35,13 +35,17 @@ fn all_specs() -> Vec<ModelSpec> {
             n_estimators: 30,
             ..GradientBoostingParams::default()
         }),
-        ModelSpec::Mlp(MlpParams {
-            hidden_layers: vec![32],
-            max_epochs: 60,
-            patience: 10,
-            ..MlpParams::default()
-        }),
+        ModelSpec::Mlp(small_mlp()),
     ]
+}
+
+fn small_mlp() -> MlpParams {
+    MlpParams {
+        hidden_layers: vec![32],
+        max_epochs: 60,
+        patience: 10,
+        ..MlpParams::default()
+    }
 }
 
 fn opts(seed: u64) -> FitOptions {
@@ -414,4 +418,78 @@ fn model_file_errors() {
         Pipeline::load(&path),
         Err(Error::FormatVersion { found: 99, .. })
     ));
+}
+
+#[test]
+fn kinds_are_the_serde_tags_of_spec_and_fitted_model() {
+    let (x, y) = blobs(10, 3, 4, 4, 3.0, 6);
+    for spec in all_specs() {
+        assert_eq!(
+            serde_json::to_value(&spec).expect("ser")["kind"],
+            spec.kind()
+        );
+        let m = spec.fit(x.view(), &y, 3, &opts(0)).expect("fit");
+        let v = serde_json::to_value(&m).expect("ser");
+        assert_eq!(v["spec"]["kind"], spec.kind(), "{spec:?}");
+        assert_eq!(v["inner"]["kind"], spec.kind(), "{spec:?}");
+    }
+    let mlp = ModelSpec::Mlp(MlpParams::default());
+    assert_eq!(serde_json::to_value(&mlp).expect("ser")["kind"], mlp.kind());
+    assert_eq!(mlp.kind(), <MlpParams as Classifier>::KIND);
+}
+
+#[test]
+fn typed_fit_is_the_fit_of_model_spec() {
+    let (x, y) = blobs(10, 3, 4, 4, 3.0, 6);
+    let p = LogisticParams::default();
+    let typed = p
+        .check()
+        .expect("valid")
+        .fit(x.view(), &y, 3, &opts(0))
+        .expect("fit");
+    let via_spec = ModelSpec::LogisticRegression(p)
+        .fit(x.view(), &y, 3, &opts(0))
+        .expect("fit");
+    assert_eq!(
+        typed.predict_proba(x.view()).expect("proba"),
+        via_spec.predict_proba(x.view()).expect("proba")
+    );
+    assert_eq!(
+        typed.predict(x.view()).expect("predict"),
+        via_spec.predict(x.view()).expect("predict")
+    );
+    let bad = LogisticParams {
+        tol: 0.0,
+        ..LogisticParams::default()
+    };
+    assert!(matches!(
+        bad.check(),
+        Err(Error::Param {
+            name: "logistic_regression.tol",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn boxed_fitted_models_compare_by_kind_and_contents() {
+    let (x, y) = blobs(10, 3, 4, 4, 3.0, 6);
+    let fit = |spec: ModelSpec, n: usize| {
+        spec.classifier()
+            .fit_boxed(rows(&x, 0..n), &y[..n], 3, &opts(0))
+            .expect("fit")
+    };
+    let knn = fit(ModelSpec::Knn(KnnParams::default()), 30);
+    let knn_fewer_rows = fit(ModelSpec::Knn(KnnParams::default()), 27);
+    let nb = fit(ModelSpec::NaiveBayes(NaiveBayesParams::default()), 30);
+    assert!(*knn == *knn.clone());
+    assert!(*knn == *fit(ModelSpec::Knn(KnnParams::default()), 30));
+    assert!(*knn != *knn_fewer_rows);
+    assert!(*knn != *nb);
+    let as_knn = knn
+        .as_any()
+        .downcast_ref::<KnnModel>()
+        .expect("a kNN model");
+    assert_eq!(as_knn.n_features(), 4);
+    assert!(nb.as_any().downcast_ref::<KnnModel>().is_none());
 }

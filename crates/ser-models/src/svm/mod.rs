@@ -20,8 +20,11 @@ use ndarray::{Array2, ArrayView2, Axis, Slice};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{FitOptions, check_features, check_train, class_weights, param_err};
-use crate::{Error, Result};
+use crate::data::{
+    FitOptions, check_at_least, check_features, check_positive, check_train, class_weights,
+    param_err,
+};
+use crate::{Checked, Classifier, Error, FittedClassifier, Result};
 
 pub use kernel::Kernel;
 use kernel::{KernelSource, dot};
@@ -111,40 +114,6 @@ impl Default for SvmParams {
     }
 }
 
-impl SvmParams {
-    /// Validates the parameters.
-    pub fn check(&self) -> Result<()> {
-        if !(self.c.is_finite() && self.c > 0.0) {
-            return Err(param_err("svm.c", "finite > 0", self.c));
-        }
-        if let Gamma::Value(g) = self.gamma
-            && !(g.is_finite() && g > 0.0)
-        {
-            return Err(param_err(
-                "svm.gamma",
-                "\"scale\", \"auto\" or finite > 0",
-                g,
-            ));
-        }
-        if !(1..=10).contains(&self.degree) {
-            return Err(param_err("svm.degree", "1..=10", self.degree));
-        }
-        if !self.coef0.is_finite() {
-            return Err(param_err("svm.coef0", "finite", self.coef0));
-        }
-        if !(self.tol.is_finite() && self.tol > 0.0) {
-            return Err(param_err("svm.tol", "finite > 0", self.tol));
-        }
-        if self.cache_mb == 0 {
-            return Err(param_err("svm.cache_mb", ">= 1", self.cache_mb));
-        }
-        if self.max_iter == 0 {
-            return Err(param_err("svm.max_iter", ">= 1", self.max_iter));
-        }
-        Ok(())
-    }
-}
-
 /// One binary machine of the one-vs-one scheme: class `a` is +1, class `b` is -1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct PairMachine {
@@ -194,16 +163,41 @@ fn resolve_gamma(p: &SvmParams, x: ArrayView2<f32>) -> f64 {
     }
 }
 
-impl SvmModel {
+impl Classifier for SvmParams {
+    type Fitted = SvmModel;
+    const KIND: &'static str = "svm";
+
+    fn validate(&self) -> Result<()> {
+        check_positive("svm.c", self.c)?;
+        if let Gamma::Value(g) = self.gamma
+            && !(g.is_finite() && g > 0.0)
+        {
+            return Err(param_err(
+                "svm.gamma",
+                "\"scale\", \"auto\" or finite > 0",
+                g,
+            ));
+        }
+        if !(1..=10).contains(&self.degree) {
+            return Err(param_err("svm.degree", "1..=10", self.degree));
+        }
+        if !self.coef0.is_finite() {
+            return Err(param_err("svm.coef0", "finite", self.coef0));
+        }
+        check_positive("svm.tol", self.tol)?;
+        check_at_least("svm.cache_mb", self.cache_mb, 1)?;
+        check_at_least("svm.max_iter", self.max_iter, 1)
+    }
+
     /// Fits one-vs-one machines for every pair of classes present in `y`.
-    pub fn fit(
-        p: &SvmParams,
+    fn fit(
+        p: Checked<'_, Self>,
         x: ArrayView2<f32>,
         y: &[usize],
         n_classes: usize,
         opts: &FitOptions,
-    ) -> Result<Self> {
-        p.check()?;
+    ) -> Result<SvmModel> {
+        let p = p.params();
         let info = check_train(x, y, n_classes)?;
         let weights = class_weights(&info, opts.class_weight);
         let kernel = Kernel {
@@ -284,7 +278,7 @@ impl SvmModel {
                 }
             })
             .collect();
-        Ok(Self {
+        Ok(SvmModel {
             kernel,
             n_features: x.ncols(),
             n_classes,
@@ -293,7 +287,9 @@ impl SvmModel {
             pairs,
         })
     }
+}
 
+impl SvmModel {
     /// Number of distinct support vectors.
     pub fn n_support_vectors(&self) -> usize {
         self.sv.len() / self.n_features.max(1)
@@ -359,9 +355,13 @@ impl SvmModel {
             .collect();
         Ok(parts.into_iter().flatten().collect())
     }
+}
 
-    /// Class of each row by one-vs-one voting (ties: the lower class index), as libsvm.
-    pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
+#[typetag::serde(name = "svm")]
+impl FittedClassifier for SvmModel {
+    /// Class of each row by one-vs-one voting (ties: the lower class index), as libsvm (and
+    /// scikit-learn's `SVC.predict`, also when fitted with probabilities).
+    fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
         let dec = self.decisions(x)?;
         Ok(dec
             .iter()
@@ -383,7 +383,7 @@ impl SvmModel {
 
     /// Class probabilities by Platt sigmoids and pairwise coupling; `None` when fitted with
     /// `probability = false`.
-    pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
+    fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
         if self.pairs.iter().any(|p| p.platt.is_none()) {
             return Ok(None);
         }

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::grow::grow_grad;
 use super::{Bins, Growth, MaxFeatures, MaxFeaturesRule, Tree, check_max_bins, sub_seed};
 use crate::data::{
-    FitOptions, check_features, check_train, class_weights, param_err, softmax_inplace,
+    FitOptions, argmax_rows, check_at_least, check_features, check_non_negative, check_train,
+    check_unit_interval, class_weights, softmax_inplace, softmax_rows,
 };
-use crate::{Error, Result};
+use crate::{Checked, Classifier, Error, FittedClassifier, Result};
 
 /// Hyper-parameters of gradient-boosted trees: multinomial deviance, one histogram tree per class
 /// and round, Newton leaves `-learning_rate * G / (H + reg_lambda)` with `g = w (p - y)` and
@@ -63,44 +64,6 @@ impl Default for GradientBoostingParams {
     }
 }
 
-impl GradientBoostingParams {
-    /// Validates the parameters.
-    pub fn check(&self) -> Result<()> {
-        if self.n_estimators == 0 {
-            return Err(param_err("gradient_boosting.n_estimators", ">= 1", 0));
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
-            return Err(param_err(
-                "gradient_boosting.learning_rate",
-                "(0, 1]",
-                self.learning_rate,
-            ));
-        }
-        if self.max_depth == 0 {
-            return Err(param_err("gradient_boosting.max_depth", ">= 1", 0));
-        }
-        if self.min_samples_leaf == 0 {
-            return Err(param_err("gradient_boosting.min_samples_leaf", ">= 1", 0));
-        }
-        if !(self.subsample > 0.0 && self.subsample <= 1.0) {
-            return Err(param_err(
-                "gradient_boosting.subsample",
-                "(0, 1]",
-                self.subsample,
-            ));
-        }
-        if !(self.reg_lambda.is_finite() && self.reg_lambda >= 0.0) {
-            return Err(param_err(
-                "gradient_boosting.reg_lambda",
-                "finite >= 0",
-                self.reg_lambda,
-            ));
-        }
-        self.max_features.check("gradient_boosting.max_features")?;
-        check_max_bins("gradient_boosting.max_bins", self.max_bins)
-    }
-}
-
 /// A fitted gradient-boosting classifier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GradientBoostingModel {
@@ -113,16 +76,33 @@ pub struct GradientBoostingModel {
     stages: Vec<Vec<Option<Tree>>>,
 }
 
-impl GradientBoostingModel {
+impl Classifier for GradientBoostingParams {
+    type Fitted = GradientBoostingModel;
+    const KIND: &'static str = "gradient_boosting";
+
+    fn validate(&self) -> Result<()> {
+        check_at_least("gradient_boosting.n_estimators", self.n_estimators, 1)?;
+        check_unit_interval("gradient_boosting.learning_rate", self.learning_rate)?;
+        check_at_least("gradient_boosting.max_depth", self.max_depth, 1)?;
+        check_at_least(
+            "gradient_boosting.min_samples_leaf",
+            self.min_samples_leaf,
+            1,
+        )?;
+        check_unit_interval("gradient_boosting.subsample", self.subsample)?;
+        check_non_negative("gradient_boosting.reg_lambda", self.reg_lambda)?;
+        self.max_features.check("gradient_boosting.max_features")?;
+        check_max_bins("gradient_boosting.max_bins", self.max_bins)
+    }
+
     /// Fits the stages; the class trees of one stage grow in parallel.
-    pub fn fit(
-        p: &GradientBoostingParams,
+    fn fit(
+        p: Checked<'_, Self>,
         x: ArrayView2<f32>,
         y: &[usize],
         n_classes: usize,
         opts: &FitOptions,
-    ) -> Result<Self> {
-        p.check()?;
+    ) -> Result<GradientBoostingModel> {
         let info = check_train(x, y, n_classes)?;
         let cw = class_weights(&info, opts.class_weight);
         let sw: Vec<f64> = y.iter().map(|&c| cw[c]).collect();
@@ -200,7 +180,7 @@ impl GradientBoostingModel {
             }
             stages.push(trees);
         }
-        Ok(Self {
+        Ok(GradientBoostingModel {
             n_features: x.ncols(),
             n_classes,
             learning_rate: p.learning_rate,
@@ -208,7 +188,9 @@ impl GradientBoostingModel {
             stages,
         })
     }
+}
 
+impl GradientBoostingModel {
     fn scores(&self, x: ArrayView2<f32>) -> Result<Array2<f64>> {
         check_features(x, self.n_features)?;
         let k = self.n_classes;
@@ -236,14 +218,17 @@ impl GradientBoostingModel {
         }
         Ok(out)
     }
+}
 
+#[typetag::serde(name = "gradient_boosting")]
+impl FittedClassifier for GradientBoostingModel {
     /// Softmax of the boosted scores.
-    pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
-        Ok(crate::data::softmax_rows(self.scores(x)?))
+    fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
+        Ok(Some(softmax_rows(self.scores(x)?)))
     }
 
-    /// Class with the largest boosted score.
-    pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
-        Ok(crate::data::argmax_rows(&self.scores(x)?))
+    /// Class with the largest boosted score (before rounding the probabilities to `f32`).
+    fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
+        Ok(argmax_rows(&self.scores(x)?))
     }
 }

@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::grow::grow;
 use super::{Bins, Growth, MaxFeatures, MaxFeaturesRule, Target, Tree, check_max_bins, sub_seed};
-use crate::data::{ClassWeight, FitOptions, check_features, check_train, class_weights, param_err};
-use crate::{Error, Result};
+use crate::data::{
+    ClassWeight, FitOptions, check_at_least, check_features, check_train, class_weights, param_err,
+};
+use crate::{Checked, Classifier, Error, FittedClassifier, Result};
 
 /// Hyper-parameters of the random forest (scikit-learn `RandomForestClassifier` defaults).
 ///
@@ -57,31 +59,7 @@ impl Default for RandomForestParams {
     }
 }
 
-impl RandomForestParams {
-    /// Validates the parameters.
-    pub fn check(&self) -> Result<()> {
-        if self.n_estimators == 0 {
-            return Err(param_err("random_forest.n_estimators", ">= 1", 0));
-        }
-        if self.max_depth == Some(0) {
-            return Err(param_err("random_forest.max_depth", ">= 1 or null", 0));
-        }
-        if self.min_samples_split < 2 {
-            return Err(param_err(
-                "random_forest.min_samples_split",
-                ">= 2",
-                self.min_samples_split,
-            ));
-        }
-        if self.min_samples_leaf == 0 {
-            return Err(param_err("random_forest.min_samples_leaf", ">= 1", 0));
-        }
-        self.max_features.check("random_forest.max_features")?;
-        check_max_bins("random_forest.max_bins", self.max_bins)
-    }
-}
-
-/// A fitted random forest.
+/// A fitted random forest. Predicts the class with the largest mean probability.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RandomForestModel {
     n_features: usize,
@@ -89,16 +67,29 @@ pub struct RandomForestModel {
     trees: Vec<Tree>,
 }
 
-impl RandomForestModel {
+impl Classifier for RandomForestParams {
+    type Fitted = RandomForestModel;
+    const KIND: &'static str = "random_forest";
+
+    fn validate(&self) -> Result<()> {
+        check_at_least("random_forest.n_estimators", self.n_estimators, 1)?;
+        if self.max_depth == Some(0) {
+            return Err(param_err("random_forest.max_depth", ">= 1 or null", 0));
+        }
+        check_at_least("random_forest.min_samples_split", self.min_samples_split, 2)?;
+        check_at_least("random_forest.min_samples_leaf", self.min_samples_leaf, 1)?;
+        self.max_features.check("random_forest.max_features")?;
+        check_max_bins("random_forest.max_bins", self.max_bins)
+    }
+
     /// Grows the trees in parallel; tree `t` uses seed `sub_seed(seed, t)`.
-    pub fn fit(
-        p: &RandomForestParams,
+    fn fit(
+        p: Checked<'_, Self>,
         x: ArrayView2<f32>,
         y: &[usize],
         n_classes: usize,
         opts: &FitOptions,
-    ) -> Result<Self> {
-        p.check()?;
+    ) -> Result<RandomForestModel> {
         let info = check_train(x, y, n_classes)?;
         let cw = class_weights(&info, opts.class_weight);
         let bins = Bins::new(x, p.max_bins);
@@ -151,15 +142,18 @@ impl RandomForestModel {
                 grow(&bins, rows, &target, growth, &mut rng)
             })
             .collect();
-        Ok(Self {
+        Ok(RandomForestModel {
             n_features: x.ncols(),
             n_classes,
             trees,
         })
     }
+}
 
+#[typetag::serde(name = "random_forest")]
+impl FittedClassifier for RandomForestModel {
     /// Mean of the trees' leaf class distributions.
-    pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+    fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
         check_features(x, self.n_features)?;
         for t in &self.trees {
             t.check()?;
@@ -188,15 +182,6 @@ impl RandomForestModel {
                 p[[i, c]] = *v as f32;
             }
         }
-        Ok(p)
-    }
-
-    /// Class with the largest mean probability.
-    pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
-        let p = self.predict_proba(x)?;
-        Ok(p.rows()
-            .into_iter()
-            .map(|r| crate::data::argmax(r.iter().map(|&v| f64::from(v))))
-            .collect())
+        Ok(Some(p))
     }
 }
