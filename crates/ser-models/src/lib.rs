@@ -34,7 +34,11 @@
 //! scaling and pairwise coupling), the multinomial logistic regression (L-BFGS), the trees
 //! (histogram CART), kNN and Gaussian naive Bayes are implemented in this crate. The MLP trains
 //! with candle-nn (autograd, AdamW) and predicts with plain ndarray.
-
+//!
+//! ## Cargo features
+//! - `candle` (off by default): MLP training with candle-nn. Without it everything else works,
+//!   including loading and predicting with a saved MLP; fitting an MLP fails with
+//!   [`Error::FeatureDisabled`].
 //!
 //! ## Validation
 //! Fitting fails with a typed [`Error`] on NaN/inf, an empty matrix, labels out of range, fewer

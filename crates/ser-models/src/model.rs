@@ -30,7 +30,8 @@ pub enum ModelSpec {
     RandomForest(RandomForestParams),
     /// Gradient-boosted trees ([`GradientBoostingParams`]).
     GradientBoosting(GradientBoostingParams),
-    /// Multi-layer perceptron trained with candle-nn ([`MlpParams`]).
+    /// Multi-layer perceptron trained with candle-nn ([`MlpParams`]; fitting needs the `candle`
+    /// feature).
     Mlp(MlpParams),
 }
 

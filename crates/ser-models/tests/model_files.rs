@@ -1,6 +1,7 @@
 //! The model-file layout does not change: files of every kind written by commit cdeb2e9 (before
 //! fitted models became `FittedClassifier` trait objects) still load, predict what they predicted
-//! then, and serialise back to the same bytes.
+//! then, and serialise back to the same bytes. Needs no cargo feature: a saved MLP predicts
+//! without candle.
 //!
 //! `tests/fixtures/{name}.model.json` is a `Pipeline::save` output (3 classes, 4 features, 24 rows;
 //! `created_utc` fixed); `{name}.expected.json` holds the rows, their speakers and the classes and

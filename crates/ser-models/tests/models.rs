@@ -10,9 +10,10 @@ fn rows(x: &Array2<f32>, r: std::ops::Range<usize>) -> ArrayView2<'_, f32> {
 }
 use ser_models::*;
 
-/// Every model kind with parameters suited to small synthetic problems.
+/// Every model kind with parameters suited to small synthetic problems (the MLP only with the
+/// `candle` feature, which trains it).
 fn all_specs() -> Vec<ModelSpec> {
-    vec![
+    let mut specs = vec![
         ModelSpec::Svm(SvmParams::default()),
         ModelSpec::Svm(SvmParams {
             kernel: KernelKind::Linear,
@@ -35,8 +36,11 @@ fn all_specs() -> Vec<ModelSpec> {
             n_estimators: 30,
             ..GradientBoostingParams::default()
         }),
-        ModelSpec::Mlp(small_mlp()),
-    ]
+    ];
+    if cfg!(feature = "candle") {
+        specs.push(ModelSpec::Mlp(small_mlp()));
+    }
+    specs
 }
 
 fn small_mlp() -> MlpParams {
@@ -492,4 +496,37 @@ fn boxed_fitted_models_compare_by_kind_and_contents() {
         .expect("a kNN model");
     assert_eq!(as_knn.n_features(), 4);
     assert!(nb.as_any().downcast_ref::<KnnModel>().is_none());
+}
+
+#[cfg(not(feature = "candle"))]
+#[test]
+fn mlp_training_needs_the_candle_feature() {
+    let (x, y) = blobs(5, 2, 3, 3, 3.0, 2);
+    let spec = ModelSpec::Mlp(small_mlp());
+    spec.check().expect("the parameters are valid");
+    let e = spec
+        .fit(x.view(), &y, 2, &opts(0))
+        .expect_err("no MLP training without candle");
+    assert!(
+        matches!(
+            e,
+            Error::FeatureDisabled {
+                feature: "candle",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("`candle` cargo feature"), "{e}");
+    let bad = ModelSpec::Mlp(MlpParams {
+        dropout: 1.0,
+        ..small_mlp()
+    });
+    assert!(matches!(
+        bad.fit(x.view(), &y, 2, &opts(0)),
+        Err(Error::Param {
+            name: "mlp.dropout",
+            ..
+        })
+    ));
 }

@@ -8,9 +8,15 @@
 //! Determinism: weights are initialised, batches shuffled and dropout masks drawn from a ChaCha
 //! generator seeded with `FitOptions::seed` (candle's own CPU generator cannot be seeded).
 //! The fitted model is plain ndarray (no candle at prediction time).
+//!
+//! Training (`train`) is compiled with the `candle` cargo feature only; without it
+//! [`MlpParams`] still parses and checks and a saved [`MlpModel`] still loads and predicts, but
+//! fitting fails with [`Error::FeatureDisabled`].
 
+#[cfg(feature = "candle")]
 mod train;
 
+#[cfg(feature = "candle")]
 use train::fit as train_mlp;
 
 use ndarray::{Array2, ArrayView2};
@@ -95,7 +101,7 @@ impl Classifier for MlpParams {
         Ok(())
     }
 
-    /// Trains the network.
+    /// Trains the network (needs the `candle` feature).
     fn fit(
         p: Checked<'_, Self>,
         x: ArrayView2<f32>,
@@ -105,6 +111,21 @@ impl Classifier for MlpParams {
     ) -> Result<MlpModel> {
         train_mlp(p.params(), x, y, n_classes, opts)
     }
+}
+
+/// Without the `candle` feature there is no MLP training.
+#[cfg(not(feature = "candle"))]
+fn train_mlp(
+    _: &MlpParams,
+    _: ArrayView2<f32>,
+    _: &[usize],
+    _: usize,
+    _: &FitOptions,
+) -> Result<MlpModel> {
+    Err(Error::FeatureDisabled {
+        what: "training an mlp",
+        feature: "candle",
+    })
 }
 
 /// Inference-time batch normalisation: `(x - mean) / sqrt(var + eps) * gamma + beta`.

@@ -1,4 +1,4 @@
-//! MLP training with candle-nn (autograd, AdamW) on the CPU.
+//! MLP training with candle-nn (autograd, AdamW) on the CPU; compiled with the `candle` feature.
 
 use std::collections::BTreeSet;
 
