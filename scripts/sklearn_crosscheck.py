@@ -7,8 +7,8 @@ scaling and hyper-parameters. Its counterpart is
 
     cargo xtask crosscheck --table /tmp/feat/emodb.default.parquet
 
-(or `cargo run --release -p ser-models --example crosscheck -- table.csv`), which runs the same
-models through `ser_models::crosscheck::reference_models()`. Keep the hyper-parameters of both in
+(or `cargo run --release -p ser-eval --example crosscheck -- table.csv`), which runs the same
+models through `ser_eval::crosscheck::reference_models()`. Keep the hyper-parameters of both in
 step (they are listed in crates/ser-models/src/crosscheck.rs).
 
 Protocol: leave-one-speaker-out over the `speaker` column (folds in sorted speaker order); a
@@ -46,7 +46,7 @@ METADATA = ["path", "corpus", "speaker", "sex", "emotion", "native_label", "text
 
 
 def models(seed, n_classes):
-    """The reference models; the same hyper-parameters as ser_models::crosscheck."""
+    """The reference models; the same hyper-parameters as ser_eval::crosscheck."""
     return {
         "svm_rbf": SVC(kernel="rbf", C=1.0, gamma="scale", tol=1e-3,
                        class_weight="balanced"),

@@ -1,12 +1,12 @@
 //! `cargo xtask crosscheck --table FILE.parquet [--models a,b] [--seeds 0,1,2]`: leave-one-speaker-out
-//! UAR of the fixed reference models (`ser_models::crosscheck::reference_models`, standard scaler
+//! UAR of the fixed reference models (`ser_eval::crosscheck::reference_models`, standard scaler
 //! fitted on the training speakers, balanced class weights where supported), printed in the same
 //! table as `scripts/sklearn_crosscheck.py` prints for scikit-learn on the same file.
 
 use std::path::PathBuf;
 
 use anyhow::bail;
-use ser_models::crosscheck::{leave_one_group_out, reference_models};
+use ser_eval::crosscheck::{leave_one_group_out, reference_models};
 
 use ser::tables::{encode_labels, read_tables};
 

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use ndarray::{Array2, Axis};
 use rayon::prelude::*;
-use ser_models::{FitOptions, normalize_per_speaker};
+use ser_models::{FitOptions, normalise_per_speaker};
 use serde::{Deserialize, Serialize};
 
 use crate::grid::{Candidate, CheckedConfig, Normalisation, without_probability};
@@ -205,7 +205,7 @@ fn protocol_features(
 ) -> Result<Array2<f32>> {
     match norm {
         Normalisation::Training => Ok(data.x.clone()),
-        Normalisation::PerSpeaker => Ok(normalize_per_speaker(
+        Normalisation::PerSpeaker => Ok(normalise_per_speaker(
             data.x.view(),
             &data.speakers,
             min_utterances,

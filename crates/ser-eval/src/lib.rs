@@ -5,11 +5,14 @@
 //!   bootstrap confidence interval, per-speaker breakdown (scikit-learn definitions).
 //! - [`grid`]: the TOML grid-search configuration ([`GridConfig`]) and its candidates.
 //! - [`cv`]: nested cross-validation ([`cv::run`]) producing a [`GridOutcome`].
+//! - [`crosscheck`]: the fixed reference models compared with scikit-learn and their
+//!   leave-one-group-out runner.
 //! - [`report`] and [`plot`]: `report.md`, `results.csv/json`, `predictions.csv`, confusion
 //!   matrix PNG/SVG and the emotion distribution chart.
 //!
 //! ser-eval knows nothing about how features were made; it depends on ser-models only.
 
+pub mod crosscheck;
 pub mod cv;
 mod error;
 pub mod grid;

@@ -155,12 +155,44 @@ pub(crate) fn param_err(name: &'static str, expected: &str, found: impl ToString
     }
 }
 
-/// Class of each row of a score matrix (largest score per row).
-pub(crate) fn argmax_rows(scores: &ndarray::Array2<f64>) -> Vec<usize> {
+/// Fails unless `v` is finite and > 0.
+pub(crate) fn check_positive(name: &'static str, v: f64) -> Result<()> {
+    if !(v.is_finite() && v > 0.0) {
+        return Err(param_err(name, "finite > 0", v));
+    }
+    Ok(())
+}
+
+/// Fails unless `v` is finite and >= 0.
+pub(crate) fn check_non_negative(name: &'static str, v: f64) -> Result<()> {
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(param_err(name, "finite >= 0", v));
+    }
+    Ok(())
+}
+
+/// Fails unless `v` is in (0, 1].
+pub(crate) fn check_unit_interval(name: &'static str, v: f64) -> Result<()> {
+    if !(v > 0.0 && v <= 1.0) {
+        return Err(param_err(name, "(0, 1]", v));
+    }
+    Ok(())
+}
+
+/// Fails unless `v >= min`.
+pub(crate) fn check_at_least(name: &'static str, v: usize, min: usize) -> Result<()> {
+    if v < min {
+        return Err(param_err(name, &format!(">= {min}"), v));
+    }
+    Ok(())
+}
+
+/// Class of each row of a score matrix (largest score per row, the first on ties).
+pub(crate) fn argmax_rows<T: Copy + Into<f64>>(scores: &ndarray::Array2<T>) -> Vec<usize> {
     scores
         .rows()
         .into_iter()
-        .map(|r| argmax(r.iter().copied()))
+        .map(|r| argmax(r.iter().map(|&v| v.into())))
         .collect()
 }
 

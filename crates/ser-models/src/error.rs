@@ -92,11 +92,18 @@ pub enum Error {
     /// The neural-network backend (candle) failed.
     #[error("mlp training failed: {0}")]
     Candle(String),
+    /// The operation needs a cargo feature of ser-models that this build was compiled without.
+    #[error("{what} needs ser-models built with its `{feature}` cargo feature")]
+    FeatureDisabled {
+        what: &'static str,
+        feature: &'static str,
+    },
     /// An internal invariant of a fitted model does not hold (corrupt model file).
     #[error("corrupt model: {0}")]
     Corrupt(String),
 }
 
+#[cfg(feature = "candle")]
 impl From<candle_core::Error> for Error {
     fn from(e: candle_core::Error) -> Self {
         Error::Candle(e.to_string())

@@ -4,8 +4,8 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::Result;
-use crate::data::{FitOptions, check_features, check_train, param_err};
+use crate::data::{FitOptions, check_at_least, check_features, check_train};
+use crate::{Checked, Classifier, FittedClassifier, Result};
 
 /// How neighbours vote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -40,13 +40,29 @@ impl Default for KnnParams {
     }
 }
 
-impl KnnParams {
-    /// Validates the parameters.
-    pub fn check(&self) -> Result<()> {
-        if self.n_neighbors == 0 {
-            return Err(param_err("knn.n_neighbors", ">= 1", self.n_neighbors));
-        }
-        Ok(())
+impl Classifier for KnnParams {
+    type Fitted = KnnModel;
+    const KIND: &'static str = "knn";
+
+    fn validate(&self) -> Result<()> {
+        check_at_least("knn.n_neighbors", self.n_neighbors, 1)
+    }
+
+    /// Stores the training set.
+    fn fit(
+        p: Checked<'_, Self>,
+        x: ArrayView2<f32>,
+        y: &[usize],
+        n_classes: usize,
+        _opts: &FitOptions,
+    ) -> Result<KnnModel> {
+        check_train(x, y, n_classes)?;
+        Ok(KnnModel {
+            params: p.params().clone(),
+            x: x.to_owned(),
+            y: y.to_vec(),
+            n_classes,
+        })
     }
 }
 
@@ -71,7 +87,8 @@ fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
-/// A fitted kNN classifier (it stores the training rows).
+/// A fitted kNN classifier (it stores the training rows). Predicts the majority class among the
+/// neighbours (ties: the lower class index).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KnnModel {
     params: KnnParams,
@@ -81,31 +98,16 @@ pub struct KnnModel {
 }
 
 impl KnnModel {
-    /// Stores the training set.
-    pub fn fit(
-        p: &KnnParams,
-        x: ArrayView2<f32>,
-        y: &[usize],
-        n_classes: usize,
-        _opts: &FitOptions,
-    ) -> Result<Self> {
-        p.check()?;
-        check_train(x, y, n_classes)?;
-        Ok(Self {
-            params: p.clone(),
-            x: x.to_owned(),
-            y: y.to_vec(),
-            n_classes,
-        })
-    }
-
     /// Number of input features.
     pub fn n_features(&self) -> usize {
         self.x.ncols()
     }
+}
 
+#[typetag::serde(name = "knn")]
+impl FittedClassifier for KnnModel {
     /// Neighbour vote shares, rows summing to 1.
-    pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+    fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
         check_features(x, self.x.ncols())?;
         if self.y.len() != self.x.nrows() || self.y.iter().any(|&c| c >= self.n_classes) {
             return Err(crate::Error::Corrupt("knn labels".into()));
@@ -159,15 +161,6 @@ impl KnnModel {
                 out[[i, c]] = *v;
             }
         }
-        Ok(out)
-    }
-
-    /// Majority class among the neighbours (ties: lower class index).
-    pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
-        let p = self.predict_proba(x)?;
-        Ok(p.rows()
-            .into_iter()
-            .map(|r| crate::data::argmax(r.iter().map(|&v| f64::from(v))))
-            .collect())
+        Ok(Some(out))
     }
 }

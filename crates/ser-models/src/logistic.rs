@@ -10,10 +10,11 @@
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::Result;
 use crate::data::{
-    FitOptions, check_features, check_train, class_weights, param_err, softmax_inplace,
+    FitOptions, argmax_rows, check_at_least, check_features, check_positive, check_train,
+    class_weights, softmax_inplace, softmax_rows,
 };
+use crate::{Checked, Classifier, FittedClassifier, Result};
 
 /// Hyper-parameters of the logistic regression.
 ///
@@ -40,26 +41,6 @@ impl Default for LogisticParams {
             tol: 1e-6,
             fit_intercept: true,
         }
-    }
-}
-
-impl LogisticParams {
-    /// Validates the parameters.
-    pub fn check(&self) -> Result<()> {
-        if !(self.c.is_finite() && self.c > 0.0) {
-            return Err(param_err("logistic_regression.c", "finite > 0", self.c));
-        }
-        if self.max_iter == 0 {
-            return Err(param_err(
-                "logistic_regression.max_iter",
-                ">= 1",
-                self.max_iter,
-            ));
-        }
-        if !(self.tol.is_finite() && self.tol > 0.0) {
-            return Err(param_err("logistic_regression.tol", "finite > 0", self.tol));
-        }
-        Ok(())
     }
 }
 
@@ -184,21 +165,29 @@ fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
     }
 }
 
-impl LogisticModel {
+impl Classifier for LogisticParams {
+    type Fitted = LogisticModel;
+    const KIND: &'static str = "logistic_regression";
+
+    fn validate(&self) -> Result<()> {
+        check_positive("logistic_regression.c", self.c)?;
+        check_at_least("logistic_regression.max_iter", self.max_iter, 1)?;
+        check_positive("logistic_regression.tol", self.tol)
+    }
+
     /// Fits the model.
-    pub fn fit(
-        p: &LogisticParams,
+    fn fit(
+        p: Checked<'_, Self>,
         x: ArrayView2<f32>,
         y: &[usize],
         n_classes: usize,
         opts: &FitOptions,
-    ) -> Result<Self> {
-        p.check()?;
+    ) -> Result<LogisticModel> {
         let info = check_train(x, y, n_classes)?;
         let cw = class_weights(&info, opts.class_weight);
         let sw: Vec<f64> = y.iter().map(|&c| p.c * cw[c]).collect();
         let xs = x.mapv(f64::from);
-        let (n, d) = xs.dim();
+        let d = xs.ncols();
         let k = n_classes;
         let nw = k * d;
         let fit_b = p.fit_intercept;
@@ -242,7 +231,6 @@ impl LogisticModel {
             loss + 0.5 * reg
         };
         let n_params = nw + if fit_b { k } else { 0 };
-        let _ = n;
         let (theta, n_iter) = lbfgs(objective, vec![0.0; n_params], p.max_iter, p.tol);
         let coef =
             Array2::from_shape_vec((k, d), theta[..nw].to_vec()).expect("theta holds k*d weights");
@@ -251,13 +239,15 @@ impl LogisticModel {
         } else {
             vec![0.0; k]
         };
-        Ok(Self {
+        Ok(LogisticModel {
             coef,
             intercept,
             n_iter,
         })
     }
+}
 
+impl LogisticModel {
     /// Number of input features.
     pub fn n_features(&self) -> usize {
         self.coef.ncols()
@@ -276,14 +266,17 @@ impl LogisticModel {
         }
         Ok(z)
     }
+}
 
-    /// Class of each row (largest score).
-    pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
-        Ok(crate::data::argmax_rows(&self.scores(x)?))
+#[typetag::serde(name = "logistic_regression")]
+impl FittedClassifier for LogisticModel {
+    /// Softmax class probabilities.
+    fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
+        Ok(Some(softmax_rows(self.scores(x)?)))
     }
 
-    /// Softmax class probabilities.
-    pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
-        Ok(crate::data::softmax_rows(self.scores(x)?))
+    /// Class of each row (largest score, before rounding the probabilities to `f32`).
+    fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
+        Ok(argmax_rows(&self.scores(x)?))
     }
 }

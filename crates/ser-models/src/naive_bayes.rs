@@ -3,8 +3,11 @@
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::Result;
-use crate::data::{ClassWeight, FitOptions, check_features, check_train, param_err};
+use crate::data::{
+    ClassWeight, FitOptions, argmax_rows, check_features, check_non_negative, check_train,
+    softmax_rows,
+};
+use crate::{Checked, Classifier, FittedClassifier, Result};
 
 /// Hyper-parameters of Gaussian naive Bayes. With `ClassWeight::Balanced` the class priors are
 /// uniform over the training classes instead of the class frequencies.
@@ -26,20 +29,6 @@ impl Default for NaiveBayesParams {
     }
 }
 
-impl NaiveBayesParams {
-    /// Validates the parameters.
-    pub fn check(&self) -> Result<()> {
-        if !(self.var_smoothing.is_finite() && self.var_smoothing >= 0.0) {
-            return Err(param_err(
-                "naive_bayes.var_smoothing",
-                "finite >= 0",
-                self.var_smoothing,
-            ));
-        }
-        Ok(())
-    }
-}
-
 /// A fitted Gaussian naive Bayes model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NaiveBayesModel {
@@ -50,16 +39,22 @@ pub struct NaiveBayesModel {
     log_prior: Vec<f64>,
 }
 
-impl NaiveBayesModel {
+impl Classifier for NaiveBayesParams {
+    type Fitted = NaiveBayesModel;
+    const KIND: &'static str = "naive_bayes";
+
+    fn validate(&self) -> Result<()> {
+        check_non_negative("naive_bayes.var_smoothing", self.var_smoothing)
+    }
+
     /// Fits per-class means and variances.
-    pub fn fit(
-        p: &NaiveBayesParams,
+    fn fit(
+        p: Checked<'_, Self>,
         x: ArrayView2<f32>,
         y: &[usize],
         n_classes: usize,
         opts: &FitOptions,
-    ) -> Result<Self> {
-        p.check()?;
+    ) -> Result<NaiveBayesModel> {
         let info = check_train(x, y, n_classes)?;
         let d = x.ncols();
         let n = x.nrows() as f64;
@@ -103,13 +98,15 @@ impl NaiveBayesModel {
                 (c, ClassWeight::None) => (c as f64 / n).ln(),
             })
             .collect();
-        Ok(Self {
+        Ok(NaiveBayesModel {
             mean,
             var,
             log_prior,
         })
     }
+}
 
+impl NaiveBayesModel {
     /// Number of input features.
     pub fn n_features(&self) -> usize {
         self.mean.ncols()
@@ -138,14 +135,18 @@ impl NaiveBayesModel {
         }
         Ok(out)
     }
+}
 
-    /// Most probable class of each row.
-    pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
-        Ok(crate::data::argmax_rows(&self.joint_log_likelihood(x)?))
+#[typetag::serde(name = "naive_bayes")]
+impl FittedClassifier for NaiveBayesModel {
+    /// Posterior class probabilities.
+    fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
+        Ok(Some(softmax_rows(self.joint_log_likelihood(x)?)))
     }
 
-    /// Posterior class probabilities.
-    pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
-        Ok(crate::data::softmax_rows(self.joint_log_likelihood(x)?))
+    /// Most probable class of each row (largest joint log-likelihood, before rounding the
+    /// probabilities to `f32`).
+    fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
+        Ok(argmax_rows(&self.joint_log_likelihood(x)?))
     }
 }

@@ -7,7 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::FitOptions;
-use crate::scaler::{FittedScaler, ScalerSpec, normalize_per_speaker};
+use crate::scaler::{FittedScaler, ScalerSpec, normalise_per_speaker};
 use crate::{Error, FittedModel, ModelSpec, Result};
 
 /// Version of the model-file layout written by [`Pipeline::save`].
@@ -142,11 +142,11 @@ impl Pipeline {
                 found: data.feature_names.len(),
             });
         }
-        let normalized;
+        let normalised;
         let x = if per_speaker {
             let speakers = data.speakers.ok_or(Error::SpeakersRequired)?;
-            normalized = normalize_per_speaker(data.x, speakers, min_utterances)?;
-            normalized.view()
+            normalised = normalise_per_speaker(data.x, speakers, min_utterances)?;
+            normalised.view()
         } else {
             data.x
         };
@@ -223,7 +223,7 @@ impl Pipeline {
     ) -> Result<Array2<f32>> {
         if self.per_speaker {
             let speakers = speakers.ok_or(Error::SpeakersRequired)?;
-            let n = normalize_per_speaker(x, speakers, self.per_speaker_min_utterances)?;
+            let n = normalise_per_speaker(x, speakers, self.per_speaker_min_utterances)?;
             self.scaler.transform(n.view())
         } else {
             self.scaler.transform(x)

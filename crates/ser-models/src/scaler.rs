@@ -287,7 +287,7 @@ impl FittedScaler {
 ///
 /// Errors: `speakers.len() != x.nrows()`, NaN/inf in `x`, or a speaker with fewer than
 /// `min_utterances` rows ([`Error::TooFewUtterances`]).
-pub fn normalize_per_speaker(
+pub fn normalise_per_speaker(
     x: ArrayView2<f32>,
     speakers: &[String],
     min_utterances: usize,

@@ -10,9 +10,10 @@ fn rows(x: &Array2<f32>, r: std::ops::Range<usize>) -> ArrayView2<'_, f32> {
 }
 use ser_models::*;
 
-/// Every model kind with parameters suited to small synthetic problems.
+/// Every model kind with parameters suited to small synthetic problems (the MLP only with the
+/// `candle` feature, which trains it).
 fn all_specs() -> Vec<ModelSpec> {
-    vec![
+    let mut specs = vec![
         ModelSpec::Svm(SvmParams::default()),
         ModelSpec::Svm(SvmParams {
             kernel: KernelKind::Linear,
@@ -35,13 +36,20 @@ fn all_specs() -> Vec<ModelSpec> {
             n_estimators: 30,
             ..GradientBoostingParams::default()
         }),
-        ModelSpec::Mlp(MlpParams {
-            hidden_layers: vec![32],
-            max_epochs: 60,
-            patience: 10,
-            ..MlpParams::default()
-        }),
-    ]
+    ];
+    if cfg!(feature = "candle") {
+        specs.push(ModelSpec::Mlp(small_mlp()));
+    }
+    specs
+}
+
+fn small_mlp() -> MlpParams {
+    MlpParams {
+        hidden_layers: vec![32],
+        max_epochs: 60,
+        patience: 10,
+        ..MlpParams::default()
+    }
 }
 
 fn opts(seed: u64) -> FitOptions {
@@ -328,13 +336,13 @@ fn per_speaker_normalisation() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let err = normalize_per_speaker(x.view(), &spk, 2).expect_err("c has one utterance");
+    let err = normalise_per_speaker(x.view(), &spk, 2).expect_err("c has one utterance");
     assert!(
         matches!(err, Error::TooFewUtterances { ref speaker, found: 1, min: 2 } if speaker == "c")
     );
-    let n = normalize_per_speaker(rows(&x, 0..4), &spk[..4], 2).expect("normalise");
+    let n = normalise_per_speaker(rows(&x, 0..4), &spk[..4], 2).expect("normalise");
     assert_eq!(n.column(0).to_vec(), vec![-1.0, 1.0, -1.0, 1.0]);
-    assert!(normalize_per_speaker(x.view(), &spk[..3], 1).is_err());
+    assert!(normalise_per_speaker(x.view(), &spk[..3], 1).is_err());
 }
 
 fn names(d: usize) -> Vec<String> {
@@ -413,5 +421,112 @@ fn model_file_errors() {
     assert!(matches!(
         Pipeline::load(&path),
         Err(Error::FormatVersion { found: 99, .. })
+    ));
+}
+
+#[test]
+fn kinds_are_the_serde_tags_of_spec_and_fitted_model() {
+    let (x, y) = blobs(10, 3, 4, 4, 3.0, 6);
+    for spec in all_specs() {
+        assert_eq!(
+            serde_json::to_value(&spec).expect("ser")["kind"],
+            spec.kind()
+        );
+        let m = spec.fit(x.view(), &y, 3, &opts(0)).expect("fit");
+        let v = serde_json::to_value(&m).expect("ser");
+        assert_eq!(v["spec"]["kind"], spec.kind(), "{spec:?}");
+        assert_eq!(v["inner"]["kind"], spec.kind(), "{spec:?}");
+    }
+    let mlp = ModelSpec::Mlp(MlpParams::default());
+    assert_eq!(serde_json::to_value(&mlp).expect("ser")["kind"], mlp.kind());
+    assert_eq!(mlp.kind(), <MlpParams as Classifier>::KIND);
+}
+
+#[test]
+fn typed_fit_is_the_fit_of_model_spec() {
+    let (x, y) = blobs(10, 3, 4, 4, 3.0, 6);
+    let p = LogisticParams::default();
+    let typed = p
+        .check()
+        .expect("valid")
+        .fit(x.view(), &y, 3, &opts(0))
+        .expect("fit");
+    let via_spec = ModelSpec::LogisticRegression(p)
+        .fit(x.view(), &y, 3, &opts(0))
+        .expect("fit");
+    assert_eq!(
+        typed.predict_proba(x.view()).expect("proba"),
+        via_spec.predict_proba(x.view()).expect("proba")
+    );
+    assert_eq!(
+        typed.predict(x.view()).expect("predict"),
+        via_spec.predict(x.view()).expect("predict")
+    );
+    let bad = LogisticParams {
+        tol: 0.0,
+        ..LogisticParams::default()
+    };
+    assert!(matches!(
+        bad.check(),
+        Err(Error::Param {
+            name: "logistic_regression.tol",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn boxed_fitted_models_compare_by_kind_and_contents() {
+    let (x, y) = blobs(10, 3, 4, 4, 3.0, 6);
+    let fit = |spec: ModelSpec, n: usize| {
+        spec.classifier()
+            .fit_boxed(rows(&x, 0..n), &y[..n], 3, &opts(0))
+            .expect("fit")
+    };
+    let knn = fit(ModelSpec::Knn(KnnParams::default()), 30);
+    let knn_fewer_rows = fit(ModelSpec::Knn(KnnParams::default()), 27);
+    let nb = fit(ModelSpec::NaiveBayes(NaiveBayesParams::default()), 30);
+    assert!(*knn == *knn.clone());
+    assert!(*knn == *fit(ModelSpec::Knn(KnnParams::default()), 30));
+    assert!(*knn != *knn_fewer_rows);
+    assert!(*knn != *nb);
+    let as_knn = knn
+        .as_any()
+        .downcast_ref::<KnnModel>()
+        .expect("a kNN model");
+    assert_eq!(as_knn.n_features(), 4);
+    assert!(nb.as_any().downcast_ref::<KnnModel>().is_none());
+}
+
+#[cfg(not(feature = "candle"))]
+#[test]
+fn mlp_training_needs_the_candle_feature() {
+    let (x, y) = blobs(5, 2, 3, 3, 3.0, 2);
+    let spec = ModelSpec::Mlp(small_mlp());
+    spec.check().expect("the parameters are valid");
+    let e = spec
+        .fit(x.view(), &y, 2, &opts(0))
+        .expect_err("no MLP training without candle");
+    assert!(
+        matches!(
+            e,
+            Error::FeatureDisabled {
+                feature: "candle",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("`candle` cargo feature"), "{e}");
+    let bad = ModelSpec::Mlp(MlpParams {
+        dropout: 1.0,
+        ..small_mlp()
+    });
+    assert!(matches!(
+        bad.fit(x.view(), &y, 2, &opts(0)),
+        Err(Error::Param {
+            name: "mlp.dropout",
+            ..
+        })
     ));
 }

@@ -1,17 +1,17 @@
-//! Leave-one-group-out UAR of the reference models (`ser_models::crosscheck::reference_models`)
+//! Leave-one-group-out UAR of the reference models (`ser_eval::crosscheck::reference_models`)
 //! on a CSV `group,label,f0,f1,...` (header row; `scripts/sklearn_crosscheck.py TABLE --export-csv`
 //! writes one from a feature table), standard scaling fitted on each training fold. The
 //! scikit-learn twin is `scripts/sklearn_crosscheck.py`; `cargo xtask crosscheck` does the same
 //! straight from a parquet feature table.
 //!
-//! `cargo run --release -p ser-models --example crosscheck -- table.csv [name...]`
+//! `cargo run --release -p ser-eval --example crosscheck -- table.csv [name...]`
 //! Environment: `SEEDS=0,1,2` runs random models once per seed; `CLASS_WEIGHT=none|balanced` and
 //! `RF_MAX_BINS=N`, `GBM_MAX_FEATURES='"sqrt"'|0.5|100` override the reference settings (for
 //! experiments).
 
 use ndarray::Array2;
+use ser_eval::crosscheck::{leave_one_group_out, reference_models};
 use ser_models::ModelSpec;
-use ser_models::crosscheck::{leave_one_group_out, reference_models};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

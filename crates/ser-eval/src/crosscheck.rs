@@ -5,17 +5,19 @@
 //! Protocol of [`leave_one_group_out`]: folds in sorted group order, each test fold is one group;
 //! a standard scaler is fitted on the training rows of the fold only; the model is fitted with
 //! the given class weighting and seed. Pooled UAR is the class-averaged recall over all
-//! out-of-fold predictions; fold UAR averages recall over the classes present in that test fold.
+//! out-of-fold predictions; fold UAR averages recall over the classes present in that test fold
+//! (both [`crate::metrics::uar`]).
 
 use std::time::Instant;
 
 use ndarray::{ArrayView2, Axis};
-
-use crate::{
+use ser_models::{
     ClassWeight, FitOptions, GradientBoostingParams, KernelKind, KnnParams, LogisticParams,
-    MaxFeatures, MlpParams, ModelSpec, NaiveBayesParams, RandomForestParams, Result, ScalerSpec,
-    SvmParams,
+    MaxFeatures, MlpParams, ModelSpec, NaiveBayesParams, RandomForestParams, ScalerSpec, SvmParams,
 };
+
+use crate::metrics::uar;
+use crate::{Error, Result};
 
 /// A named model with fixed hyper-parameters and class weighting.
 #[derive(Debug, Clone)]
@@ -144,25 +146,6 @@ pub struct GroupCvResult {
     pub wall_s: f64,
 }
 
-/// Class-averaged recall over the classes present in `y_true`.
-pub fn uar(y_true: &[usize], y_pred: &[usize]) -> f64 {
-    let k = y_true.iter().copied().max().map_or(0, |m| m + 1);
-    let mut tot = vec![0usize; k];
-    let mut ok = vec![0usize; k];
-    for (&t, &p) in y_true.iter().zip(y_pred) {
-        tot[t] += 1;
-        ok[t] += usize::from(t == p);
-    }
-    let present: Vec<f64> = (0..k)
-        .filter(|&c| tot[c] > 0)
-        .map(|c| ok[c] as f64 / tot[c] as f64)
-        .collect();
-    if present.is_empty() {
-        return 0.0;
-    }
-    present.iter().sum::<f64>() / present.len() as f64
-}
-
 /// Leave-one-group-out cross-validation of `spec` (see the module docs for the protocol).
 pub fn leave_one_group_out(
     x: ArrayView2<f32>,
@@ -175,11 +158,12 @@ pub fn leave_one_group_out(
 ) -> Result<GroupCvResult> {
     let n = x.nrows();
     if y.len() != n || groups.len() != n {
-        return Err(crate::Error::Length {
-            what: "labels and groups (one per row of X)",
-            expected: n,
-            found: y.len().min(groups.len()),
-        });
+        return Err(Error::Data(format!(
+            "leave-one-group-out: expected a label and a group for each of the {n} rows of X, \
+             found {} labels and {} groups",
+            y.len(),
+            groups.len()
+        )));
     }
     let mut uniq = groups.to_vec();
     uniq.sort();
@@ -203,14 +187,14 @@ pub fn leave_one_group_out(
         let model = spec.fit(xtr.view(), &ytr, n_classes, &opts)?;
         let pred = model.predict(xte.view())?;
         let yte: Vec<usize> = te.iter().map(|&i| y[i]).collect();
-        fold_uar.push((g.clone(), uar(&yte, &pred)));
+        fold_uar.push((g.clone(), uar(&yte, &pred, n_classes)?));
         for (&i, p) in te.iter().zip(pred) {
             predictions[i] = p;
         }
     }
     let fold_mean_uar = fold_uar.iter().map(|f| f.1).sum::<f64>() / fold_uar.len().max(1) as f64;
     Ok(GroupCvResult {
-        pooled_uar: uar(y, &predictions),
+        pooled_uar: uar(y, &predictions, n_classes)?,
         fold_mean_uar,
         fold_uar,
         predictions,
@@ -223,15 +207,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uar_averages_present_classes() {
-        assert!((uar(&[0, 0, 1, 1], &[0, 1, 1, 1]) - 0.75).abs() < 1e-12);
-        assert!((uar(&[2, 2], &[2, 0]) - 0.5).abs() < 1e-12);
-    }
-
-    #[test]
     fn reference_models_are_valid() {
         for m in reference_models() {
             m.spec.check().expect(m.name);
         }
+    }
+
+    #[test]
+    fn leave_one_group_out_holds_out_each_group_once() {
+        // Three groups with two classes on opposite sides of 0; group "b" lies far out with its
+        // labels swapped, so a 1-NN predicts its fold (and only its fold) wrong.
+        let groups: Vec<String> = ["c", "a", "b"]
+            .iter()
+            .flat_map(|g| std::iter::repeat_n(g.to_string(), 6))
+            .collect();
+        let y: Vec<usize> = (0..18).map(|i| i % 2).collect();
+        let x = ndarray::Array2::from_shape_fn((18, 2), |(i, j)| {
+            let far = groups[i] == "b";
+            let side = if (i % 2 == 1) == far { -1.0 } else { 1.0 };
+            let m = if far { 10.0 } else { 2.0 };
+            side * (m + (i * 7 + j * 3) as f32 % 5.0 / 10.0)
+        });
+        let spec = ModelSpec::Knn(KnnParams {
+            n_neighbors: 1,
+            ..KnnParams::default()
+        });
+        let r =
+            leave_one_group_out(x.view(), &y, 2, &groups, &spec, ClassWeight::None, 0).expect("cv");
+        let names: Vec<&str> = r.fold_uar.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        let fold: Vec<f64> = r.fold_uar.iter().map(|f| f.1).collect();
+        assert_eq!(fold, [1.0, 0.0, 1.0]);
+        assert!((r.fold_mean_uar - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(r.pooled_uar, uar(&y, &r.predictions, 2).expect("uar"));
+        assert!((r.pooled_uar - 2.0 / 3.0).abs() < 1e-12);
+        assert!(
+            leave_one_group_out(x.view(), &y[1..], 2, &groups, &spec, ClassWeight::None, 0)
+                .is_err()
+        );
     }
 }

@@ -1,8 +1,8 @@
-//! Fit and predict time of every reference classifier (`ser_models::crosscheck::reference_models`)
+//! Fit and predict time of every reference classifier (`ser_eval::crosscheck::reference_models`)
 //! on the EMO-DB `default` feature table (535 x 1022, 7 classes), standard-scaled. Inputs are
 //! built outside the timed closures; bench ids name the size.
 //!
-//! The table is read from CSV (ser-models does not depend on polars), the first that exists of:
+//! The table is read from CSV (ser-eval does not depend on polars), the first that exists of:
 //! `$SER_BENCH_CSV`, `/tmp/feat/emodb.default.csv`, `out/features/emodb.default.csv` (write one
 //! with `cargo xtask prepare --corpus emodb --csv` or `scripts/sklearn_crosscheck.py TABLE
 //! --export-csv FILE`). Both layouts are accepted: ser-features' (metadata columns, `emotion`, then
@@ -10,7 +10,7 @@
 //! SER_DATASETS is unset) a synthetic matrix of the same shape is used: 7 Gaussian classes on 40
 //! informative dimensions.
 //!
-//! `cargo bench -p ser-models --bench fit_predict [-- FILTER]`
+//! `cargo bench -p ser-eval --bench fit_predict [-- FILTER]`
 
 use std::path::PathBuf;
 
@@ -18,7 +18,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use ser_models::crosscheck::reference_models;
+use ser_eval::crosscheck::reference_models;
 use ser_models::*;
 
 const N: usize = 535;
