@@ -40,496 +40,20 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ndarray::{Array2, Axis};
-use ser_dsp::{DescriptorConfig, Length, WindowKind};
-use serde::{Deserialize, Serialize};
 
-use crate::stats::{Statistic, Summarizer, to_f32};
+use crate::stats::{Summariser, to_f32};
 use crate::{Error, Result};
+
+mod config;
+mod plan;
+
+pub use config::{DeltaSpec, Extra, FeatureSetConfig, Frames, StatGroup};
+pub use plan::glob_match;
+use plan::{Mask, Plan, ResolvedExtra};
 
 /// Bump when the extraction code changes in a way that changes values for the same config;
 /// it is part of the config hash, so cached tables are re-extracted.
 pub const EXTRACTION_REVISION: u32 = 1;
-
-/// Which frames a statistics group summarises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Frames {
-    /// Every frame.
-    All,
-    /// Voiced frames only (interior voiced frames for delta tracks).
-    Voiced,
-    /// Voiced frames for tracks ser-dsp marks `voiced_only` (F0, jitter, shimmer, HNR) and their
-    /// deltas, all frames otherwise.
-    #[default]
-    Auto,
-}
-
-/// A group of statistics applied to the tracks matching `tracks` (minus `exclude`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatGroup {
-    /// Glob patterns (`*` matches any run of characters) on track names.
-    pub tracks: Vec<String>,
-    /// Patterns of tracks to leave out.
-    #[serde(default)]
-    pub exclude: Vec<String>,
-    /// Statistics, in output order.
-    pub statistics: Vec<Statistic>,
-    /// Frames to summarise.
-    #[serde(default)]
-    pub frames: Frames,
-}
-
-/// Deltas appended as `<name>_delta` tracks.
-///
-/// | name | default | unit | range |
-/// |---|---|---|---|
-/// | `width` | 9 | frames | odd, 3 ..= 99 |
-/// | `include` | `["*"]` | | patterns on descriptor names |
-/// | `exclude` | `[]` | | patterns on descriptor names |
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DeltaSpec {
-    pub width: usize,
-    pub include: Vec<String>,
-    pub exclude: Vec<String>,
-}
-
-impl Default for DeltaSpec {
-    fn default() -> Self {
-        DeltaSpec {
-            width: 9,
-            include: vec!["*".into()],
-            exclude: Vec::new(),
-        }
-    }
-}
-
-/// Utterance-level features computed from the voicing decisions or from one track.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Extra {
-    /// `voiced_fraction`: voiced frames / frames (0 without frames or without a pitch tracker).
-    VoicedFraction,
-    /// `voiced_segments_per_s`: runs of consecutive voiced frames per second of audio (a
-    /// syllable-rate proxy).
-    VoicedSegmentsPerS,
-    /// `voiced_segment_mean_s`: mean duration of the voiced runs (s).
-    VoicedSegmentMeanS,
-    /// `voiced_segment_std_s`: population std of the voiced-run durations (s).
-    VoicedSegmentStdS,
-    /// `unvoiced_segment_mean_s`: mean duration of the unvoiced runs *between* voiced runs (pauses
-    /// and consonants; leading / trailing silence excluded) (s).
-    UnvoicedSegmentMeanS,
-    /// `<track>_peaks_per_s`: local maxima per second of the track smoothed by a 5-frame moving
-    /// average, counting only maxima above the smoothed track's mean (a speaking-rate proxy on
-    /// loudness).
-    PeaksPerS { track: String },
-}
-
-impl Extra {
-    fn name(&self) -> String {
-        match self {
-            Extra::VoicedFraction => "voiced_fraction".into(),
-            Extra::VoicedSegmentsPerS => "voiced_segments_per_s".into(),
-            Extra::VoicedSegmentMeanS => "voiced_segment_mean_s".into(),
-            Extra::VoicedSegmentStdS => "voiced_segment_std_s".into(),
-            Extra::UnvoicedSegmentMeanS => "unvoiced_segment_mean_s".into(),
-            Extra::PeaksPerS { track } => format!("{track}_peaks_per_s"),
-        }
-    }
-}
-
-fn default_rate() -> u32 {
-    ser_io::DEFAULT_SAMPLE_RATE_HZ
-}
-
-/// The serialisable definition of a feature set (what a TOML file holds).
-///
-/// | name | default | meaning |
-/// |---|---|---|
-/// | `name` | required | set name, used in table file names (`<corpus>.<name>.parquet`) |
-/// | `sample_rate_hz` | 16000 | audio is resampled to this rate before extraction |
-/// | `preset` | none | ser-dsp descriptor preset: `default`, `librosa`, `pyaudioanalysis` |
-/// | `descriptors` | none | a full `ser_dsp::DescriptorConfig` (exactly one of `preset` / `descriptors`) |
-/// | `deltas` | none | [`DeltaSpec`]; none = no delta tracks |
-/// | `statistics` | required | [`StatGroup`]s |
-/// | `extras` | `[]` | [`Extra`]s |
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FeatureSetConfig {
-    pub name: String,
-    #[serde(default = "default_rate")]
-    pub sample_rate_hz: u32,
-    #[serde(default)]
-    pub preset: Option<String>,
-    #[serde(default)]
-    pub descriptors: Option<DescriptorConfig>,
-    #[serde(default)]
-    pub deltas: Option<DeltaSpec>,
-    pub statistics: Vec<StatGroup>,
-    #[serde(default)]
-    pub extras: Vec<Extra>,
-}
-
-fn group(tracks: &[&str], exclude: &[&str], statistics: &[Statistic], frames: Frames) -> StatGroup {
-    StatGroup {
-        tracks: tracks.iter().map(|s| s.to_string()).collect(),
-        exclude: exclude.iter().map(|s| s.to_string()).collect(),
-        statistics: statistics.to_vec(),
-        frames,
-    }
-}
-
-/// Patterns of the ser-dsp default tracks that are only meaningful on voiced frames.
-const VOICE_TRACKS: [&str; 4] = ["f0_semitones", "jitter_local", "shimmer_local_db", "hnr_db"];
-
-impl FeatureSetConfig {
-    /// `pyaudioanalysis`: the 34 pyAudioAnalysis short-term features and their 34 deltas (as
-    /// ser-dsp's `pyaudioanalysis()` preset computes them: 50 ms frames, 25 ms hop, DC removal
-    /// and peak normalisation), here with the classic SVM pipeline's pre-emphasis (0.97) and
-    /// Hamming window, × the 10 [`Statistic::CLASSIC`] statistics = 680 features.
-    pub fn pyaudioanalysis() -> Self {
-        let mut d = DescriptorConfig::pyaudioanalysis();
-        d.pre_emphasis = 0.97;
-        d.frame.window = WindowKind::Hamming;
-        FeatureSetConfig {
-            name: "pyaudioanalysis".into(),
-            sample_rate_hz: 16_000,
-            preset: None,
-            descriptors: Some(d),
-            deltas: None,
-            statistics: vec![group(&["*"], &[], &Statistic::CLASSIC, Frames::All)],
-            extras: Vec::new(),
-        }
-    }
-
-    /// `librosa`: the popular notebook recipe — per-utterance means of 40 MFCCs, 12 chroma,
-    /// 128 mel bands, 7 spectral-contrast bands and 6 tonnetz dimensions = 193 features, with
-    /// librosa's defaults (n_fft 2048, hop 512, Hann, centred, 128 Slaney mel bands up to
-    /// Nyquist, MFCC from `power_to_db(top_db=80)`). Differences from the notebook: chroma uses
-    /// tuning 0 (the notebook estimates it) and tonnetz comes from the STFT chroma of the full
-    /// signal (the notebook uses the CQT chroma of the harmonic part).
-    pub fn librosa() -> Self {
-        use ser_dsp::{Descriptor, FrameConfig, InputScaling, MelConfig, PadMode};
-        let mel = MelConfig {
-            n_mels: 128,
-            fmin_hz: 0.0,
-            fmax_hz: None,
-            ..MelConfig::default()
-        };
-        let d = DescriptorConfig {
-            frame: FrameConfig {
-                frame: Length::Samples(2048),
-                hop: Length::Samples(512),
-                window_len: None,
-                n_fft: Some(2048),
-                window: WindowKind::Hann,
-                center: true,
-                pad_mode: PadMode::Constant,
-            },
-            pre_emphasis: 0.0,
-            input_scaling: InputScaling::None,
-            descriptors: vec![
-                Descriptor::Mfcc {
-                    n_mfcc: 40,
-                    mel: mel.clone(),
-                    top_db: Some(80.0),
-                    lifter: 0.0,
-                },
-                Descriptor::Chroma { tuning: 0.0 },
-                Descriptor::Mel { mel },
-                Descriptor::SpectralContrast {
-                    n_bands: 6,
-                    fmin_hz: 200.0,
-                    quantile: 0.02,
-                },
-                Descriptor::Tonnetz,
-            ],
-            deltas: ser_dsp::DeltaConfig::default(),
-        };
-        FeatureSetConfig {
-            name: "librosa".into(),
-            sample_rate_hz: 16_000,
-            preset: None,
-            descriptors: Some(d),
-            deltas: None,
-            statistics: vec![group(&["*"], &[], &[Statistic::Mean], Frames::All)],
-            extras: Vec::new(),
-        }
-    }
-
-    /// `default`: our emotion set on ser-dsp's default descriptors (energy, spectral shape,
-    /// 26 log-mel bands, 13 MFCCs, spectral contrast, F0 in semitones, voicing probability,
-    /// jitter, shimmer, HNR):
-    ///
-    /// * every non-voice track: 12 statistics (mean, median, std, skewness, kurtosis, p01, p99,
-    ///   range, q1, q3, iqr, slope);
-    /// * deltas of every track: std, p01, p99, iqr (voice tracks: over interior voiced frames);
-    /// * F0 / jitter / shimmer / HNR over voiced frames: all 14 statistics;
-    /// * voicing and rhythm extras: voiced fraction, voiced segments per second, voiced segment
-    ///   mean / std duration, pause mean duration, log-energy peaks per second.
-    pub fn default_set() -> Self {
-        use Statistic::*;
-        FeatureSetConfig {
-            name: "default".into(),
-            sample_rate_hz: 16_000,
-            preset: Some("default".into()),
-            descriptors: None,
-            deltas: Some(DeltaSpec::default()),
-            statistics: vec![
-                group(
-                    &["*"],
-                    &["*_delta"],
-                    &[
-                        Mean, Median, Std, Skewness, Kurtosis, P01, P99, Range, Q1, Q3, Iqr, Slope,
-                    ],
-                    Frames::Auto,
-                )
-                .without(&VOICE_TRACKS),
-                group(&VOICE_TRACKS, &[], &Statistic::ALL, Frames::Voiced),
-                group(&["*_delta"], &[], &[Std, P01, P99, Iqr], Frames::Auto),
-            ],
-            extras: vec![
-                Extra::VoicedFraction,
-                Extra::VoicedSegmentsPerS,
-                Extra::VoicedSegmentMeanS,
-                Extra::VoicedSegmentStdS,
-                Extra::UnvoicedSegmentMeanS,
-                Extra::PeaksPerS {
-                    track: "log_energy_db".into(),
-                },
-            ],
-        }
-    }
-
-    /// The built-in set with this name.
-    pub fn by_name(name: &str) -> Result<Self> {
-        match name {
-            "default" => Ok(Self::default_set()),
-            "librosa" => Ok(Self::librosa()),
-            "pyaudioanalysis" => Ok(Self::pyaudioanalysis()),
-            other => Err(Error::Param {
-                name: "feature_set",
-                expected: "default, librosa, pyaudioanalysis or a .toml file".into(),
-                found: format!("{other:?}"),
-            }),
-        }
-    }
-
-    /// The ser-dsp descriptor configuration: the named preset's, or the inline `descriptors`.
-    pub fn descriptor_config(&self) -> Result<DescriptorConfig> {
-        let err = |reason: String| Error::FeatureSet {
-            name: self.name.clone(),
-            reason,
-        };
-        match (&self.preset, &self.descriptors) {
-            (Some(_), Some(_)) => {
-                Err(err("give either `preset` or `descriptors`, not both".into()))
-            }
-            (None, None) => Err(err("missing `preset` or `descriptors`".into())),
-            (None, Some(d)) => Ok(d.clone()),
-            (Some(p), None) => match p.as_str() {
-                "default" => Ok(DescriptorConfig::default()),
-                "librosa" => Ok(DescriptorConfig::librosa()),
-                "pyaudioanalysis" => Ok(DescriptorConfig::pyaudioanalysis()),
-                other => Err(err(format!(
-                    "unknown preset {other:?}; expected default, librosa or pyaudioanalysis"
-                ))),
-            },
-        }
-    }
-}
-
-impl StatGroup {
-    fn without(mut self, patterns: &[&str]) -> Self {
-        self.exclude.extend(patterns.iter().map(|s| s.to_string()));
-        self
-    }
-}
-
-/// Glob match with `*` as the only wildcard.
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
-        return false;
-    }
-    let mut rest = &name[first.len()..name.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
-        }
-    }
-    true
-}
-
-fn matches_any(patterns: &[String], name: &str) -> bool {
-    patterns.iter().any(|p| glob_match(p, name))
-}
-
-/// Lower snake case: ASCII alphanumerics kept (lower-cased), everything else becomes `_`.
-fn sanitize(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    s.trim_matches('_').to_string()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mask {
-    All,
-    Voiced,
-    /// Voiced frames whose whole delta window is voiced.
-    VoicedInterior,
-}
-
-#[derive(Debug, Clone)]
-struct Item {
-    track: usize,
-    mask: Mask,
-    stats: Vec<Statistic>,
-}
-
-#[derive(Debug, Clone)]
-enum ResolvedExtra {
-    Voicing(Extra),
-    Peaks(usize),
-}
-
-/// What to compute, resolved against the descriptor names of one extractor.
-#[derive(Debug)]
-struct Plan {
-    n_descriptors: usize,
-    /// Descriptor columns that get deltas.
-    delta_sources: Vec<usize>,
-    delta_width: usize,
-    items: Vec<Item>,
-    extras: Vec<ResolvedExtra>,
-    names: Vec<String>,
-}
-
-impl Plan {
-    fn build(
-        config: &FeatureSetConfig,
-        descriptor_names: &[String],
-        voiced_only: &[bool],
-    ) -> Result<Plan> {
-        let err = |reason: String| Error::FeatureSet {
-            name: config.name.clone(),
-            reason,
-        };
-        let base: Vec<String> = descriptor_names.iter().map(|n| sanitize(n)).collect();
-        let n = base.len();
-        let mut tracks = base.clone();
-        let mut track_voiced: Vec<bool> = (0..n)
-            .map(|i| voiced_only.get(i).copied().unwrap_or(false))
-            .collect();
-        let mut is_delta = vec![false; n];
-        let mut delta_sources = Vec::new();
-        let mut delta_width = 9;
-        if let Some(d) = &config.deltas {
-            if d.width < 3 || d.width % 2 == 0 || d.width > 99 {
-                return Err(err(format!(
-                    "deltas.width must be odd and in 3 ..= 99, got {}",
-                    d.width
-                )));
-            }
-            delta_width = d.width;
-            for (i, name) in base.iter().enumerate() {
-                if matches_any(&d.include, name) && !matches_any(&d.exclude, name) {
-                    delta_sources.push(i);
-                    tracks.push(format!("{name}_delta"));
-                    track_voiced.push(track_voiced[i]);
-                    is_delta.push(true);
-                }
-            }
-        }
-        let mut items = Vec::new();
-        let mut names = Vec::new();
-        for (gi, g) in config.statistics.iter().enumerate() {
-            if g.statistics.is_empty() {
-                return Err(err(format!("statistics group {gi} has no statistics")));
-            }
-            let mut matched = 0;
-            for (t, name) in tracks.iter().enumerate() {
-                if !matches_any(&g.tracks, name) || matches_any(&g.exclude, name) {
-                    continue;
-                }
-                matched += 1;
-                let voiced = match g.frames {
-                    Frames::All => false,
-                    Frames::Voiced => true,
-                    Frames::Auto => track_voiced[t],
-                };
-                let mask = match (voiced, is_delta[t]) {
-                    (false, _) => Mask::All,
-                    (true, false) => Mask::Voiced,
-                    (true, true) => Mask::VoicedInterior,
-                };
-                let infix = if voiced { "_voiced" } else { "" };
-                for st in &g.statistics {
-                    names.push(format!("{name}{infix}_{st}"));
-                }
-                items.push(Item {
-                    track: t,
-                    mask,
-                    stats: g.statistics.clone(),
-                });
-            }
-            if matched == 0 {
-                return Err(err(format!(
-                    "statistics group {gi} ({:?}) matches no track; tracks are {}",
-                    g.tracks,
-                    tracks.join(", ")
-                )));
-            }
-        }
-        let mut extras = Vec::new();
-        for e in &config.extras {
-            names.push(e.name());
-            extras.push(match e {
-                Extra::PeaksPerS { track } => {
-                    let t = tracks.iter().position(|x| x == track).ok_or_else(|| {
-                        err(format!("extra peaks_per_s: no track named {track:?}"))
-                    })?;
-                    ResolvedExtra::Peaks(t)
-                }
-                other => ResolvedExtra::Voicing(other.clone()),
-            });
-        }
-        let mut seen = std::collections::HashSet::new();
-        for name in &names {
-            if !seen.insert(name.as_str())
-                || crate::table::METADATA_COLUMNS.contains(&name.as_str())
-            {
-                return Err(err(format!("feature name {name:?} is produced twice")));
-            }
-        }
-        if names.is_empty() {
-            return Err(err("the set produces no feature".into()));
-        }
-        Ok(Plan {
-            n_descriptors: n,
-            delta_sources,
-            delta_width,
-            items,
-            extras,
-            names,
-        })
-    }
-}
 
 /// A checked feature set. Cheap to clone and `Send + Sync`; make one [`FeatureExtractor`] per
 /// thread with [`FeatureSet::extractor`].
@@ -660,7 +184,7 @@ impl FeatureSet {
             set: self.clone(),
             dsp,
             plan: Arc::new(plan),
-            summarizer: Summarizer::new(),
+            summariser: Summariser::new(),
         })
     }
 
@@ -677,7 +201,7 @@ pub struct FeatureExtractor {
     set: FeatureSet,
     dsp: ser_dsp::Extractor,
     plan: Arc<Plan>,
-    summarizer: Summarizer,
+    summariser: Summariser,
 }
 
 /// Shortest input (in samples at the set's rate) handed to ser-dsp; shorter audio is zero-padded
@@ -775,8 +299,8 @@ impl FeatureExtractor {
                 Mask::VoicedInterior => Some(interior.as_slice()),
             };
             let s = self
-                .summarizer
-                .summarize_column(column, hop_s, mask, &item.stats);
+                .summariser
+                .summarise_column(column, hop_s, mask, &item.stats);
             out.extend(item.stats.iter().map(|&st| to_f32(s.get(st))));
         }
         for e in &plan.extras {
@@ -923,6 +447,7 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::plan::sanitise;
     use super::*;
 
     #[test]
@@ -968,9 +493,9 @@ mod tests {
     }
 
     #[test]
-    fn sanitize_names() {
-        assert_eq!(sanitize("delta zcr"), "delta_zcr");
-        assert_eq!(sanitize("Spectral Centroid"), "spectral_centroid");
+    fn sanitise_names() {
+        assert_eq!(sanitise("delta zcr"), "delta_zcr");
+        assert_eq!(sanitise("Spectral Centroid"), "spectral_centroid");
     }
 
     #[test]

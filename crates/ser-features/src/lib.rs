@@ -4,7 +4,7 @@
 //!   per-thread [`FeatureExtractor`].
 //! * [`prepare`] — [`Batch`]: whole corpora to tables, incremental, parallel.
 //! * [`table`] — [`FeatureTable`]: metadata + f32 feature columns, Parquet / CSV.
-//! * [`stats`] — global statistics over descriptor tracks ([`Statistic`], [`stats::Summarizer`]).
+//! * [`stats`] — global statistics over descriptor tracks ([`Statistic`], [`stats::Summariser`]).
 //!
 //! See `docs/ARCHITECTURE.md`.
 

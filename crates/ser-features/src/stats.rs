@@ -208,19 +208,19 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 
 /// Reusable buffers for computing statistics without reallocating per track.
 #[derive(Debug, Default, Clone)]
-pub struct Summarizer {
+pub struct Summariser {
     values: Vec<f64>,
     times: Vec<f64>,
     sorted: Vec<f64>,
 }
 
-impl Summarizer {
+impl Summariser {
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Statistics of one f64 track whose frames are `hop_s` seconds apart.
-    pub fn summarize(&mut self, values: &[f64], hop_s: f64) -> Summary {
+    pub fn summarise(&mut self, values: &[f64], hop_s: f64) -> Summary {
         self.values.clear();
         self.times.clear();
         for (i, &v) in values.iter().enumerate() {
@@ -235,7 +235,7 @@ impl Summarizer {
     /// Statistics of one f32 column, optionally restricted to the frames where `mask` is true
     /// (voiced-only statistics). The slope uses the frames' own times (`i · hop_s`).
     /// Only what `wanted` needs is computed; the other fields are 0.
-    pub fn summarize_column(
+    pub fn summarise_column(
         &mut self,
         column: ArrayView1<'_, f32>,
         hop_s: f64,
@@ -341,9 +341,9 @@ impl Summarizer {
     }
 }
 
-/// Convenience: statistics of an f64 track (allocates buffers; use [`Summarizer`] in loops).
-pub fn summarize(values: &[f64], hop_s: f64) -> Summary {
-    Summarizer::new().summarize(values, hop_s)
+/// Convenience: statistics of an f64 track (allocates buffers; use [`Summariser`] in loops).
+pub fn summarise(values: &[f64], hop_s: f64) -> Summary {
+    Summariser::new().summarise(values, hop_s)
 }
 
 /// Converts an f64 statistic to the f32 stored in feature tables, saturating at ±`f32::MAX`
@@ -393,7 +393,7 @@ mod tests {
     fn moments_match_direct_formulas() {
         let mut seed = 3;
         let x: Vec<f64> = (0..500).map(|_| lcg(&mut seed).powi(3)).collect();
-        let s = summarize(&x, 0.01);
+        let s = summarise(&x, 0.01);
         let n = x.len() as f64;
         let mean = x.iter().sum::<f64>() / n;
         let m = |k: i32| x.iter().map(|v| (v - mean).powi(k)).sum::<f64>() / n;
@@ -408,19 +408,19 @@ mod tests {
     fn slope_is_per_second() {
         // x = 2 + 3 t with t = i * 0.01 s
         let x: Vec<f64> = (0..100).map(|i| 2.0 + 3.0 * i as f64 * 0.01).collect();
-        let s = summarize(&x, 0.01);
+        let s = summarise(&x, 0.01);
         assert!((s.slope - 3.0).abs() < 1e-9);
-        let s2 = summarize(&x, 0.02);
+        let s2 = summarise(&x, 0.02);
         assert!((s2.slope - 1.5).abs() < 1e-9);
     }
 
     #[test]
     fn edge_cases_are_finite_and_defined() {
-        let empty = summarize(&[], 0.01);
+        let empty = summarise(&[], 0.01);
         for st in Statistic::ALL {
             assert_eq!(empty.get(st), 0.0, "{st}");
         }
-        let one = summarize(&[4.5], 0.01);
+        let one = summarise(&[4.5], 0.01);
         for st in [
             Statistic::Mean,
             Statistic::Median,
@@ -439,15 +439,15 @@ mod tests {
         ] {
             assert_eq!(one.get(st), 0.0, "{st}");
         }
-        let constant = summarize(&[0.1; 50], 0.01);
+        let constant = summarise(&[0.1; 50], 0.01);
         assert_eq!(constant.kurtosis, 0.0);
         assert_eq!(constant.skewness, 0.0);
         assert_eq!(constant.std, 0.0);
         assert_eq!(constant.mean, 0.1);
-        let with_nan = summarize(&[1.0, f64::NAN, 3.0, f64::INFINITY], 0.01);
+        let with_nan = summarise(&[1.0, f64::NAN, 3.0, f64::INFINITY], 0.01);
         assert_eq!(with_nan.n, 2);
         assert_eq!(with_nan.mean, 2.0);
-        let huge = summarize(&[1e200, -1e200, 1e200], 0.01);
+        let huge = summarise(&[1e200, -1e200, 1e200], 0.01);
         for st in Statistic::ALL {
             assert!(huge.get(st).is_finite() || st == Statistic::Range, "{st}");
         }
@@ -458,14 +458,14 @@ mod tests {
     fn voiced_mask_selects_frames() {
         let col = ndarray::arr1(&[1.0f32, 100.0, 2.0, 100.0, 3.0]);
         let mask = [true, false, true, false, true];
-        let mut sz = Summarizer::new();
-        let s = sz.summarize_column(col.view(), 0.01, Some(&mask), &Statistic::ALL);
+        let mut sz = Summariser::new();
+        let s = sz.summarise_column(col.view(), 0.01, Some(&mask), &Statistic::ALL);
         assert_eq!(s.n, 3);
         assert_eq!(s.mean, 2.0);
         assert_eq!(s.max, 3.0);
         // times 0, 0.02, 0.04 -> slope 1 per 0.02 s = 50 per second
         assert!((s.slope - 50.0).abs() < 1e-9);
-        let none = sz.summarize_column(col.view(), 0.01, Some(&[false; 5]), &Statistic::ALL);
+        let none = sz.summarise_column(col.view(), 0.01, Some(&[false; 5]), &Statistic::ALL);
         assert_eq!(none.n, 0);
         assert_eq!(none.mean, 0.0);
     }

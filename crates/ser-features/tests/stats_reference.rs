@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use ser_features::stats::{Statistic, summarize};
+use ser_features::stats::{Statistic, summarise};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -84,7 +84,7 @@ fn recomputed_energy_matches_reference_to_1e9() {
     for (a, b) in x.iter().zip(&csv) {
         assert!((a - b).abs() <= 5e-9 * b.abs().max(1e-300), "{a} vs {b}");
     }
-    let s = summarize(&x, 0.025);
+    let s = summarise(&x, 0.025);
     for (st, expected) in reference() {
         let got = s.get(st);
         let rel = (got - expected).abs() / expected.abs();
@@ -98,7 +98,7 @@ fn recomputed_energy_matches_reference_to_1e9() {
 #[test]
 fn csv_energy_matches_reference() {
     let x = csv_energy();
-    let s = summarize(&x, 0.025);
+    let s = summarise(&x, 0.025);
     for (st, expected) in reference() {
         let got = s.get(st);
         let rel = (got - expected).abs() / expected.abs();
