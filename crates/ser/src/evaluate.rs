@@ -55,7 +55,7 @@ impl GridJob {
                 return Err(Error::NotFound {
                     what: "feature table",
                     path,
-                    hint: " (run `cargo xtask prepare` first or pass --features DIR)".into(),
+                    hint: crate::tables::PREPARE_HINT.into(),
                 });
             }
             parts.push(read_table(&path)?);

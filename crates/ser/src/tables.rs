@@ -8,7 +8,7 @@ use ser_features::FeatureTable;
 
 use crate::{Error, Result};
 
-const PREPARE_HINT: &str = " (run `cargo xtask prepare` first or pass --features DIR)";
+pub(crate) const PREPARE_HINT: &str = " (run `cargo xtask prepare` first or pass --features DIR)";
 
 /// Rows of one or more feature tables, concatenated.
 #[derive(Debug, Clone)]
