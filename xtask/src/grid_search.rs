@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use ser::evaluate::GridJob;
+use ser::evaluate::{GridJob, GridResult};
 
 /// Arguments of `grid-search`.
 #[derive(Debug, clap::Args)]
@@ -24,6 +24,11 @@ pub struct Args {
 
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
+        self.run_job().map(drop)
+    }
+
+    /// Runs the search, prints its figures, and returns the job and its result.
+    pub fn run_job(self) -> anyhow::Result<(GridJob, GridResult)> {
         let start = Instant::now();
         let job = GridJob::load(&self.config, self.features.as_deref(), self.out.as_deref())?;
         println!(
@@ -76,6 +81,6 @@ impl Args {
             outcome.wall_time_s,
             r.written.report_md.display()
         );
-        Ok(())
+        Ok((job, r))
     }
 }

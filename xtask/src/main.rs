@@ -11,8 +11,10 @@ mod crosscheck;
 mod datasets;
 mod demo;
 mod grid_search;
+mod loadtest;
 mod predict;
 mod prepare;
+mod serve;
 mod train;
 
 #[derive(Debug, Parser)]
@@ -35,10 +37,14 @@ enum Command {
     Demo(demo::Args),
     /// Nested, speaker-grouped grid search over feature tables; writes reports and plots.
     GridSearch(grid_search::Args),
+    /// Post audio to a running server from many clients; print throughput and latency.
+    Loadtest(loadtest::Args),
     /// Extract one feature table per corpus (incremental, parallel).
     Prepare(prepare::Args),
     /// Predict emotions of audio files/folders or feature tables with a model file.
     Predict(predict::Args),
+    /// Serve a model over HTTP: /predict, /train, /docs, /metrics and a web page.
+    Serve(serve::Args),
     /// Fit one pipeline on feature tables and save it as a model file.
     Train(train::Args),
 }
@@ -49,7 +55,9 @@ fn main() -> anyhow::Result<()> {
         Command::Datasets(args) => args.run(),
         Command::Demo(args) => args.run(),
         Command::GridSearch(args) => args.run(),
+        Command::Loadtest(args) => args.run(),
         Command::Prepare(args) => args.run(),
+        Command::Serve(args) => args.run(),
         Command::Predict(args) => args.run(),
         Command::Train(args) => args.run(),
         Command::Crosscheck(args) => args.run(),

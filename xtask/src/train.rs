@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use ser::Normalisation;
-use ser::train::{TableSource, TrainConfig, model_spec, train};
+use ser::train::{TrainConfig, model_spec, train};
 use ser_models::{ClassWeight, ScalerSpec};
 
 use crate::parse_snake;
@@ -29,8 +29,9 @@ use crate::parse_snake;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Folder of `<corpus>.<feature_set>.parquet` tables, or one `.parquet` file.
-    #[arg(long, default_value = "out/features")]
-    pub features: PathBuf,
+    /// [default: out/features]
+    #[arg(long)]
+    pub features: Option<PathBuf>,
     /// Corpora to train on (tables `<corpus>.<feature_set>.parquet`); repeatable. Default: every
     /// table of the feature set in the folder.
     #[arg(long = "corpus", num_args = 1..)]
@@ -81,6 +82,9 @@ impl Args {
             (None, None) => None,
         };
         let flags = TrainConfig {
+            features: self.features,
+            corpora: (!self.corpora.is_empty()).then_some(self.corpora),
+            feature_set: self.feature_set,
             model,
             normalisation: self.normalisation,
             scaler: self.scaler,
@@ -88,12 +92,9 @@ impl Args {
             seed: self.seed,
             min_utterances: self.min_utterances,
         };
-        let settings = flags.over(file).settings()?;
-        let source = TableSource {
-            features: self.features,
-            corpora: self.corpora,
-            feature_set: self.feature_set,
-        };
+        let config = flags.over(file);
+        let settings = config.settings()?;
+        let source = config.source();
         let notes = BTreeMap::from([(
             "command".to_string(),
             std::env::args().collect::<Vec<_>>().join(" "),

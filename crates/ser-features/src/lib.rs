@@ -17,7 +17,8 @@ pub mod table;
 pub use error::{Error, Result};
 pub use featureset::{FeatureExtractor, FeatureSet, FeatureSetConfig};
 pub use prepare::{
-    Batch, CorpusSummary, NoProgress, Progress, Summary, extract_file, scan_corpora, table_path,
+    Batch, CorpusSummary, NoProgress, Progress, Summary, extract_file, extract_samples,
+    scan_corpora, table_path,
 };
 pub use stats::Statistic;
 pub use table::{FeatureRow, FeatureTable, FileStamp, METADATA_COLUMNS, TableMeta};

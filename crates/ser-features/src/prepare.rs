@@ -547,12 +547,10 @@ impl Batch {
     }
 }
 
-/// Decodes `path` at `rate` Hz and extracts `set`'s features with the extractor in `slot` (built
-/// on first use, so a worker thread keeps one; dropped and rebuilt after a panic, since it may be
-/// left in a bad state). Returns the feature vector and the audio's duration in seconds, or why
-/// the file cannot be used: a decode error, or a failure or panic inside the descriptors (caught
-/// here, so one bad file never stops a batch). [`Batch`] and every front-end's prediction path
-/// call this one function.
+/// Decodes `path` at `rate` Hz and extracts `set`'s features ([`extract_samples`]). Returns the
+/// feature vector and the audio's duration in seconds, or why the file cannot be used: a decode
+/// error, or a failure or panic inside the descriptors. [`Batch`] and every front-end's
+/// prediction path call this one function (or [`extract_samples`] for audio in memory).
 pub fn extract_file(
     set: &FeatureSet,
     slot: &mut Option<FeatureExtractor>,
@@ -560,6 +558,19 @@ pub fn extract_file(
     rate: u32,
 ) -> std::result::Result<(Vec<f32>, f64), String> {
     let audio = ser_io::load(path, rate).map_err(|e| e.to_string())?;
+    let features = extract_samples(set, slot, &audio.samples)?;
+    Ok((features, audio.duration_s()))
+}
+
+/// Extracts `set`'s features from mono samples at the set's rate with the extractor in `slot`
+/// (built on first use, so a worker thread keeps one; dropped and rebuilt after a panic, since
+/// it may be left in a bad state). A failure or panic inside the descriptors is caught and
+/// returned as the reason, so one bad input never stops a batch or a server.
+pub fn extract_samples(
+    set: &FeatureSet,
+    slot: &mut Option<FeatureExtractor>,
+    samples: &[f32],
+) -> std::result::Result<Vec<f32>, String> {
     if slot.is_none() {
         *slot = Some(
             set.extractor()
@@ -569,8 +580,8 @@ pub fn extract_file(
     let Some(ex) = slot.as_mut() else {
         return Err("no extractor".into());
     };
-    match std::panic::catch_unwind(AssertUnwindSafe(|| ex.extract_samples(&audio.samples))) {
-        Ok(Ok(features)) => Ok((features, audio.duration_s())),
+    match std::panic::catch_unwind(AssertUnwindSafe(|| ex.extract_samples(samples))) {
+        Ok(Ok(features)) => Ok(features),
         Ok(Err(e)) => Err(format!("feature extraction failed: {e}")),
         Err(panic) => {
             *slot = None;

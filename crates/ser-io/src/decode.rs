@@ -8,7 +8,7 @@ use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
 use crate::{Audio, Error, Result};
@@ -61,7 +61,12 @@ fn open(path: &Path) -> Result<Box<dyn FormatReader>> {
             reason: "file is empty (0 bytes)".into(),
         });
     }
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    probe(Box::new(file), path)
+}
+
+/// Probes the container of `source` (read from `path`, named in errors) by its content.
+fn probe(source: Box<dyn MediaSource>, path: &Path) -> Result<Box<dyn FormatReader>> {
+    let mss = MediaSourceStream::new(source, Default::default());
     // An empty hint: the format is recognised from the content, never from the extension.
     let hint = Hint::new();
     symphonia::default::get_probe()
@@ -129,7 +134,30 @@ fn check_rate(path: &Path, rate: u32) -> Result<()> {
 /// Memory grows only with the audio actually decoded (at most [`MAX_DURATION_S`] seconds), never
 /// with what a header claims.
 pub fn decode(path: &Path) -> Result<Audio> {
-    let mut format = open(path)?;
+    decode_format(open(path)?, path, MAX_DURATION_S as f64)
+}
+
+/// Decodes audio held in memory (an upload, say) like [`decode`] decodes a file: the format is
+/// probed from the content, channels are averaged, and `origin` names the input in errors.
+/// Audio longer than `max_duration_s` (capped at [`MAX_DURATION_S`]) is refused as soon as the
+/// decoder passes that length, before the rest is decoded.
+pub fn decode_bytes(bytes: Vec<u8>, origin: &Path, max_duration_s: f64) -> Result<Audio> {
+    if bytes.is_empty() {
+        return Err(Error::Decode {
+            path: origin.to_path_buf(),
+            reason: "empty input (0 bytes)".into(),
+        });
+    }
+    let format = probe(Box::new(std::io::Cursor::new(bytes)), origin)?;
+    decode_format(format, origin, max_duration_s.min(MAX_DURATION_S as f64))
+}
+
+/// The frame count of `limit_s` seconds at `rate` Hz.
+fn frame_limit(rate: u32, limit_s: f64) -> u64 {
+    (f64::from(rate) * limit_s.max(0.0)).ceil() as u64
+}
+
+fn decode_format(mut format: Box<dyn FormatReader>, path: &Path, limit_s: f64) -> Result<Audio> {
     let track = format
         .default_track(TrackType::Audio)
         .ok_or_else(|| Error::Unsupported {
@@ -159,7 +187,7 @@ pub fn decode(path: &Path) -> Result<Audio> {
     let mut rate: Option<u32> = header_rate;
     let mut decode_errors = 0usize;
     let mut packets = 0usize;
-    let mut max_frames: Option<u64> = header_rate.map(|r| u64::from(r) * MAX_DURATION_S);
+    let mut max_frames: Option<u64> = header_rate.map(|r| frame_limit(r, limit_s));
     loop {
         let packet = match format.next_packet() {
             Ok(Some(p)) => p,
@@ -203,7 +231,7 @@ pub fn decode(path: &Path) -> Result<Audio> {
         match rate {
             None => {
                 rate = Some(spec_rate);
-                max_frames = Some(u64::from(spec_rate) * MAX_DURATION_S);
+                max_frames = Some(frame_limit(spec_rate, limit_s));
             }
             Some(r) if r != spec_rate => {
                 return Err(Error::Unsupported {
@@ -221,9 +249,9 @@ pub fn decode(path: &Path) -> Result<Audio> {
         if let Some(limit) = max_frames
             && (mono.len() + frames) as u64 > limit
         {
-            return Err(Error::Unsupported {
+            return Err(Error::TooLong {
                 path: path.to_path_buf(),
-                reason: format!("longer than the {MAX_DURATION_S} s limit"),
+                limit_s,
             });
         }
         interleaved.resize(buf.samples_interleaved(), 0.0);

@@ -14,6 +14,9 @@ pub enum Error {
     Decode { path: PathBuf, reason: String },
     #[error("{path}: unsupported audio: {reason}")]
     Unsupported { path: PathBuf, reason: String },
+    /// The audio is longer than the limit in force (decoding stopped there).
+    #[error("{path}: the audio is longer than the {limit_s} s limit")]
+    TooLong { path: PathBuf, limit_s: f64 },
     #[error("{path}: resampling from {from_hz} Hz to {to_hz} Hz failed: {reason}")]
     Resample {
         path: PathBuf,

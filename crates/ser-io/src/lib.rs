@@ -22,12 +22,12 @@ pub use corpus::{
     AUDIO_EXTENSIONS, Corpus, detect, discover, has_audio_extension, list_audio_files,
     parse_file_name, scan, scan_corpus, scan_crema_with_demographics, scan_csv,
 };
-pub use decode::{AudioInfo, MAX_DURATION_S, MAX_SAMPLE_RATE_HZ, decode, probe_info};
+pub use decode::{AudioInfo, MAX_DURATION_S, MAX_SAMPLE_RATE_HZ, decode, decode_bytes, probe_info};
 pub use error::{Error, Result};
 pub use inventory::{CorpusInventory, Inventory};
 pub use label::{Emotion, Sex};
 pub use manifest::{Manifest, Skipped, Utterance};
-pub use resample::{Resampler, load, resample};
+pub use resample::{Resampler, load, load_bytes, resample};
 pub use write::write_wav_pcm16;
 
 /// Decoded mono audio: samples in [-1, 1] at `sample_rate_hz`.

@@ -170,7 +170,23 @@ pub fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Result<Vec<f32>> {
 /// Decode `path` (mono, see [`crate::decode`]) and resample it to `target_rate_hz`.
 /// Audio already at the target rate is returned unchanged.
 pub fn load(path: &Path, target_rate_hz: u32) -> Result<Audio> {
-    let audio = crate::decode::decode(path)?;
+    to_rate(crate::decode::decode(path)?, path, target_rate_hz)
+}
+
+/// [`crate::decode_bytes`] (audio in memory, at most `max_duration_s` long), then resampled to
+/// `target_rate_hz` as [`load`] does; `origin` names the input in errors.
+pub fn load_bytes(
+    bytes: Vec<u8>,
+    origin: &Path,
+    target_rate_hz: u32,
+    max_duration_s: f64,
+) -> Result<Audio> {
+    let audio = crate::decode::decode_bytes(bytes, origin, max_duration_s)?;
+    to_rate(audio, origin, target_rate_hz)
+}
+
+/// `audio` (decoded from `path`) at `target_rate_hz`.
+fn to_rate(audio: Audio, path: &Path, target_rate_hz: u32) -> Result<Audio> {
     if audio.sample_rate_hz == target_rate_hz {
         return Ok(audio);
     }

@@ -68,6 +68,7 @@ pub use model::{FittedModel, MODEL_KINDS, ModelSpec};
 pub use naive_bayes::{NaiveBayesModel, NaiveBayesParams};
 pub use pipeline::{
     FORMAT_VERSION, Pipeline, PipelineData, Predictions, TrainingSummary, check_format_version,
+    now_utc,
 };
 pub use scaler::{FittedScaler, ScalerSpec, normalise_per_speaker};
 pub use svm::{Gamma, GammaRule, KernelKind, SvmModel, SvmParams};

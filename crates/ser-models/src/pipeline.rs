@@ -89,8 +89,8 @@ pub struct PipelineData<'a> {
     pub corpora: Option<&'a [String]>,
 }
 
-/// Current UTC time as RFC 3339, without external crates.
-fn now_utc() -> String {
+/// Current UTC time as RFC 3339 (`2025-01-31T12:00:00Z`), without external crates.
+pub fn now_utc() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -40,6 +40,9 @@ pub enum Error {
     /// A configuration (file or request) is malformed or inconsistent.
     #[error("{origin}: {message}")]
     Config { origin: String, message: String },
+    /// Audio that decodes but cannot be analysed (the descriptors failed, non-finite features).
+    #[error("{}: {reason}", path.display())]
+    Unusable { path: PathBuf, reason: String },
     /// The input does not fit the model, or there is nothing to do.
     #[error("{0}")]
     Input(String),

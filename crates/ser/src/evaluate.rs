@@ -85,3 +85,35 @@ impl GridJob {
         })
     }
 }
+
+impl GridJob {
+    /// Settings for the model to ship after a search: the candidate the inner searches chose
+    /// most often over the outer folds of the best protocol (ties: the earlier candidate), with
+    /// that protocol's normalisation, the config's class weighting, minimum utterances and seed.
+    /// The outer folds' test speakers only scored the choices, so nothing is tuned on them.
+    pub fn final_settings(&self, result: &GridResult) -> Result<crate::train::TrainSettings> {
+        let best = result.outcome.best();
+        let count = |label: &str| best.chosen.iter().filter(|c| c.1 == label).count();
+        let candidate = self
+            .config
+            .candidates
+            .iter()
+            .filter(|c| count(&c.label) > 0)
+            .max_by(|a, b| {
+                // max_by keeps the last maximum: compare so the earlier candidate wins ties.
+                count(&a.label)
+                    .cmp(&count(&b.label))
+                    .then(std::cmp::Ordering::Greater)
+            })
+            .ok_or_else(|| Error::Input("the grid search chose no candidate".into()))?;
+        let raw = &self.config.raw;
+        Ok(crate::train::TrainSettings {
+            model: candidate.spec.clone(),
+            normalisation: best.normalisation,
+            scaler: candidate.scaler_or(raw.scaler),
+            class_weight: raw.class_weight,
+            seed: raw.seed,
+            min_utterances: raw.min_utterances_per_speaker,
+        })
+    }
+}

@@ -38,9 +38,14 @@ pub struct ModelFile {
 impl ModelFile {
     /// Writes the model file atomically (temporary file, fsync, rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec(self)
-            .map_err(|e| Error::config(path.display(), format_args!("serialising: {e}")))?;
+        let json = self.to_json(path)?;
         Ok(ser_fs::write_bytes(path, &json)?)
+    }
+
+    /// The file's bytes as [`ModelFile::save`] writes them (`origin` names the file in errors).
+    pub fn to_json(&self, origin: &Path) -> Result<Vec<u8>> {
+        serde_json::to_vec(self)
+            .map_err(|e| Error::config(origin.display(), format_args!("serialising: {e}")))
     }
 
     /// Reads a model file, checking its format version and consistency.

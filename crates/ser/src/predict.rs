@@ -249,3 +249,92 @@ fn write_csv(
             .map_err(|e| Error::Write(ser_fs::WriteError::new("writing", path, e)))
     })
 }
+
+/// The prediction for one piece of audio given in memory ([`Predictor::predict_bytes`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioPrediction {
+    /// Predicted label.
+    pub label: String,
+    /// Probability per model label (in the model's label order), when the model gives them.
+    pub probabilities: Option<Vec<f32>>,
+    /// Duration of the decoded audio, seconds.
+    pub duration_s: f64,
+}
+
+/// A model file with its feature set resolved once, ready to predict audio one input at a time
+/// (the server, the streaming recogniser). It gives exactly what [`predict`] gives for the same
+/// audio: the same decoding, resampling, extraction and pipeline.
+#[derive(Debug, Clone)]
+pub struct Predictor {
+    model: ModelFile,
+    set: ser_features::FeatureSet,
+}
+
+impl Predictor {
+    /// Resolves the model's feature set; fails when the model cannot predict from audio.
+    pub fn new(model: ModelFile) -> Result<Self> {
+        let set = model.feature_set()?;
+        Ok(Predictor { model, set })
+    }
+
+    /// The model file.
+    pub fn model(&self) -> &ModelFile {
+        &self.model
+    }
+
+    /// The feature set that makes the model's input.
+    pub fn feature_set(&self) -> &ser_features::FeatureSet {
+        &self.set
+    }
+
+    /// Predicts mono samples at the feature set's rate ([`ser_features::FeatureSet::sample_rate_hz`]),
+    /// extracting with the extractor in `slot` (built on first use). `origin` names the input
+    /// in errors; `speaker` matters to per-speaker models only.
+    pub fn predict_samples(
+        &self,
+        slot: &mut Option<FeatureExtractor>,
+        samples: &[f32],
+        origin: &Path,
+        speaker: &str,
+    ) -> Result<(String, Option<Vec<f32>>)> {
+        let features =
+            ser_features::extract_samples(&self.set, slot, samples).map_err(|reason| {
+                Error::Unusable {
+                    path: origin.to_path_buf(),
+                    reason,
+                }
+            })?;
+        if !features.iter().all(|x| x.is_finite()) {
+            return Err(Error::Unusable {
+                path: origin.to_path_buf(),
+                reason: "non-finite feature values".into(),
+            });
+        }
+        let pipeline = &self.model.pipeline;
+        let x = ndarray::ArrayView2::from_shape((1, features.len()), &features)
+            .map_err(|e| Error::Input(format!("feature row: {e}")))?;
+        let p = pipeline.predict(x, &pipeline.feature_names, Some(&[speaker.to_string()]))?;
+        let label = p.labels.into_iter().next().unwrap_or_default();
+        Ok((label, p.proba.map(|a| a.row(0).to_vec())))
+    }
+
+    /// Decodes audio held in memory (any format [`ser_io::decode_bytes`] reads, probed by
+    /// content), resamples it to the feature set's rate and predicts it. Audio longer than
+    /// `max_duration_s` is refused ([`ser_io::Error::TooLong`]) without decoding the rest.
+    pub fn predict_bytes(
+        &self,
+        slot: &mut Option<FeatureExtractor>,
+        bytes: Vec<u8>,
+        origin: &Path,
+        max_duration_s: f64,
+        speaker: &str,
+    ) -> Result<AudioPrediction> {
+        let audio = ser_io::load_bytes(bytes, origin, self.set.sample_rate_hz(), max_duration_s)?;
+        let (label, probabilities) = self.predict_samples(slot, &audio.samples, origin, speaker)?;
+        Ok(AudioPrediction {
+            label,
+            probabilities,
+            duration_s: audio.duration_s(),
+        })
+    }
+}

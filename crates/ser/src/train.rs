@@ -3,6 +3,9 @@
 //! A [`TrainConfig`] holds the same keys as `cargo xtask train --config FILE` (all optional):
 //!
 //! ```toml
+//! features = "out/features"      # a folder of tables, or one .parquet file
+//! corpora = ["emodb"]            # default: every table of the feature set in the folder
+//! feature_set = "default"        # a built-in name or a TOML file
 //! normalisation = "training"     # or "per_speaker"
 //! scaler = "standard"            # none | standard | robust | min_max | quantile
 //! class_weight = "balanced"      # none | balanced
@@ -34,6 +37,13 @@ use crate::{Error, ModelFile, Result};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
+    /// Folder of `<corpus>.<feature_set>.parquet` tables, or one table file [default:
+    /// `out/features`].
+    pub features: Option<PathBuf>,
+    /// Corpora whose tables to read [default: every table of the feature set in the folder].
+    pub corpora: Option<Vec<String>>,
+    /// Feature set: a built-in name or a TOML file [default: the tables' set, `default`].
+    pub feature_set: Option<String>,
     /// The classifier and its hyper-parameters (`kind` tag, as in grid-search configs).
     pub model: Option<ModelSpec>,
     /// Normalisation protocol [default: training].
@@ -78,12 +88,27 @@ impl TrainConfig {
     /// This config with every key it leaves unset taken from `base`.
     pub fn over(self, base: TrainConfig) -> TrainConfig {
         TrainConfig {
+            features: self.features.or(base.features),
+            corpora: self.corpora.or(base.corpora),
+            feature_set: self.feature_set.or(base.feature_set),
             model: self.model.or(base.model),
             normalisation: self.normalisation.or(base.normalisation),
             scaler: self.scaler.or(base.scaler),
             class_weight: self.class_weight.or(base.class_weight),
             seed: self.seed.or(base.seed),
             min_utterances: self.min_utterances.or(base.min_utterances),
+        }
+    }
+
+    /// The tables it names (defaults filled in).
+    pub fn source(&self) -> TableSource {
+        TableSource {
+            features: self
+                .features
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("out/features")),
+            corpora: self.corpora.clone().unwrap_or_default(),
+            feature_set: self.feature_set.clone(),
         }
     }
 

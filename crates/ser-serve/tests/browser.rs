@@ -1,0 +1,365 @@
+//! End-to-end test of the web page served at `/`: drives headless Chromium
+//! through chromedriver (WebDriver) with `fantoccini`.
+//!
+//! Passes with a note on stderr when `chromedriver` or `chromium` is missing.
+//! Screenshots (and chromedriver's log) land in `target/screenshots/`.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::error::Error;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+type TestResult<T = ()> = Result<T, Box<dyn Error>>;
+
+const SCREENSHOT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/screenshots");
+const INSTALL_HINT: &str = "install with apt-get install -y chromium chromium-driver";
+const POLL: Duration = Duration::from_millis(100);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn web_page_predicts_an_uploaded_file_and_docs_render() {
+    let Some(browser) = Browser::find() else {
+        return;
+    };
+    let server = common::spawn_server().await;
+
+    let shots = PathBuf::from(SCREENSHOT_DIR);
+    std::fs::create_dir_all(&shots).expect("create target/screenshots");
+
+    // The guard kills chromedriver when dropped, also when a panic unwinds.
+    let driver = ChromeDriver::start(&browser.chromedriver, &shots.join("chromedriver.log")).await;
+    let client = connect(&driver, &browser.chromium).await;
+
+    let outcome = scenario(&client, &server, &shots).await;
+    if outcome.is_err() {
+        let _ = screenshot(&client, &shots, "failure.png").await;
+    }
+    // End the session (and the browser) before chromedriver goes away.
+    let _ = client.close().await;
+    drop(driver);
+
+    if let Err(e) = outcome {
+        panic!(
+            "browser test failed: {e} (screenshots in {})",
+            shots.display()
+        );
+    }
+}
+
+/// The whole user story, against a running server.
+async fn scenario(client: &Client, server: &common::TestServer, shots: &Path) -> TestResult {
+    // 1. The page loads and shows the model line.
+    client.goto(&server.base).await?;
+    let model_line = wait_for_text(client, "#model", Duration::from_secs(15)).await?;
+    eprintln!("model line: {model_line}");
+    screenshot(client, shots, "index.png").await?;
+    let labels = model_labels(client).await?;
+    check(!labels.is_empty(), "GET model lists no labels")?;
+
+    // 2. Uploading the wav shows the label `cargo xtask predict` gives.
+    let wav = std::fs::canonicalize(&server.wav)?;
+    upload(client, &wav).await?;
+    wait_for_state(client, "done", Duration::from_secs(30)).await?;
+
+    let emotion = client.find(Locator::Id("emotion")).await?.text().await?;
+    check(
+        emotion.trim() == server.expected_label,
+        format!(
+            "#emotion is {emotion:?}, expected {:?}",
+            server.expected_label
+        ),
+    )?;
+
+    // One bar per class, probabilities summing to 1, highest first.
+    let mut bars = Vec::new();
+    for bar in client.find_all(Locator::Css("#bars .bar")).await? {
+        let label = bar
+            .attr("data-label")
+            .await?
+            .ok_or("a .bar has no data-label")?;
+        let p: f64 = bar
+            .attr("data-p")
+            .await?
+            .ok_or("a .bar has no data-p")?
+            .parse()?;
+        bars.push((label, p));
+    }
+    let bar_labels: BTreeSet<&str> = bars.iter().map(|(l, _)| l.as_str()).collect();
+    let expected_labels: BTreeSet<&str> = labels.iter().map(String::as_str).collect();
+    check(
+        bars.len() == labels.len() && bar_labels == expected_labels,
+        format!("bars {bars:?} do not match the model's labels {labels:?}"),
+    )?;
+    let sum: f64 = bars.iter().map(|(_, p)| p).sum();
+    check(
+        (sum - 1.0).abs() <= 1e-3,
+        format!("bar probabilities sum to {sum}, not 1"),
+    )?;
+    check(
+        bars.windows(2).all(|w| w[0].1 >= w[1].1),
+        format!("bars are not sorted by probability: {bars:?}"),
+    )?;
+    screenshot(client, shots, "predicted.png").await?;
+
+    // 3. A file that is not audio shows the server's error.
+    let dir = std::env::temp_dir().join(format!("ser-browser-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let notes = dir.join("notes.wav");
+    std::fs::write(&notes, b"These are meeting notes, not audio.\n".repeat(20))?;
+    let uploaded = upload(client, &notes).await;
+    let errored = wait_for_state(client, "error", Duration::from_secs(30)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    uploaded?;
+    errored?;
+    let error = client.find(Locator::Id("error")).await?.text().await?;
+    check(
+        !error.trim().is_empty(),
+        "#error is empty after a failed upload",
+    )?;
+    eprintln!("error shown: {}", error.replace('\n', " / "));
+    screenshot(client, shots, "error.png").await?;
+
+    // 4. Swagger UI renders the API, /predict included.
+    client.goto(&format!("{}docs/", server.base)).await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(".swagger-ui"))
+        .await
+        .map_err(|e| format!("no .swagger-ui element on docs/: {e}"))?;
+    wait_for_source(client, "/predict", Duration::from_secs(15)).await?;
+    screenshot(client, shots, "docs.png").await?;
+
+    Ok(())
+}
+
+// --- page helpers -----------------------------------------------------------
+
+/// Hands `file` to `<input type=file id=file>` (WebDriver file upload).
+async fn upload(client: &Client, file: &Path) -> TestResult {
+    let path = file.to_str().ok_or("upload path is not UTF-8")?;
+    client
+        .find(Locator::Id("file"))
+        .await?
+        .send_keys(path)
+        .await?;
+    Ok(())
+}
+
+/// Labels of the served model, fetched from the page's origin.
+async fn model_labels(client: &Client) -> TestResult<Vec<String>> {
+    const JS: &str = r#"
+        const done = arguments[arguments.length - 1];
+        fetch('model', { headers: { Accept: 'application/json' } })
+            .then((r) => (r.ok ? r.json() : Promise.reject(new Error('HTTP ' + r.status))))
+            .then((m) => done({ labels: m.labels }), (e) => done({ error: String(e) }));
+    "#;
+    let answer = client.execute_async(JS, vec![]).await?;
+    if let Some(e) = answer.get("error") {
+        return Err(format!("GET model failed in the page: {e}").into());
+    }
+    Ok(serde_json::from_value(answer["labels"].clone())?)
+}
+
+/// Waits for `body[data-state=want]`; on timeout, says where the page got stuck.
+async fn wait_for_state(client: &Client, want: &str, timeout: Duration) -> TestResult {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let state = client
+            .find(Locator::Css("body"))
+            .await?
+            .attr("data-state")
+            .await?;
+        if state.as_deref() == Some(want) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let error = match client.find(Locator::Id("error")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            return Err(format!(
+                "page state is {state:?}, not {want:?}, after {timeout:?} (#error: {error:?})"
+            )
+            .into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until the element matching `css` shows non-blank text, and returns it.
+async fn wait_for_text(client: &Client, css: &str, timeout: Duration) -> TestResult<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            let text = element.text().await?;
+            if !text.trim().is_empty() {
+                return Ok(text);
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("{css} still has no text after {timeout:?}").into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until the (live) page source contains `needle`.
+async fn wait_for_source(client: &Client, needle: &str, timeout: Duration) -> TestResult {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if client.source().await?.contains(needle) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("{needle:?} did not appear in the page after {timeout:?}").into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn screenshot(client: &Client, dir: &Path, name: &str) -> TestResult {
+    let png = client.screenshot().await?;
+    std::fs::write(dir.join(name), png)?;
+    Ok(())
+}
+
+fn check(ok: bool, message: impl Into<String>) -> TestResult {
+    if ok {
+        Ok(())
+    } else {
+        let message: String = message.into();
+        Err(message.into())
+    }
+}
+
+// --- browser and driver -----------------------------------------------------
+
+/// Paths of the installed chromedriver and Chromium.
+struct Browser {
+    chromedriver: PathBuf,
+    chromium: PathBuf,
+}
+
+impl Browser {
+    /// Finds both binaries, or says why the test is skipped.
+    fn find() -> Option<Self> {
+        let Some(chromedriver) = locate("/usr/bin/chromedriver", "chromedriver") else {
+            eprintln!(
+                "skipping browser test: chromedriver not found in /usr/bin or on PATH; {INSTALL_HINT}"
+            );
+            return None;
+        };
+        let Some(chromium) = locate("/usr/bin/chromium", "chromium") else {
+            eprintln!(
+                "skipping browser test: chromium not found in /usr/bin or on PATH; {INSTALL_HINT}"
+            );
+            return None;
+        };
+        Some(Self {
+            chromedriver,
+            chromium,
+        })
+    }
+}
+
+/// `preferred` if it exists, else the first `name` on PATH.
+fn locate(preferred: &str, name: &str) -> Option<PathBuf> {
+    let preferred = PathBuf::from(preferred);
+    if preferred.is_file() {
+        return Some(preferred);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A chromedriver child process, killed on drop.
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+}
+
+impl ChromeDriver {
+    async fn start(binary: &Path, log: &Path) -> Self {
+        let port = free_port();
+        let child = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        // From here on the guard owns the process.
+        let mut driver = Self { child, port };
+        driver.wait_until_listening(Duration::from_secs(10)).await;
+        driver
+    }
+
+    async fn wait_until_listening(&mut self, timeout: Duration) {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let deadline = Instant::now() + timeout;
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("chromedriver exited before listening ({status})");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {} within {timeout:?}",
+                self.port
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port that was free a moment ago.
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .expect("pick a free port")
+        .port()
+}
+
+/// Opens a headless Chromium session.
+async fn connect(driver: &ChromeDriver, chromium: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({
+            "binary": chromium.display().to_string(),
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--window-size=1280,900",
+            ],
+        }),
+    );
+    ClientBuilder::rustls()
+        .expect("rustls connector for WebDriver")
+        .capabilities(caps)
+        .connect(&driver.url())
+        .await
+        .unwrap_or_else(|e| panic!("cannot open a Chromium session through chromedriver: {e}"))
+}

@@ -1,0 +1,134 @@
+//! A trained model on the synthetic demo corpus (built once per test binary), and a server on a
+//! loopback port serving it.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use ser::predict::{PredictInputs, Predictions, predict};
+use ser::prepare::{PrepareRequest, prepare};
+use ser::train::{TableSource, TrainConfig, model_spec, train};
+use ser::{ModelFile, Normalisation};
+use ser_features::NoProgress;
+use ser_serve::{App, ServeConfig};
+
+/// The demo corpus, its table and a model trained on it.
+pub struct Fixture {
+    _tmp: tempfile::TempDir,
+    /// Holds `custom/` (audio) and `features/` (tables): the data root of training tests.
+    pub root: PathBuf,
+    pub model_path: PathBuf,
+    pub wavs: Vec<PathBuf>,
+}
+
+pub fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().canonicalize().expect("canonical");
+        let cfg = ser_io::demo::DemoConfig {
+            n_speakers: 4,
+            utterances_per_emotion: 2,
+            ..Default::default()
+        };
+        let wavs = ser_io::demo::write_demo_corpus(&root.join("custom"), &cfg).expect("demo");
+        let features = root.join("features");
+        prepare(
+            &PrepareRequest {
+                datasets: root.clone(),
+                corpora: vec!["custom".into()],
+                feature_set: "default".into(),
+                out: features.clone(),
+                jobs: 1,
+                csv: false,
+            },
+            &NoProgress,
+        )
+        .expect("prepare");
+        let settings = TrainConfig {
+            model: Some(model_spec("logistic_regression", None, &["c=0.1".into()]).expect("spec")),
+            normalisation: Some(Normalisation::Training),
+            ..Default::default()
+        }
+        .settings()
+        .expect("settings");
+        let source = TableSource {
+            features,
+            corpora: vec!["custom".into()],
+            feature_set: None,
+        };
+        let t = train(&source, &settings, BTreeMap::new()).expect("train");
+        let model_path = root.join("model.json");
+        t.model.save(&model_path).expect("save");
+        Fixture {
+            _tmp: tmp,
+            root,
+            model_path,
+            wavs,
+        }
+    })
+}
+
+/// What `cargo xtask predict` computes for `files` with the model file (the same library call).
+pub fn reference_predictions(model_path: &std::path::Path, files: &[PathBuf]) -> Predictions {
+    let model = ModelFile::load(model_path).expect("load model");
+    predict(
+        &model,
+        &PredictInputs {
+            audio: files.to_vec(),
+            speaker: Some("upload".into()),
+            ..Default::default()
+        },
+        &NoProgress,
+    )
+    .expect("predict")
+}
+
+/// A server on a loopback port, running for the test's life.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT/`
+    pub base: String,
+    /// An audio file the served model predicts.
+    pub wav: PathBuf,
+    /// What `cargo xtask predict` says for `wav`.
+    pub expected_label: String,
+    /// The model file served.
+    pub model_path: PathBuf,
+    pub app: App,
+}
+
+/// Serves the fixture's model with the default limits.
+pub async fn spawn_server() -> TestServer {
+    let f = fixture();
+    spawn_with(ServeConfig::new(&f.model_path)).await
+}
+
+/// Serves with `config` (its model file must exist).
+pub async fn spawn_with(config: ServeConfig) -> TestServer {
+    let f = fixture();
+    let model_path = config.model_path.clone();
+    let wav = f.wavs[0].clone();
+    let expected_label = reference_predictions(&model_path, std::slice::from_ref(&wav)).rows[0]
+        .label
+        .clone();
+    let app = App::new(config).expect("app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let served = app.clone();
+    tokio::spawn(async move {
+        ser_serve::serve(listener, served, std::future::pending())
+            .await
+            .expect("serve");
+    });
+    TestServer {
+        base: format!("http://{addr}/"),
+        wav,
+        expected_label,
+        model_path,
+        app,
+    }
+}
