@@ -190,45 +190,53 @@ impl PitchTracker {
         let energy = total / n as f64;
         // Difference function (librosa 0.11): d(k) = 2 (acf0 - acf_k) - sum_{m<k} y_m^2.
         self.d[0] = 0.0;
-        for k in 1..=self.max_period {
+        for k in 1..self.min_period {
             self.d[k] = 2.0 * (self.acf[0] - self.acf[k]) - self.csum[k - 1];
         }
-        // Cumulative mean normalised difference.
+        // Cumulative mean normalised difference over the lags of the F0 range, computed lag by
+        // lag and stopped at the first trough below the threshold (YIN's choice): a trough at
+        // `j` is known once `yin[j + 1]` is, so voiced frames skip most lags. The values and
+        // the choice are the same as computing every lag first.
         // d(tau) / (cum(tau) / tau + tiny) = tau d(tau) / (cum(tau) + tau tiny): one division
         let cum0: f64 = self.d[1..self.min_period].iter().sum();
         let mut cum = cum0;
-        for (tau, (dv, yv)) in (self.min_period..=self.max_period).zip(
-            self.d[self.min_period..=self.max_period]
-                .iter()
-                .zip(self.yin.iter_mut()),
-        ) {
+        let m = self.yin.len();
+        let thr = self.cfg.trough_threshold;
+        let acf0 = self.acf[0];
+        let mut first_trough = None;
+        for i in 0..m {
+            let tau = self.min_period + i;
+            let dv = 2.0 * (acf0 - self.acf[tau]) - self.csum[tau - 1];
             cum += dv;
             let t = tau as f64;
-            *yv = t * dv / (cum + t * f64::MIN_POSITIVE);
+            self.yin[i] = t * dv / (cum + t * f64::MIN_POSITIVE);
+            if i >= 1 {
+                let (y, j) = (&self.yin, i - 1);
+                let trough = if j == 0 {
+                    y[0] < y[1]
+                } else {
+                    y[j] < y[j - 1] && y[j] <= y[j + 1]
+                };
+                if trough && y[j] < thr {
+                    first_trough = Some(j);
+                    break;
+                }
+            }
         }
         let yin = &self.yin;
-        let m = yin.len();
-        let is_trough = |i: usize| -> bool {
-            if i == 0 {
-                yin[0] < yin[1]
-            } else if i == m - 1 {
-                yin[m - 1] < yin[m - 2]
-            } else {
-                yin[i] < yin[i - 1] && yin[i] <= yin[i + 1]
+        let idx = first_trough.unwrap_or_else(|| {
+            // Every lag was computed: the last lag can be the trough, else the global minimum.
+            if yin[m - 1] < yin[m - 2] && yin[m - 1] < thr {
+                return m - 1;
             }
-        };
-        let thr = self.cfg.trough_threshold;
-        let idx = (0..m)
-            .find(|&i| is_trough(i) && yin[i] < thr)
-            .unwrap_or_else(|| {
-                let mut best = 0;
-                for i in 1..m {
-                    if yin[i] < yin[best] {
-                        best = i;
-                    }
+            let mut best = 0;
+            for i in 1..m {
+                if yin[i] < yin[best] {
+                    best = i;
                 }
-                best
-            });
+            }
+            best
+        });
         let shift = if idx == 0 || idx == m - 1 {
             0.0
         } else {
