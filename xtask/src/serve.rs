@@ -52,6 +52,8 @@ impl Args {
                 tracing_subscriber::EnvFilter::try_from_default_env()
                     .unwrap_or_else(|_| "info,tower_http=info".into()),
             )
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
         let mut config = ServeConfig::new(&self.model);
         config.data_root = self.data_root;
