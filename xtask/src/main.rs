@@ -7,6 +7,7 @@ use std::path::Path;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod bench_prepare;
 mod crosscheck;
 mod datasets;
 mod demo;
@@ -29,6 +30,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Time `prepare` stage by stage (and openSMILE, given a Python) on one corpus.
+    BenchPrepare(bench_prepare::Args),
     /// Leave-one-speaker-out UAR of the fixed reference models (compare with scripts/sklearn_crosscheck.py).
     Crosscheck(crosscheck::Args),
     /// Inventory of the corpora under a folder.
@@ -52,6 +55,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::BenchPrepare(args) => args.run(),
         Command::Datasets(args) => args.run(),
         Command::Demo(args) => args.run(),
         Command::GridSearch(args) => args.run(),

@@ -228,21 +228,25 @@ impl FeatureExtractor {
         }
     }
 
+    /// The frame descriptors alone (ser-dsp's tracks, before deltas and statistics) of samples
+    /// at the set's rate, padded as [`FeatureExtractor::extract_samples`] pads them.
+    pub fn descriptors(&mut self, samples: &[f32]) -> Result<ser_dsp::Lld> {
+        let rate = self.set.sample_rate_hz();
+        let min_len = (rate * MIN_SAMPLES_MS / 1000) as usize;
+        if samples.len() < min_len {
+            let mut p = samples.to_vec();
+            p.resize(min_len, 0.0);
+            Ok(self.dsp.compute(&p)?)
+        } else {
+            Ok(self.dsp.compute(samples)?)
+        }
+    }
+
     /// Features of samples already at the set's rate.
     pub fn extract_samples(&mut self, samples: &[f32]) -> Result<Vec<f32>> {
         let rate = self.set.sample_rate_hz();
-        let min_len = (rate * MIN_SAMPLES_MS / 1000) as usize;
         let duration_s = samples.len() as f64 / f64::from(rate);
-        let padded;
-        let input: &[f32] = if samples.len() < min_len {
-            let mut p = samples.to_vec();
-            p.resize(min_len, 0.0);
-            padded = p;
-            &padded
-        } else {
-            samples
-        };
-        let lld = self.dsp.compute(input)?;
+        let lld = self.descriptors(samples)?;
         let plan = Arc::clone(&self.plan);
         if lld.values.ncols() != plan.n_descriptors {
             return Err(Error::FeatureSet {
