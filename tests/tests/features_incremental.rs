@@ -103,9 +103,13 @@ fn incremental_prepare() {
         files[3].to_string_lossy()
     );
 
-    // a bad file with a valid name is skipped with a reason, the rest goes on
+    // a bad file with a valid name is skipped with a reason, the rest goes on: a real recording
+    // whose header is damaged (same size as the recording)
     let bad = data.join("emodb/wav/16b10Wa.wav");
-    std::fs::write(&bad, b"RIFF\x10\0\0\0WAVEjunkjunkjunk").expect("write bad");
+    let good_bytes = std::fs::read(&files[1]).expect("read");
+    let mut damaged = good_bytes.clone();
+    damaged[..4].copy_from_slice(b"JUNK");
+    std::fs::write(&bad, &damaged).expect("write bad");
     let fourth = run(&set);
     let c = &fourth.corpora[0];
     assert_eq!((c.rows, c.extracted, c.reused), (5, 0, 5));
@@ -116,12 +120,38 @@ fn incremental_prepare() {
         .collect();
     assert_eq!(skipped.len(), 1, "{:?}", c.skipped);
     assert!(!skipped[0].reason.is_empty());
-    // ... and is not retried while unchanged
+    // ... is tried again on the next run, and while it still fails the same way the table is
+    // not rewritten
     let fifth = run(&set);
     let c = &fifth.corpora[0];
     assert_eq!((c.extracted, c.reused), (0, 5));
     assert!(!c.table_written);
     assert!(c.skipped.iter().any(|s| s.path.ends_with("16b10Wa.wav")));
+    // ... and once the cause is fixed without changing its size or mtime (as when a permission
+    // is fixed), it becomes a row: a failure is never cached as a result
+    let mtime = std::fs::metadata(&bad)
+        .expect("meta")
+        .modified()
+        .expect("mtime");
+    std::fs::write(&bad, &good_bytes).expect("repair");
+    std::fs::File::options()
+        .write(true)
+        .open(&bad)
+        .expect("open")
+        .set_modified(mtime)
+        .expect("set mtime");
+    let repaired = run(&set);
+    let c = &repaired.corpora[0];
+    assert_eq!(
+        (c.rows, c.extracted, c.reused),
+        (6, 1, 5),
+        "{:?}",
+        c.skipped
+    );
+    assert!(c.table_written);
+    assert!(!c.skipped.iter().any(|s| s.path.ends_with("16b10Wa.wav")));
+    std::fs::remove_file(&bad).expect("remove repaired");
+    let _ = run(&set);
 
     // a config change re-extracts everything
     let changed = small_set("\"mean\", \"std\", \"p99\"");

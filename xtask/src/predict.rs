@@ -57,7 +57,14 @@ impl Args {
         let preds = predict(&model, &inputs, &bar)?;
         preds.write_csv(&self.out)?;
         let skipped_path = self.out.with_extension("skipped.csv");
-        if !preds.skipped.is_empty() {
+        if preds.skipped.is_empty() {
+            // The outputs of a run describe that run alone: no list from an earlier run stays.
+            match std::fs::remove_file(&skipped_path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => anyhow::bail!("removing the stale {}: {e}", skipped_path.display()),
+            }
+        } else {
             for s in &preds.skipped {
                 eprintln!("skipped {}: {}", s.path.display(), s.reason);
             }
@@ -79,6 +86,13 @@ impl Args {
             println!(
                 "accuracy against the tables' emotion column: {:.4} ({correct} of {n})",
                 correct as f64 / n as f64,
+            );
+        }
+        if preds.rows.is_empty() {
+            anyhow::bail!(
+                "nothing was predicted: all {} input(s) failed (see {})",
+                preds.skipped.len(),
+                skipped_path.display()
             );
         }
         Ok(())

@@ -6,8 +6,10 @@
 //! Incremental cache: every table carries, in its Parquet key-value metadata (see
 //! [`crate::table`]), the feature set's config hash and a [`FileStamp`] (size, mtime) per row.
 //! A row is reused when the table's hash equals the set's hash and the file's stamp is unchanged;
-//! otherwise the file is extracted again. Files that failed last time with an unchanged stamp are
-//! skipped again with their old reason, without a retry. Rows whose file disappeared from the scan
+//! otherwise the file is extracted again. Files that failed last time are tried again on every
+//! run (a failure is never cached as a result: the cause, e.g. a permission, may have been fixed
+//! without changing the file); the table is rewritten only when such a file now succeeds or fails
+//! for another reason. Rows whose file disappeared from the scan
 //! are dropped and listed as `gone`. When nothing changed the table is not rewritten at all.
 //!
 //! Safety: tables and the summary are written to a temporary file and renamed. A file that cannot
@@ -378,7 +380,7 @@ impl Batch {
             None => None,
         };
 
-        // Decide per utterance: reuse, known failure, or extract.
+        // Decide per utterance: reuse or extract (a file that failed last time is retried).
         enum Plan<'a> {
             Reuse(usize, &'a Utterance, FileStamp),
             Extract(&'a Utterance, FileStamp),
@@ -386,6 +388,8 @@ impl Batch {
         let mut plans = Vec::with_capacity(manifest.utterances.len());
         let mut failed: Vec<FailedFile> = Vec::new();
         let mut changed = previous.is_none();
+        // Plans that retry a file that failed last time, with that failure's reason.
+        let mut retried: HashMap<usize, String> = HashMap::new();
         for u in &manifest.utterances {
             let key = u.path.to_string_lossy().into_owned();
             let stamp = match FileStamp::of(&u.path) {
@@ -409,13 +413,12 @@ impl Batch {
                 plans.push(Plan::Reuse(row, u, stamp));
                 continue;
             }
-            if let Some(f) = old_failed.get(&key)
-                && f.stamp.as_ref() == Some(&stamp)
-            {
-                failed.push(f.clone());
-                continue;
+            match old_failed.get(&key) {
+                Some(f) if f.stamp.as_ref() == Some(&stamp) => {
+                    retried.insert(plans.len(), f.reason.clone());
+                }
+                _ => changed = true,
             }
-            changed = true;
             plans.push(Plan::Extract(u, stamp));
         }
         let present: std::collections::HashSet<String> = manifest
@@ -479,8 +482,13 @@ impl Batch {
                         extracted_audio_s += r.duration_s;
                         n_extracted += 1;
                         rows.push(*r);
+                        // A file that failed last time and works now: the table gains a row.
+                        changed |= retried.contains_key(&i);
                     }
-                    Some(Outcome::Failed(f)) => failed.push(f),
+                    Some(Outcome::Failed(f)) => {
+                        changed |= retried.get(&i) != Some(&f.reason);
+                        failed.push(f);
+                    }
                     None => {}
                 },
             }

@@ -128,6 +128,14 @@ pub fn predict(
         pipeline
             .check_feature_names(&t.data.feature_names)
             .map_err(|e| Error::Input(format!("tables {:?} do not fit the model: {e}", t.files)))?;
+        // Same column names are not the same features: a table made with another configuration
+        // (a different delta width, say) has the names but not the values the model learnt.
+        if !model.feature_config_hash.is_empty() && t.config_hash != model.feature_config_hash {
+            return Err(Error::Input(format!(
+                "tables {:?} were written with feature configuration {} but the model was trained                  on tables with configuration {}: the columns have the same names but not the same                  features; run `cargo xtask prepare` with the model's feature set (or retrain)",
+                t.files, t.config_hash, model.feature_config_hash
+            )));
+        }
         for (i, row) in t.data.x.rows().into_iter().enumerate() {
             let features = row.to_vec();
             batch.push(

@@ -99,18 +99,31 @@ pub fn table_files(features: &Path, corpora: &[String], feature_set: &str) -> Re
     Ok(files)
 }
 
-/// Reads and concatenates tables; all must have the same feature names, in the same order.
+/// Reads and concatenates tables; all must have the same feature names, in the same order, and
+/// the same feature configuration (hash).
 pub fn read_tables(files: &[PathBuf]) -> Result<Tables> {
     let mut parts = Vec::with_capacity(files.len());
     let mut meta: Option<(String, String)> = None;
     for f in files {
         let t = FeatureTable::read_parquet(f)?;
-        meta.get_or_insert_with(|| {
+        let (_, hash) = meta.get_or_insert_with(|| {
             (
                 t.feature_set_name().to_string(),
                 t.config_hash().to_string(),
             )
         });
+        // Equal column names do not make equal features: the configurations must agree too.
+        if hash.as_str() != t.config_hash() {
+            return Err(Error::config(
+                f.display(),
+                format_args!(
+                    "written with feature configuration {} but {} was written with {}:                      prepare both with the same feature set",
+                    t.config_hash(),
+                    files[0].display(),
+                    hash
+                ),
+            ));
+        }
         parts.push(dataset_of(&t, f)?);
     }
     let (feature_set, config_hash) =

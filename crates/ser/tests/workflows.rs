@@ -281,3 +281,63 @@ fn model_spec_overrides_defaults_and_checks_parameters() {
     });
     assert_eq!((c.seed, c.min_utterances), (Some(1), Some(9)));
 }
+
+/// A table whose columns have the model's names but another feature configuration (here a
+/// different delta width) is refused, naming both hashes; two such tables are not concatenated.
+#[test]
+fn tables_of_another_feature_configuration_are_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (features, _) = demo_tables(tmp.path());
+    let t = train(
+        &TableSource {
+            features: features.clone(),
+            corpora: Vec::new(),
+            feature_set: None,
+        },
+        &settings("knn", &[], Normalisation::Training),
+        BTreeMap::new(),
+    )
+    .expect("train");
+    // The default set with a 5-frame delta window instead of its own: same names, other values.
+    let mut config = ser_features::FeatureSetConfig::by_name("default").expect("default");
+    let deltas = config.deltas.as_mut().expect("default has deltas");
+    assert_ne!(deltas.width, 5);
+    deltas.width = 5;
+    let toml_path = tmp.path().join("default.toml");
+    std::fs::write(&toml_path, toml::to_string(&config).expect("toml")).expect("write");
+    let other = tmp.path().join("other");
+    prepare(
+        &PrepareRequest {
+            datasets: tmp.path().to_path_buf(),
+            corpora: vec!["custom".into()],
+            feature_set: toml_path.display().to_string(),
+            out: other.clone(),
+            jobs: 1,
+            csv: false,
+        },
+        &NoProgress,
+    )
+    .expect("prepare with another delta width");
+    let table = other.join("custom.default.parquet");
+    let own = features.join("custom.default.parquet");
+    let a = ser_features::FeatureTable::read_parquet(&own).expect("read");
+    let b = ser_features::FeatureTable::read_parquet(&table).expect("read");
+    assert_eq!(a.feature_names(), b.feature_names(), "same column names");
+    assert_ne!(a.config_hash(), b.config_hash());
+    let e = predict(
+        &t.model,
+        &PredictInputs {
+            tables: vec![table.clone()],
+            ..Default::default()
+        },
+        &NoProgress,
+    )
+    .expect_err("another configuration");
+    let msg = e.to_string();
+    assert!(
+        msg.contains(b.config_hash()) && msg.contains(&t.model.feature_config_hash),
+        "{msg}"
+    );
+    let e = ser::tables::read_tables(&[own, table]).expect_err("mixed configurations");
+    assert!(e.to_string().contains(b.config_hash()), "{e}");
+}
