@@ -12,6 +12,12 @@
 //! for another reason. Rows whose file disappeared from the scan
 //! are dropped and listed as `gone`. When nothing changed the table is not rewritten at all.
 //!
+//! Checkpoints: while a corpus is extracted, the rows done so far are saved every 30 s
+//! ([`Batch::with_checkpoint_every`]) to `<corpus>.<set>.partial.parquet`; a run that was
+//! interrupted (Ctrl-C, a crash, a power cut) leaves it behind, and the next run takes those rows
+//! back when their files' stamps are unchanged. The checkpoint is removed once the table is
+//! complete.
+//!
 //! Safety: tables and the summary are written to a temporary file and renamed. A file that cannot
 //! be stamped, decoded or analysed — even one that makes the extractor panic — is skipped with its
 //! reason; the batch goes on.
@@ -220,6 +226,15 @@ pub struct Batch {
     out_dir: PathBuf,
     jobs: usize,
     csv: bool,
+    checkpoint_every: Option<std::time::Duration>,
+}
+
+/// Files extracted between two looks at the checkpoint clock, per worker.
+const CHECKPOINT_CHUNK_PER_JOB: usize = 32;
+
+/// The checkpoint of an interrupted run of `table`: `<corpus>.<set>.partial.parquet`.
+pub fn partial_path(table: &Path) -> PathBuf {
+    table.with_extension("partial.parquet")
 }
 
 /// The table path of a corpus: `OUT/<corpus>.<feature_set>.parquet`.
@@ -240,7 +255,17 @@ impl Batch {
             out_dir: out_dir.into(),
             jobs: 0,
             csv: false,
+            checkpoint_every: Some(std::time::Duration::from_secs(30)),
         }
+    }
+
+    /// How often rows extracted so far are saved while a corpus is extracted
+    /// (`<corpus>.<set>.partial.parquet`, written atomically), so that an interrupted or crashed
+    /// run loses at most that much work: the next run takes the saved rows back (when their
+    /// files are unchanged) and extracts the rest. `None`: never. Default 30 s.
+    pub fn with_checkpoint_every(mut self, every: Option<std::time::Duration>) -> Batch {
+        self.checkpoint_every = every;
+        self
     }
 
     /// Number of worker threads; 0 = number of CPUs.
@@ -380,9 +405,38 @@ impl Batch {
             None => None,
         };
 
-        // Decide per utterance: reuse or extract (a file that failed last time is retried).
+        // Rows saved by an interrupted run (same configuration, same feature names).
+        let partial_file = partial_path(&table);
+        let partial = if partial_file.exists() {
+            match FeatureTable::read_parquet(&partial_file) {
+                Ok(t)
+                    if t.config_hash() == self.set.config_hash()
+                        && t.feature_names() == self.set.names(self.set.sample_rate_hz()) =>
+                {
+                    let index: HashMap<String, usize> = t
+                        .strings("path")?
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, p)| (p, i))
+                        .collect();
+                    Some((
+                        index,
+                        t.matrix()?,
+                        t.durations_s()?,
+                        t.meta().stamps.clone(),
+                    ))
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+
+        // Decide per utterance: reuse, resume (from the checkpoint) or extract (a file that
+        // failed last time is retried).
         enum Plan<'a> {
             Reuse(usize, &'a Utterance, FileStamp),
+            Resume(usize, &'a Utterance, FileStamp),
             Extract(&'a Utterance, FileStamp),
         }
         let mut plans = Vec::with_capacity(manifest.utterances.len());
@@ -411,6 +465,14 @@ impl Batch {
                     .is_some_and(|s| *s == stamp)
             {
                 plans.push(Plan::Reuse(row, u, stamp));
+                continue;
+            }
+            if let Some((index, _, _, stamps)) = &partial
+                && let Some(&row) = index.get(&key)
+                && stamps.get(&key) == Some(&stamp)
+            {
+                changed = true;
+                plans.push(Plan::Resume(row, u, stamp));
                 continue;
             }
             match old_failed.get(&key) {
@@ -442,28 +504,65 @@ impl Batch {
             .enumerate()
             .filter_map(|(i, p)| match p {
                 Plan::Extract(u, s) => Some((i, *u, s.clone())),
-                Plan::Reuse(..) => None,
+                Plan::Reuse(..) | Plan::Resume(..) => None,
             })
             .collect();
+        let resumed_row = |row: usize, u: &Utterance, stamp: &FileStamp| -> Option<FeatureRow> {
+            let (_, m, durations, _) = partial.as_ref()?;
+            Some(FeatureRow {
+                utterance: u.clone(),
+                duration_s: durations.get(row).copied().unwrap_or(0.0),
+                features: m.row(row).to_vec(),
+                stamp: Some(stamp.clone()),
+            })
+        };
         progress.start(corpus, to_extract.len());
         let rate = self.set.sample_rate_hz();
-        let extracted: Vec<(usize, Outcome)> = to_extract
-            .par_iter()
-            .map_init(
-                || None::<FeatureExtractor>,
-                |slot, (i, u, stamp)| {
-                    let outcome = self.extract_one(slot, u, stamp, rate);
-                    progress.advance(&u.path);
-                    (*i, outcome)
-                },
-            )
-            .collect();
+        let chunk = CHECKPOINT_CHUNK_PER_JOB * rayon::current_num_threads().max(1);
+        let mut extracted: Vec<(usize, Outcome)> = Vec::with_capacity(to_extract.len());
+        let mut last_checkpoint = Instant::now();
+        let n_chunks = to_extract.len().div_ceil(chunk);
+        for (c, part) in to_extract.chunks(chunk.max(1)).enumerate() {
+            let done: Vec<(usize, Outcome)> = part
+                .par_iter()
+                .map_init(
+                    || None::<FeatureExtractor>,
+                    |slot, (i, u, stamp)| {
+                        let outcome = self.extract_one(slot, u, stamp, rate);
+                        progress.advance(&u.path);
+                        (*i, outcome)
+                    },
+                )
+                .collect();
+            extracted.extend(done);
+            let due = self
+                .checkpoint_every
+                .is_some_and(|every| last_checkpoint.elapsed() >= every);
+            if due && c + 1 < n_chunks {
+                // The rows done so far (resumed and extracted), in plan order.
+                let mut saved: Vec<FeatureRow> = plans
+                    .iter()
+                    .filter_map(|p| match p {
+                        Plan::Resume(row, u, stamp) => resumed_row(*row, u, stamp),
+                        _ => None,
+                    })
+                    .collect();
+                saved.extend(extracted.iter().filter_map(|(_, o)| match o {
+                    Outcome::Row(r) => Some((**r).clone()),
+                    Outcome::Failed(_) => None,
+                }));
+                let names = self.set.names(rate);
+                FeatureTable::from_rows(self.set.name(), self.set.config_hash(), &names, &saved)?
+                    .write_parquet(&partial_file)?;
+                last_checkpoint = Instant::now();
+            }
+        }
         progress.finish(corpus);
 
         // Assemble rows in manifest order.
         let mut by_plan: HashMap<usize, Outcome> = extracted.into_iter().collect();
         let mut rows = Vec::with_capacity(plans.len());
-        let (mut n_extracted, mut n_reused) = (0, 0);
+        let (mut n_extracted, mut n_reused, mut n_resumed) = (0, 0, 0);
         let mut extracted_audio_s = 0.0;
         for (i, plan) in plans.iter().enumerate() {
             match plan {
@@ -476,6 +575,12 @@ impl Batch {
                         stamp: Some(stamp.clone()),
                     });
                     n_reused += 1;
+                }
+                Plan::Resume(row, u, stamp) => {
+                    if let Some(r) = resumed_row(*row, u, stamp) {
+                        rows.push(r);
+                        n_resumed += 1;
+                    }
                 }
                 Plan::Extract(..) => match by_plan.remove(&i) {
                     Some(Outcome::Row(r)) => {
@@ -515,13 +620,24 @@ impl Batch {
                 t.write_csv(&csv_path)?;
             }
         }
+        // The table is complete: the checkpoint of an interrupted run has served.
+        if partial_file.exists() {
+            std::fs::remove_file(&partial_file).map_err(|e| Error::io(&partial_file, e))?;
+        }
+        if n_resumed > 0 {
+            let note = format!("resumed {n_resumed} rows saved by an interrupted run");
+            cache_note = Some(match cache_note {
+                Some(n) => format!("{n}; {note}"),
+                None => note,
+            });
+        }
         Ok(CorpusSummary {
             corpus: corpus.to_string(),
             table,
             csv: self.csv.then_some(csv_path),
             rows: rows.len(),
             extracted: n_extracted,
-            reused: n_reused,
+            reused: n_reused + n_resumed,
             skipped,
             gone,
             cache_note,
