@@ -128,20 +128,78 @@ fn check_rate(path: &Path, rate: u32) -> Result<()> {
     Ok(())
 }
 
-/// Decode a whole file at its native rate, down-mixed to mono by averaging the channels.
+/// What decoding does with samples that are NaN or infinite (float PCM may hold anything; such
+/// samples would poison every later stage).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NonFinitePolicy {
+    /// The file is an error ([`Error::Decode`] naming it and how many samples were non-finite),
+    /// so batch jobs skip it with that reason. The default.
+    #[default]
+    Reject,
+    /// Non-finite samples become 0 (silence) and the file decodes.
+    Zero,
+}
+
+/// Options of [`decode_with`], [`decode_bytes_with`], [`crate::load_with`] and
+/// [`crate::load_bytes_with`]. `DecodeOptions::default()` is what [`decode`] and [`crate::load`]
+/// use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeOptions {
+    /// What to do with NaN or infinite samples (default [`NonFinitePolicy::Reject`]).
+    pub non_finite: NonFinitePolicy,
+    /// Longest audio accepted, in seconds at the native rate (capped at [`MAX_DURATION_S`], the
+    /// default): longer audio is refused ([`Error::TooLong`]) as soon as the decoder passes that
+    /// length, before the rest is decoded.
+    pub max_duration_s: f64,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            non_finite: NonFinitePolicy::Reject,
+            max_duration_s: MAX_DURATION_S as f64,
+        }
+    }
+}
+
+impl DecodeOptions {
+    /// The duration limit in force: `max_duration_s` capped at [`MAX_DURATION_S`].
+    fn limit_s(&self) -> f64 {
+        self.max_duration_s.min(MAX_DURATION_S as f64)
+    }
+}
+
+/// Decode a whole file at its native rate, down-mixed to mono by averaging the channels, with
+/// the default [`DecodeOptions`]: a file holding any NaN or infinite sample is an error naming
+/// the file and how many samples were non-finite (see [`decode_with`] to zero them instead).
 ///
 /// The format is probed from the content (the extension is ignored). Errors name the file.
 /// Memory grows only with the audio actually decoded (at most [`MAX_DURATION_S`] seconds), never
 /// with what a header claims.
 pub fn decode(path: &Path) -> Result<Audio> {
-    decode_format(open(path)?, path, MAX_DURATION_S as f64)
+    decode_with(path, &DecodeOptions::default())
+}
+
+/// [`decode`] with explicit options (non-finite samples, duration limit).
+pub fn decode_with(path: &Path, opts: &DecodeOptions) -> Result<Audio> {
+    decode_format(open(path)?, path, opts)
 }
 
 /// Decodes audio held in memory (an upload, say) like [`decode`] decodes a file: the format is
-/// probed from the content, channels are averaged, and `origin` names the input in errors.
-/// Audio longer than `max_duration_s` (capped at [`MAX_DURATION_S`]) is refused as soon as the
-/// decoder passes that length, before the rest is decoded.
+/// probed from the content, channels are averaged, non-finite samples are an error, and `origin`
+/// names the input in errors. Audio longer than `max_duration_s` (capped at [`MAX_DURATION_S`])
+/// is refused as soon as the decoder passes that length, before the rest is decoded.
 pub fn decode_bytes(bytes: Vec<u8>, origin: &Path, max_duration_s: f64) -> Result<Audio> {
+    let opts = DecodeOptions {
+        max_duration_s,
+        ..DecodeOptions::default()
+    };
+    decode_bytes_with(bytes, origin, &opts)
+}
+
+/// [`decode_bytes`] with explicit options; the duration limit is `opts.max_duration_s`.
+pub fn decode_bytes_with(bytes: Vec<u8>, origin: &Path, opts: &DecodeOptions) -> Result<Audio> {
     if bytes.is_empty() {
         return Err(Error::Decode {
             path: origin.to_path_buf(),
@@ -149,7 +207,7 @@ pub fn decode_bytes(bytes: Vec<u8>, origin: &Path, max_duration_s: f64) -> Resul
         });
     }
     let format = probe(Box::new(std::io::Cursor::new(bytes)), origin)?;
-    decode_format(format, origin, max_duration_s.min(MAX_DURATION_S as f64))
+    decode_format(format, origin, opts)
 }
 
 /// The frame count of `limit_s` seconds at `rate` Hz.
@@ -157,7 +215,12 @@ fn frame_limit(rate: u32, limit_s: f64) -> u64 {
     (f64::from(rate) * limit_s.max(0.0)).ceil() as u64
 }
 
-fn decode_format(mut format: Box<dyn FormatReader>, path: &Path, limit_s: f64) -> Result<Audio> {
+fn decode_format(
+    mut format: Box<dyn FormatReader>,
+    path: &Path,
+    opts: &DecodeOptions,
+) -> Result<Audio> {
+    let limit_s = opts.limit_s();
     let track = format
         .default_track(TrackType::Audio)
         .ok_or_else(|| Error::Unsupported {
@@ -187,6 +250,7 @@ fn decode_format(mut format: Box<dyn FormatReader>, path: &Path, limit_s: f64) -
     let mut rate: Option<u32> = header_rate;
     let mut decode_errors = 0usize;
     let mut packets = 0usize;
+    let mut max_channels = 0usize;
     let mut max_frames: Option<u64> = header_rate.map(|r| frame_limit(r, limit_s));
     loop {
         let packet = match format.next_packet() {
@@ -246,6 +310,7 @@ fn decode_format(mut format: Box<dyn FormatReader>, path: &Path, limit_s: f64) -
         if channels == 0 || frames == 0 {
             continue;
         }
+        max_channels = max_channels.max(channels);
         if let Some(limit) = max_frames
             && (mono.len() + frames) as u64 > limit
         {
@@ -283,14 +348,57 @@ fn decode_format(mut format: Box<dyn FormatReader>, path: &Path, limit_s: f64) -
             reason: "contains no audio samples (zero length)".into(),
         });
     }
-    // Non-finite samples (float PCM may hold anything) would poison every later stage.
-    for s in &mut mono {
-        if !s.is_finite() {
-            *s = 0.0;
-        }
-    }
+    non_finite(
+        &mut mono,
+        path,
+        sample_rate_hz,
+        max_channels,
+        opts.non_finite,
+    )?;
     Ok(Audio {
         samples: mono,
         sample_rate_hz,
     })
+}
+
+/// Applies `policy` to the NaN or infinite samples of `mono` (decoded from `path`, averaged over
+/// `channels` channels at `rate` Hz): an error naming the file, how many samples and where the
+/// first one is, or zeros in their place.
+fn non_finite(
+    mono: &mut [f32],
+    path: &Path,
+    rate: u32,
+    channels: usize,
+    policy: NonFinitePolicy,
+) -> Result<()> {
+    let Some(first) = mono.iter().position(|s| !s.is_finite()) else {
+        return Ok(());
+    };
+    match policy {
+        NonFinitePolicy::Zero => {
+            for s in &mut mono[first..] {
+                if !s.is_finite() {
+                    *s = 0.0;
+                }
+            }
+            Ok(())
+        }
+        NonFinitePolicy::Reject => {
+            let n = mono[first..].iter().filter(|s| !s.is_finite()).count();
+            let averaged = if channels > 1 {
+                format!(" (after averaging {channels} channels)")
+            } else {
+                String::new()
+            };
+            Err(Error::Decode {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{n} of {} samples{averaged} are NaN or infinite, the first at sample {first} \
+                     ({:.3} s); expected finite samples",
+                    mono.len(),
+                    first as f64 / f64::from(rate.max(1)),
+                ),
+            })
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Corpus, Result, Skipped, decode, discover, probe_info, scan_corpus};
+use crate::{Corpus, Note, Result, Skipped, decode, discover, probe_info, scan_corpus};
 
 /// Per-corpus summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +32,10 @@ pub struct CorpusInventory {
     pub channels: BTreeMap<u16, usize>,
     /// Files passed over by the scan, with the reason.
     pub skipped: Vec<Skipped>,
+    /// What the scan had to infer for files it kept (e.g. a TESS speaker taken from the folder
+    /// because the file name misspells it).
+    #[serde(default)]
+    pub notes: Vec<Note>,
     /// Labelled files whose audio header cannot be read, with the error.
     pub unreadable: Vec<Skipped>,
 }
@@ -115,6 +119,7 @@ impl CorpusInventory {
             sample_rates_hz,
             channels,
             skipped: m.skipped,
+            notes: m.notes,
             unreadable,
         })
     }
@@ -163,6 +168,12 @@ impl fmt::Display for Inventory {
             writeln!(f, "  skipped: {}", c.skipped.len())?;
             for s in &c.skipped {
                 writeln!(f, "    {}: {}", s.path.display(), s.reason)?;
+            }
+            if !c.notes.is_empty() {
+                writeln!(f, "  notes: {}", c.notes.len())?;
+                for n in &c.notes {
+                    writeln!(f, "    {}: {}", n.path.display(), n.message)?;
+                }
             }
             if !c.unreadable.is_empty() {
                 writeln!(f, "  unreadable audio: {}", c.unreadable.len())?;

@@ -31,9 +31,20 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// Something a scan did to a file it kept that the file name alone does not say (e.g. a TESS
+/// speaker taken from the folder because the file name is misspelt), for the inventory to show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub path: PathBuf,
+    pub message: String,
+}
+
 /// The result of scanning one or more corpora.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub utterances: Vec<Utterance>,
     pub skipped: Vec<Skipped>,
+    /// Notes on kept utterances (each names one of `utterances` by path), sorted by path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler as _, WindowFunction};
 
-use crate::{Audio, Error, Result};
+use crate::{Audio, DecodeOptions, Error, Result};
 
 /// Wanted FFT block length on the input side, in frames. The anti-aliasing filter is a
 /// Blackman-Harris² windowed sinc of this length: longer blocks give a narrower transition band
@@ -167,10 +167,19 @@ pub fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Result<Vec<f32>> {
     })
 }
 
-/// Decode `path` (mono, see [`crate::decode`]) and resample it to `target_rate_hz`.
-/// Audio already at the target rate is returned unchanged.
+/// Decode `path` (mono, see [`crate::decode`]; a file with NaN or infinite samples is an error)
+/// and resample it to `target_rate_hz`. Audio already at the target rate is returned unchanged.
 pub fn load(path: &Path, target_rate_hz: u32) -> Result<Audio> {
-    to_rate(crate::decode::decode(path)?, path, target_rate_hz)
+    load_with(path, target_rate_hz, &DecodeOptions::default())
+}
+
+/// [`load`] with explicit [`DecodeOptions`] (e.g. [`crate::NonFinitePolicy::Zero`]).
+pub fn load_with(path: &Path, target_rate_hz: u32, opts: &DecodeOptions) -> Result<Audio> {
+    to_rate(
+        crate::decode::decode_with(path, opts)?,
+        path,
+        target_rate_hz,
+    )
 }
 
 /// [`crate::decode_bytes`] (audio in memory, at most `max_duration_s` long), then resampled to
@@ -181,7 +190,21 @@ pub fn load_bytes(
     target_rate_hz: u32,
     max_duration_s: f64,
 ) -> Result<Audio> {
-    let audio = crate::decode::decode_bytes(bytes, origin, max_duration_s)?;
+    let opts = DecodeOptions {
+        max_duration_s,
+        ..DecodeOptions::default()
+    };
+    load_bytes_with(bytes, origin, target_rate_hz, &opts)
+}
+
+/// [`load_bytes`] with explicit [`DecodeOptions`]; the duration limit is `opts.max_duration_s`.
+pub fn load_bytes_with(
+    bytes: Vec<u8>,
+    origin: &Path,
+    target_rate_hz: u32,
+    opts: &DecodeOptions,
+) -> Result<Audio> {
+    let audio = crate::decode::decode_bytes_with(bytes, origin, opts)?;
     to_rate(audio, origin, target_rate_hz)
 }
 

@@ -4,7 +4,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{FitOptions, check_at_least, check_features, check_train};
+use crate::data::{FitOptions, check_at_least, check_features, check_train, param_err};
 use crate::{Checked, Classifier, FittedClassifier, Result};
 
 /// How neighbours vote.
@@ -22,8 +22,11 @@ pub enum KnnWeights {
 ///
 /// | name | default | range | meaning |
 /// |---|---|---|---|
-/// | `n_neighbors` | 5 | >= 1 | neighbours consulted (capped at the training rows) |
+/// | `n_neighbors` | 5 | >= 1, <= training rows | neighbours consulted |
 /// | `weights` | `uniform` | uniform, distance | vote weighting |
+///
+/// `n_neighbors` larger than the training set is refused at fit time (as scikit-learn does):
+/// every query would consult every row and predict the majority class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KnnParams {
@@ -48,7 +51,7 @@ impl Classifier for KnnParams {
         check_at_least("knn.n_neighbors", self.n_neighbors, 1)
     }
 
-    /// Stores the training set.
+    /// Stores the training set. An [`crate::Error::Param`] when `n_neighbors` exceeds its rows.
     fn fit(
         p: Checked<'_, Self>,
         x: ArrayView2<f32>,
@@ -57,6 +60,17 @@ impl Classifier for KnnParams {
         _opts: &FitOptions,
     ) -> Result<KnnModel> {
         check_train(x, y, n_classes)?;
+        if p.n_neighbors > x.nrows() {
+            return Err(param_err(
+                "knn.n_neighbors",
+                "at most the number of training rows",
+                format!(
+                    "n_neighbors = {} but the training set has {} rows",
+                    p.n_neighbors,
+                    x.nrows()
+                ),
+            ));
+        }
         Ok(KnnModel {
             params: p.params().clone(),
             x: x.to_owned(),

@@ -138,5 +138,5 @@ pub fn scan_csv(csv_path: &Path) -> Result<Manifest> {
             age,
         });
     }
-    Ok(finish(utterances, skipped))
+    Ok(finish(utterances, skipped, Vec::new()))
 }

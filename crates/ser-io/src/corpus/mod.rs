@@ -6,13 +6,14 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Manifest, Result, Skipped, Utterance};
+use crate::{Error, Manifest, Note, Result, Skipped, Utterance};
 
 mod csv_manifest;
 mod schemes;
 mod walk;
 
 pub use csv_manifest::scan_csv;
+use schemes::parse_with_note;
 pub use schemes::{parse_file_name, scan_crema_with_demographics};
 pub use walk::{AUDIO_EXTENSIONS, has_audio_extension, list_audio_files};
 pub(crate) use walk::{Walk, walk};
@@ -127,7 +128,12 @@ impl FromStr for Corpus {
 ///
 /// Every file under `dir` ends up either in `utterances` or in `skipped` with a reason (stray
 /// files such as `README`, `.DS_Store`, `._*` AppleDouble files, unreadable sub-folders and names
-/// that fit no scheme). Sorted by path, so scans are deterministic.
+/// that fit no scheme). Sorted by path, so scans are deterministic. What a scan had to infer for
+/// a kept file is in `notes` (TESS: a speaker taken from the `<SPEAKER>_<emotion>/` folder when
+/// the file name misspells it, as TESS's own `OAF_neutral/OA_bite_neutral.wav`).
+///
+/// Symlinks are followed, each real file and folder at most once (by canonical path); a
+/// symlink loop or a second link to something already listed is a skipped entry with the reason.
 ///
 /// Custom folders: every audio file whose name ends in `_<emotion>.<ext>` (emotion words as in
 /// [`crate::Emotion::from_synonym`], including `pleasant_surprise(d)`). The speaker is the name
@@ -148,23 +154,38 @@ pub fn scan_corpus(corpus: Corpus, dir: &Path) -> Result<Manifest> {
         _ => {
             let Walk { files, mut skipped } = walk(dir)?;
             let mut utterances = Vec::with_capacity(files.len());
+            let mut notes = Vec::new();
             for path in files {
-                match parse_file_name(corpus, dir, &path) {
-                    Ok(u) => utterances.push(u),
+                match parse_with_note(corpus, dir, &path) {
+                    Ok((u, note)) => {
+                        if let Some(message) = note {
+                            notes.push(Note {
+                                path: path.clone(),
+                                message,
+                            });
+                        }
+                        utterances.push(u);
+                    }
                     Err(reason) => skipped.push(Skipped { path, reason }),
                 }
             }
-            Ok(finish(utterances, skipped))
+            Ok(finish(utterances, skipped, notes))
         }
     }
 }
 
-pub(crate) fn finish(mut utterances: Vec<Utterance>, mut skipped: Vec<Skipped>) -> Manifest {
+pub(crate) fn finish(
+    mut utterances: Vec<Utterance>,
+    mut skipped: Vec<Skipped>,
+    mut notes: Vec<Note>,
+) -> Manifest {
     utterances.sort_by(|a, b| a.path.cmp(&b.path));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    notes.sort_by(|a, b| a.path.cmp(&b.path));
     Manifest {
         utterances,
         skipped,
+        notes,
     }
 }
 
@@ -267,10 +288,12 @@ pub fn discover(root: &Path) -> Result<Vec<(Corpus, PathBuf)>> {
 pub fn scan(root: &Path) -> Result<Manifest> {
     let mut utterances = Vec::new();
     let mut skipped = Vec::new();
+    let mut notes = Vec::new();
     for (corpus, dir) in discover(root)? {
         let m = scan_corpus(corpus, &dir)?;
         utterances.extend(m.utterances);
         skipped.extend(m.skipped);
+        notes.extend(m.notes);
     }
-    Ok(finish(utterances, skipped))
+    Ok(finish(utterances, skipped, notes))
 }

@@ -8,26 +8,37 @@ use crate::{Emotion, Error, Manifest, Result, Sex, Skipped, Utterance};
 
 /// Parse one file's path under `root` by `corpus`'s naming scheme. The error is the reason the
 /// file is skipped. CREMA-D parsed this way carries no sex/age (see
-/// [`scan_crema_with_demographics`]).
+/// [`scan_crema_with_demographics`]). What the parse had to infer (a TESS speaker taken from the
+/// folder) is not returned here; [`crate::scan_corpus`] keeps it in [`Manifest::notes`].
 pub fn parse_file_name(
     corpus: Corpus,
     root: &Path,
     path: &Path,
 ) -> std::result::Result<Utterance, String> {
+    parse_with_note(corpus, root, path).map(|(u, _)| u)
+}
+
+/// [`parse_file_name`] plus a note on what the parse had to infer, if anything.
+pub(crate) fn parse_with_note(
+    corpus: Corpus,
+    root: &Path,
+    path: &Path,
+) -> std::result::Result<(Utterance, Option<String>), String> {
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
         .ok_or_else(|| "file name is not valid UTF-8".to_string())?;
-    match corpus {
+    let plain = match corpus {
+        Corpus::Tess => return tess(path, stem),
         Corpus::Emodb => emodb(path, stem),
         Corpus::Ravdess => ravdess(path, stem),
-        Corpus::Tess => tess(path, stem),
         Corpus::Crema => crema(path, stem, None),
         Corpus::Savee => savee(path, stem),
         Corpus::Emovo => emovo(path, stem),
         Corpus::Custom => custom(root, path, stem),
         Corpus::Csv => Err("CSV manifests are not parsed from file names".into()),
-    }
+    };
+    plain.map(|u| (u, None))
 }
 
 fn utt(path: &Path, corpus: Corpus, speaker: &str, emotion: Emotion, native: &str) -> Utterance {
@@ -187,28 +198,18 @@ fn ravdess(path: &Path, stem: &str) -> std::result::Result<Utterance, String> {
     Ok(u)
 }
 
-/// `OAF_back_ps` = speaker _ word _ emotion (emotion may be `pleasant_surprise(d)`).
-fn tess(path: &Path, stem: &str) -> std::result::Result<Utterance, String> {
-    let tokens: Vec<&str> = stem.split('_').collect();
-    if tokens.len() < 3 {
-        return Err(format!(
-            "TESS name {stem:?}: expected <speaker>_<word>_<emotion>, e.g. OAF_back_angry"
-        ));
+/// Age of a TESS speaker (`OAF`, `YAF`, upper case), from the corpus documentation.
+fn tess_age(speaker: &str) -> Option<u32> {
+    match speaker {
+        "OAF" => Some(64),
+        "YAF" => Some(26),
+        _ => None,
     }
-    let spk = tokens[0].to_ascii_uppercase();
-    let age = match spk.as_str() {
-        "OAF" => 64,
-        "YAF" => 26,
-        _ => {
-            return Err(format!(
-                "TESS name {stem:?}: speaker {:?} is not OAF or YAF",
-                tokens[0]
-            ));
-        }
-    };
-    let word = tokens[1].to_ascii_lowercase();
-    let native = tokens[2..].join("_");
-    let emotion = match native.to_ascii_lowercase().as_str() {
+}
+
+/// A TESS emotion word (any case; `ps` or `pleasant_surprise(d)` for pleasant surprise).
+fn tess_emotion(native: &str) -> Option<Emotion> {
+    Some(match native.to_ascii_lowercase().as_str() {
         "angry" => Emotion::Angry,
         "disgust" => Emotion::Disgust,
         "fear" => Emotion::Fear,
@@ -216,12 +217,72 @@ fn tess(path: &Path, stem: &str) -> std::result::Result<Utterance, String> {
         "neutral" => Emotion::Neutral,
         "sad" => Emotion::Sad,
         "ps" | "pleasant_surprise" | "pleasant_surprised" => Emotion::Surprise,
-        _ => {
+        _ => return None,
+    })
+}
+
+/// The folder holding `path` when it is a TESS `<SPEAKER>_<emotion>` folder (`OAF_angry`,
+/// `YAF_pleasant_surprised`, any case): its name, the speaker (upper case) and the emotion.
+fn tess_folder(path: &Path) -> Option<(String, String, Emotion)> {
+    let name = path.parent()?.file_name()?.to_str()?;
+    let (speaker, emotion) = name.split_once('_')?;
+    let speaker = speaker.to_ascii_uppercase();
+    tess_age(&speaker)?;
+    Some((name.to_string(), speaker, tess_emotion(emotion)?))
+}
+
+/// `OAF_back_ps` = speaker _ word _ emotion (emotion may be `pleasant_surprise(d)`), in a
+/// `<SPEAKER>_<emotion>/` folder (`OAF_angry/OAF_back_angry.wav`, TESS's documented layout).
+///
+/// When the file sits in such a folder, the folder decides the speaker: a file name whose
+/// speaker is misspelt or different (TESS's own `OAF_neutral/OA_bite_neutral.wav`) takes the
+/// folder's, with a note saying so. The emotion must agree with the folder's (a file whose name
+/// and folder name different emotions is skipped: its label is unknown). Files outside such
+/// folders (flattened copies) are judged by their names alone.
+fn tess(path: &Path, stem: &str) -> std::result::Result<(Utterance, Option<String>), String> {
+    let tokens: Vec<&str> = stem.split('_').collect();
+    if tokens.len() < 3 {
+        return Err(format!(
+            "TESS name {stem:?}: expected <speaker>_<word>_<emotion>, e.g. OAF_back_angry"
+        ));
+    }
+    let folder = tess_folder(path);
+    let named = tokens[0].to_ascii_uppercase();
+    let (spk, note) = match &folder {
+        Some((name, spk, _)) if *spk != named => (
+            spk.clone(),
+            Some(format!(
+                "speaker taken from folder {name}, file name says {}",
+                tokens[0]
+            )),
+        ),
+        Some((_, spk, _)) => (spk.clone(), None),
+        None if tess_age(&named).is_some() => (named, None),
+        None => {
             return Err(format!(
-                "TESS name {stem:?}: emotion {native:?} is not one of angry, disgust, fear, happy, neutral, ps, sad"
+                "TESS name {stem:?}: speaker {:?} is not OAF or YAF (and the folder is not a \
+                 <OAF|YAF>_<emotion> folder to take it from)",
+                tokens[0]
             ));
         }
     };
+    let age = tess_age(&spk).unwrap_or_default();
+    let word = tokens[1].to_ascii_lowercase();
+    let native = tokens[2..].join("_");
+    let Some(emotion) = tess_emotion(&native) else {
+        return Err(format!(
+            "TESS name {stem:?}: emotion {native:?} is not one of angry, disgust, fear, happy, neutral, ps, sad"
+        ));
+    };
+    if let Some((name, _, folder_emotion)) = &folder
+        && *folder_emotion != emotion
+    {
+        return Err(format!(
+            "TESS name {stem:?}: emotion {native:?} ({}) disagrees with its folder {name} ({})",
+            emotion.as_str(),
+            folder_emotion.as_str()
+        ));
+    }
     if word.is_empty() {
         return Err(format!("TESS name {stem:?}: empty word"));
     }
@@ -229,7 +290,7 @@ fn tess(path: &Path, stem: &str) -> std::result::Result<Utterance, String> {
     u.sex = Some(Sex::Female);
     u.age = Some(age);
     u.text = Some(word);
-    Ok(u)
+    Ok((u, note))
 }
 
 const CREMA_SENTENCES: [&str; 12] = [
@@ -383,7 +444,7 @@ pub fn scan_crema_with_demographics(dir: &Path, demographics: Option<&Path>) -> 
             Err(reason) => skipped.push(Skipped { path, reason }),
         }
     }
-    Ok(finish(utterances, skipped))
+    Ok(finish(utterances, skipped, Vec::new()))
 }
 
 const SAVEE_SPEAKERS: [&str; 4] = ["DC", "JE", "JK", "KL"];

@@ -1,5 +1,6 @@
 //! Recursive folder walk that accounts for every entry: audio candidates or skipped with a reason.
 
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result, Skipped};
@@ -15,7 +16,8 @@ pub const AUDIO_EXTENSIONS: [&str; 9] = [
     "wav", "wave", "flac", "aif", "aiff", "aifc", "mp3", "ogg", "oga",
 ];
 
-/// Deepest folder nesting followed (guards against symlink loops).
+/// Deepest folder nesting followed (a guard against absurdly deep trees; symlink loops are
+/// caught by canonical path, see [`walk`]).
 const MAX_DEPTH: usize = 16;
 
 pub(crate) struct Walk {
@@ -53,81 +55,208 @@ fn stray_reason(path: &Path) -> Option<String> {
 }
 
 /// The audio files under `dir` (recursively, sorted) and every other entry with the reason it
-/// was passed over (stray or hidden files, unreadable folders, dangling links). The root must be
-/// readable, else an error naming it.
+/// was passed over (stray or hidden files, unreadable folders, dangling links, symlink loops,
+/// second links to a file or folder already listed). Symlinks are followed, each real file and
+/// folder at most once (see [`walk`]). The root must be readable, else an error naming it.
 pub fn list_audio_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<Skipped>)> {
     walk(dir).map(|w| (w.files, w.skipped))
 }
 
 /// Walk `dir` recursively. The root must be readable (else an error naming it); unreadable
 /// sub-folders and stray files are reported in `skipped`.
+///
+/// Symlinks are followed (corpora are often linked in), but every real file and folder is
+/// listed at most once, judged by canonical path: the real tree is walked first and linked
+/// entries afterwards (breadth-first, in sorted order), so a file reachable both directly and
+/// through a link is listed under its direct path. A link to a folder that contains it (`loop ->
+/// .`, `up -> ..`, or back to a folder on the way to it) is skipped as a symlink loop; a second
+/// link to a folder or file already listed is skipped as a duplicate. Both are `Skipped` entries,
+/// so the scan still accounts for every entry.
 pub(crate) fn walk(dir: &Path) -> Result<Walk> {
-    let rd = std::fs::read_dir(dir).map_err(|source| Error::Io {
+    let io = |source| Error::Io {
         path: dir.to_path_buf(),
         source,
-    })?;
-    let mut out = Walk {
-        files: Vec::new(),
-        skipped: Vec::new(),
     };
-    walk_inner(rd, dir, 0, &mut out);
+    let rd = std::fs::read_dir(dir).map_err(io)?;
+    let root = std::fs::canonicalize(dir).map_err(io)?;
+    let mut w = Walker::default();
+    w.dirs.insert(root.clone(), dir.to_path_buf());
+    w.folder(rd, dir, &[root], 0);
+    while let Some(link) = w.links.pop_front() {
+        w.link(link);
+    }
+    let mut out = Walk {
+        files: w.files,
+        skipped: w.skipped,
+    };
     out.files.sort();
     out.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
-fn walk_inner(rd: std::fs::ReadDir, dir: &Path, depth: usize, out: &mut Walk) {
-    for entry in rd {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                out.skipped.push(Skipped {
-                    path: dir.to_path_buf(),
-                    reason: format!("cannot list folder entry: {e}"),
-                });
-                continue;
+/// A symlink met during the walk, followed once the real tree is done.
+struct Link {
+    path: PathBuf,
+    /// Canonical paths of the folders on the way to it (root first, its own folder last).
+    ancestors: Vec<PathBuf>,
+    depth: usize,
+}
+
+#[derive(Default)]
+struct Walker {
+    files: Vec<PathBuf>,
+    skipped: Vec<Skipped>,
+    /// Canonical path of every folder entered → the path it was entered by.
+    dirs: HashMap<PathBuf, PathBuf>,
+    /// Canonical path of every audio file listed → the path it is listed under.
+    seen: HashMap<PathBuf, PathBuf>,
+    /// Symlinks waiting to be followed.
+    links: VecDeque<Link>,
+}
+
+impl Walker {
+    fn skip(&mut self, path: PathBuf, reason: String) {
+        self.skipped.push(Skipped { path, reason });
+    }
+
+    /// The entries of one folder (`ancestors` ends with its canonical path), in sorted order.
+    fn folder(&mut self, rd: std::fs::ReadDir, dir: &Path, ancestors: &[PathBuf], depth: usize) {
+        let mut entries = Vec::new();
+        for entry in rd {
+            match entry {
+                Ok(e) => entries.push(e),
+                Err(e) => self.skip(dir.to_path_buf(), format!("cannot list folder entry: {e}")),
             }
-        };
-        let path = entry.path();
-        // Follow symlinks (corpora are often linked in), but report dangling ones.
+        }
+        entries.sort_by_key(|e| e.file_name());
+        let here = ancestors.last().map_or(dir, PathBuf::as_path);
+        for entry in entries {
+            let path = entry.path();
+            let kind = match entry.file_type() {
+                Ok(k) => k,
+                Err(e) => {
+                    self.skip(path, format!("cannot read file metadata: {e}"));
+                    continue;
+                }
+            };
+            if kind.is_symlink() {
+                self.links.push_back(Link {
+                    path,
+                    ancestors: ancestors.to_vec(),
+                    depth,
+                });
+            } else if kind.is_dir() {
+                // Not a link: its canonical path is its folder's plus its name.
+                let canonical = here.join(entry.file_name());
+                self.enter(path, canonical, ancestors, depth);
+            } else {
+                let canonical = here.join(entry.file_name());
+                self.file(path, canonical);
+            }
+        }
+    }
+
+    /// Enters the folder `path` (canonical path `canonical`) unless it was entered before.
+    fn enter(&mut self, path: PathBuf, canonical: PathBuf, ancestors: &[PathBuf], depth: usize) {
+        if let Some(first) = self.dirs.get(&canonical) {
+            let reason = format!(
+                "folder already walked: {} leads to {}, listed once under {}",
+                path.display(),
+                canonical.display(),
+                first.display()
+            );
+            self.skip(path, reason);
+            return;
+        }
+        if depth + 1 >= MAX_DEPTH {
+            self.skip(
+                path,
+                format!("folder nested deeper than {MAX_DEPTH} levels, not entered"),
+            );
+            return;
+        }
+        match std::fs::read_dir(&path) {
+            Ok(sub) => {
+                self.dirs.insert(canonical.clone(), path.clone());
+                let mut chain = ancestors.to_vec();
+                chain.push(canonical);
+                self.folder(sub, &path, &chain, depth + 1);
+            }
+            Err(e) => self.skip(path, format!("cannot read folder: {e}")),
+        }
+    }
+
+    /// Lists the file `path` (canonical path `canonical`) once, or says why it is passed over.
+    fn file(&mut self, path: PathBuf, canonical: PathBuf) {
+        if let Some(reason) = stray_reason(&path) {
+            self.skip(path, reason);
+        } else if let Some(first) = self.seen.get(&canonical) {
+            let reason = format!(
+                "duplicate: {} leads to {}, already listed as {}",
+                path.display(),
+                canonical.display(),
+                first.display()
+            );
+            self.skip(path, reason);
+        } else {
+            self.seen.insert(canonical, path.clone());
+            self.files.push(path);
+        }
+    }
+
+    /// Follows one symlink: a loop, a folder or file already listed, or something new.
+    fn link(&mut self, link: Link) {
+        let Link {
+            path,
+            ancestors,
+            depth,
+        } = link;
+        // Follows the link; a dangling one fails here.
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
             Err(e) => {
-                out.skipped.push(Skipped {
-                    path,
-                    reason: format!("cannot read file metadata: {e}"),
-                });
-                continue;
+                self.skip(path, format!("cannot read file metadata: {e}"));
+                return;
             }
         };
-        if meta.is_dir() {
-            if depth + 1 >= MAX_DEPTH {
-                out.skipped.push(Skipped {
-                    path,
-                    reason: format!("folder nested deeper than {MAX_DEPTH} levels, not entered"),
-                });
-                continue;
+        let canonical = match std::fs::canonicalize(&path) {
+            Ok(c) => c,
+            Err(e) => {
+                self.skip(path, format!("cannot resolve symlink: {e}"));
+                return;
             }
-            match std::fs::read_dir(&path) {
-                Ok(sub) => walk_inner(sub, &path, depth + 1, out),
-                Err(e) => out.skipped.push(Skipped {
-                    path,
-                    reason: format!("cannot read folder: {e}"),
-                }),
-            }
-        } else if let Some(reason) = stray_reason(&path) {
-            out.skipped.push(Skipped { path, reason });
-        } else {
-            out.files.push(path);
+        };
+        if !meta.is_dir() {
+            self.file(path, canonical);
+            return;
         }
+        let here = ancestors.last();
+        let is_loop =
+            ancestors.contains(&canonical) || here.is_some_and(|h| h.starts_with(&canonical));
+        if is_loop {
+            let reason = format!(
+                "symlink loop: {} leads back to {}",
+                path.display(),
+                canonical.display()
+            );
+            self.skip(path, reason);
+            return;
+        }
+        self.enter(path, canonical, &ancestors, depth);
     }
 }
 
-/// Up to `limit` audio candidates under `dir`, breadth-first-ish, ignoring errors (for detection).
+/// Up to `limit` audio candidates under `dir`, breadth-first-ish, ignoring errors (for
+/// detection). Symlinks are followed; a folder already visited (by canonical path) is not
+/// entered again, so a symlink loop cannot repeat files.
 pub(crate) fn sample_audio_files(dir: &Path, limit: usize) -> Vec<PathBuf> {
     let mut out = Vec::new();
+    let mut visited = HashSet::new();
     let mut stack = vec![(dir.to_path_buf(), 0usize)];
     while let Some((d, depth)) = stack.pop() {
+        if !std::fs::canonicalize(&d).is_ok_and(|c| visited.insert(c)) {
+            continue;
+        }
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;
         };

@@ -95,7 +95,8 @@ impl Classifier for GradientBoostingParams {
         check_max_bins("gradient_boosting.max_bins", self.max_bins)
     }
 
-    /// Fits the stages; the class trees of one stage grow in parallel.
+    /// Fits the stages; the class trees of one stage grow in parallel. A `max_features` count
+    /// above the number of features is an [`crate::Error::Param`].
     fn fit(
         p: Checked<'_, Self>,
         x: ArrayView2<f32>,
@@ -104,6 +105,8 @@ impl Classifier for GradientBoostingParams {
         opts: &FitOptions,
     ) -> Result<GradientBoostingModel> {
         let info = check_train(x, y, n_classes)?;
+        p.max_features
+            .check_for_data("gradient_boosting.max_features", x.ncols())?;
         let cw = class_weights(&info, opts.class_weight);
         let sw: Vec<f64> = y.iter().map(|&c| cw[c]).collect();
         let bins = Bins::new(x, p.max_bins);

@@ -30,7 +30,7 @@ use crate::{Checked, Classifier, Error, FittedClassifier, Result};
 /// | `max_depth` | null | >= 1 or null | depth limit (null: grow until pure/min sizes) |
 /// | `min_samples_split` | 2 | >= 2 | rows needed to split a node |
 /// | `min_samples_leaf` | 1 | >= 1 | rows needed in each child |
-/// | `max_features` | `"sqrt"` | "sqrt", "log2", "all", count, fraction | features tried per split |
+/// | `max_features` | `"sqrt"` | "sqrt", "log2", "all", count (<= features, checked at fit), fraction | features tried per split |
 /// | `bootstrap` | true | | draw rows with replacement per tree |
 /// | `max_bins` | 255 | 2..=65536 | quantile bins per feature (>= the distinct values of a column: exact CART thresholds) |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,7 +82,8 @@ impl Classifier for RandomForestParams {
         check_max_bins("random_forest.max_bins", self.max_bins)
     }
 
-    /// Grows the trees in parallel; tree `t` uses seed `sub_seed(seed, t)`.
+    /// Grows the trees in parallel; tree `t` uses seed `sub_seed(seed, t)`. A `max_features`
+    /// count above the number of features is an [`Error::Param`].
     fn fit(
         p: Checked<'_, Self>,
         x: ArrayView2<f32>,
@@ -91,6 +92,8 @@ impl Classifier for RandomForestParams {
         opts: &FitOptions,
     ) -> Result<RandomForestModel> {
         let info = check_train(x, y, n_classes)?;
+        p.max_features
+            .check_for_data("random_forest.max_features", x.ncols())?;
         let cw = class_weights(&info, opts.class_weight);
         let bins = Bins::new(x, p.max_bins);
         let n = x.nrows();

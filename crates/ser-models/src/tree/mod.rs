@@ -273,7 +273,8 @@ pub enum MaxFeaturesRule {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum MaxFeatures {
-    /// A fixed count (>= 1; capped at the number of features).
+    /// A fixed count (>= 1, at most the number of features: a larger count is refused at fit
+    /// time).
     Count(usize),
     /// A fraction of the features, in (0, 1].
     Fraction(f64),
@@ -288,6 +289,19 @@ impl MaxFeatures {
             MaxFeatures::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
                 Err(param_err(name, "fraction in (0, 1]", f))
             }
+            _ => Ok(()),
+        }
+    }
+
+    /// Fails when a count exceeds the `d` features of the training set (checked at fit time,
+    /// as scikit-learn does; rules and fractions always fit).
+    fn check_for_data(&self, name: &'static str, d: usize) -> Result<()> {
+        match *self {
+            MaxFeatures::Count(c) if c > d => Err(param_err(
+                name,
+                "a count of at most the number of features",
+                format!("max_features = {c} but the training set has {d} features"),
+            )),
             _ => Ok(()),
         }
     }
