@@ -95,17 +95,7 @@ pub(crate) async fn predict(
     req: Request,
 ) -> Result<Response, ApiError> {
     let speaker = q.speaker.unwrap_or_else(|| "upload".into());
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        });
+    let content_type = crate::media_type(req.headers());
     if let Some(len) = req
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -198,16 +198,7 @@ fn check_corpus_name(name: &str) -> Result<(), ApiError> {
 }
 
 fn parse_config(headers: &HeaderMap, body: &[u8]) -> Result<ser::train::TrainConfig, ApiError> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        });
+    let ct = crate::media_type(headers);
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::bad_request("bad_config", format!("the config is not UTF-8: {e}"))
     })?;

@@ -54,3 +54,55 @@ pub fn plan(datasets: &Path, out: &Path, synthetic: bool, configs_dir: &Path) ->
         synthetic,
     })
 }
+
+/// A small trained model on the synthetic demo corpus: for tests, examples and trying the
+/// server without a real corpus.
+#[derive(Debug, Clone)]
+pub struct DemoModel {
+    /// The trained model (not saved).
+    pub model: crate::ModelFile,
+    /// The folder of the `custom` table (`custom.default.parquet`).
+    pub features: PathBuf,
+    /// The demo corpus' audio files.
+    pub wavs: Vec<PathBuf>,
+}
+
+impl DemoModel {
+    /// Writes the demo corpus of `corpus` to `<dir>/custom`, prepares its `default` table in
+    /// `<dir>/features` (one job) and fits `model` on it with the training defaults.
+    pub fn build(
+        dir: &Path,
+        corpus: &ser_io::demo::DemoConfig,
+        model: ser_models::ModelSpec,
+    ) -> Result<DemoModel> {
+        let wavs = ser_io::demo::write_demo_corpus(&dir.join("custom"), corpus)?;
+        let features = dir.join("features");
+        crate::prepare::prepare(
+            &crate::prepare::PrepareRequest {
+                datasets: dir.to_path_buf(),
+                corpora: vec!["custom".into()],
+                feature_set: "default".into(),
+                out: features.clone(),
+                jobs: 1,
+                csv: false,
+            },
+            &ser_features::NoProgress,
+        )?;
+        let settings = crate::train::TrainConfig {
+            model: Some(model),
+            ..Default::default()
+        }
+        .settings()?;
+        let source = crate::train::TableSource {
+            features: features.clone(),
+            corpora: vec!["custom".into()],
+            feature_set: None,
+        };
+        let trained = crate::train::train(&source, &settings, Default::default())?;
+        Ok(DemoModel {
+            model: trained.model,
+            features,
+            wavs,
+        })
+    }
+}

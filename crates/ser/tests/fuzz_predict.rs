@@ -2,15 +2,12 @@
 //! WAV, AIFF, FLAC, MP3 and Ogg files never panic; each gives a prediction with finite
 //! probabilities summing to 1, or a typed error naming the input.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use ser::predict::Predictor;
-use ser::prepare::{PrepareRequest, prepare};
-use ser::train::{TableSource, TrainConfig, model_spec, train};
-use ser_features::NoProgress;
+use ser::train::model_spec;
 
 struct Fixture {
     _tmp: tempfile::TempDir,
@@ -54,33 +51,9 @@ fn fixture() -> &'static Fixture {
             utterances_per_emotion: 2,
             ..Default::default()
         };
-        ser_io::demo::write_demo_corpus(&tmp.path().join("custom"), &cfg).expect("demo");
-        let features = tmp.path().join("features");
-        prepare(
-            &PrepareRequest {
-                datasets: tmp.path().to_path_buf(),
-                corpora: vec!["custom".into()],
-                feature_set: "default".into(),
-                out: features.clone(),
-                jobs: 1,
-                csv: false,
-            },
-            &NoProgress,
-        )
-        .expect("prepare");
-        let settings = TrainConfig {
-            model: Some(model_spec("logistic_regression", None, &[]).expect("spec")),
-            ..Default::default()
-        }
-        .settings()
-        .expect("settings");
-        let source = TableSource {
-            features,
-            corpora: vec!["custom".into()],
-            feature_set: None,
-        };
-        let model = train(&source, &settings, BTreeMap::new())
-            .expect("train")
+        let spec = model_spec("logistic_regression", None, &[]).expect("spec");
+        let model = ser::demo::DemoModel::build(tmp.path(), &cfg, spec)
+            .expect("demo model")
             .model;
         let tone: Vec<f32> = (0..1_600)
             .map(|i| (i as f32 * 0.17).sin() * 0.4 + (i as f32 * 0.031).sin() * 0.2)

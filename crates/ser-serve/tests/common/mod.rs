@@ -3,14 +3,12 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use ser::ModelFile;
 use ser::predict::{PredictInputs, Predictions, predict};
-use ser::prepare::{PrepareRequest, prepare};
-use ser::train::{TableSource, TrainConfig, model_spec, train};
-use ser::{ModelFile, Normalisation};
+use ser::train::model_spec;
 use ser_features::NoProgress;
 use ser_serve::{App, ServeConfig};
 
@@ -33,40 +31,15 @@ pub fn fixture() -> &'static Fixture {
             utterances_per_emotion: 2,
             ..Default::default()
         };
-        let wavs = ser_io::demo::write_demo_corpus(&root.join("custom"), &cfg).expect("demo");
-        let features = root.join("features");
-        prepare(
-            &PrepareRequest {
-                datasets: root.clone(),
-                corpora: vec!["custom".into()],
-                feature_set: "default".into(),
-                out: features.clone(),
-                jobs: 1,
-                csv: false,
-            },
-            &NoProgress,
-        )
-        .expect("prepare");
-        let settings = TrainConfig {
-            model: Some(model_spec("logistic_regression", None, &["c=0.1".into()]).expect("spec")),
-            normalisation: Some(Normalisation::Training),
-            ..Default::default()
-        }
-        .settings()
-        .expect("settings");
-        let source = TableSource {
-            features,
-            corpora: vec!["custom".into()],
-            feature_set: None,
-        };
-        let t = train(&source, &settings, BTreeMap::new()).expect("train");
+        let spec = model_spec("logistic_regression", None, &["c=0.1".into()]).expect("spec");
+        let demo = ser::demo::DemoModel::build(&root, &cfg, spec).expect("demo model");
         let model_path = root.join("model.json");
-        t.model.save(&model_path).expect("save");
+        demo.model.save(&model_path).expect("save");
         Fixture {
             _tmp: tmp,
             root,
             model_path,
-            wavs,
+            wavs: demo.wavs,
         }
     })
 }
