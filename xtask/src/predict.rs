@@ -11,8 +11,9 @@
 //! used are skipped, listed on stderr and in `<out stem>.skipped.csv`; they never stop the run.
 //! Per-speaker models need a speaker per row: the table's `speaker` column, `--speaker ID` for
 //! all audio inputs, or else the name of each file's folder. Output columns: `path, predicted,
-//! p_<label>...` (probabilities empty for an SVM trained without them), plus `speaker` and
-//! `true_label` from tables.
+//! p_<label>..., quality` (probabilities empty for an SVM trained without them; quality `silent`,
+//! `clipped`, both, empty for clean input), plus `speaker` and `true_label` from tables. Audio
+//! shorter than `--min-duration` (0.1 s) is skipped with the reason.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -37,6 +38,9 @@ pub struct Args {
     /// Speaker id of all audio inputs (per-speaker models; default: each file's folder name).
     #[arg(long)]
     pub speaker: Option<String>,
+    /// Shortest audio predicted, in seconds; shorter files are skipped with the reason.
+    #[arg(long, default_value_t = ser_features::quality::DEFAULT_MIN_DURATION_S)]
+    pub min_duration: f64,
     /// Output CSV (written through a temporary file and a rename).
     #[arg(long, default_value = "predictions.csv")]
     pub out: PathBuf,
@@ -50,6 +54,7 @@ impl Args {
             audio: self.inputs,
             tables: self.tables,
             speaker: self.speaker,
+            min_duration_s: Some(self.min_duration),
         };
         let bar = Bar::new(ProgressStyle::with_template(
             "extracting [{bar:40}] {pos}/{len} eta {eta}",
@@ -82,6 +87,12 @@ impl Args {
             },
             start.elapsed().as_secs_f64()
         );
+        let flagged = preds.flagged();
+        if flagged > 0 {
+            println!(
+                "{flagged} prediction(s) rest on silent or clipped input: see the `quality` column"
+            );
+        }
         if let Some((correct, n)) = preds.accuracy() {
             println!(
                 "accuracy against the tables' emotion column: {:.4} ({correct} of {n})",

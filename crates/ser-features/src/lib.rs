@@ -11,14 +11,16 @@
 mod error;
 pub mod featureset;
 pub mod prepare;
+pub mod quality;
 pub mod stats;
 pub mod table;
 
 pub use error::{Error, Result};
 pub use featureset::{FeatureExtractor, FeatureSet, FeatureSetConfig};
 pub use prepare::{
-    Batch, CorpusSummary, NoProgress, Progress, Summary, extract_file, extract_samples,
-    scan_corpora, table_path,
+    Batch, CorpusSummary, Extracted, NoProgress, Progress, Summary, check_min_duration,
+    extract_file, extract_samples, scan_corpora, table_path,
 };
+pub use quality::Quality;
 pub use stats::Statistic;
 pub use table::{FeatureRow, FeatureTable, FileStamp, METADATA_COLUMNS, TableMeta};

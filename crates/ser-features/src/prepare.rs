@@ -227,6 +227,7 @@ pub struct Batch {
     jobs: usize,
     csv: bool,
     checkpoint_every: Option<std::time::Duration>,
+    min_duration_s: f64,
 }
 
 /// Files extracted between two looks at the checkpoint clock, per worker.
@@ -256,7 +257,15 @@ impl Batch {
             jobs: 0,
             csv: false,
             checkpoint_every: Some(std::time::Duration::from_secs(30)),
+            min_duration_s: crate::quality::DEFAULT_MIN_DURATION_S,
         }
+    }
+
+    /// Shortest audio analysed, seconds (default [`crate::quality::DEFAULT_MIN_DURATION_S`]);
+    /// shorter files are skipped with the reason.
+    pub fn with_min_duration_s(mut self, min_duration_s: f64) -> Batch {
+        self.min_duration_s = min_duration_s;
+        self
     }
 
     /// How often rows extracted so far are saved while a corpus is extracted
@@ -374,7 +383,7 @@ impl Batch {
         } else {
             None
         };
-        let (old_rows, old_durations, old_failed, old_paths) = match &previous {
+        let (old_rows, old_durations, old_failed, old_paths, old_quality) = match &previous {
             Some(t) => {
                 let paths = t.strings("path")?;
                 let index: HashMap<String, usize> = paths
@@ -390,9 +399,15 @@ impl Batch {
                     .collect();
                 let mut all: Vec<String> = paths;
                 all.extend(failed.keys().cloned());
-                (index, t.durations_s()?, failed, all)
+                (index, t.durations_s()?, failed, all, t.qualities()?)
             }
-            None => (HashMap::new(), Vec::new(), HashMap::new(), Vec::new()),
+            None => (
+                HashMap::new(),
+                Vec::new(),
+                HashMap::new(),
+                Vec::new(),
+                Vec::new(),
+            ),
         };
         let old_matrix = match &previous {
             Some(t) if t.feature_names() == self.set.names(self.set.sample_rate_hz()) => {
@@ -405,6 +420,10 @@ impl Batch {
             None => None,
         };
 
+        if old_quality.iter().any(Option::is_none) && cache_note.is_none() {
+            cache_note =
+                Some("the table predates the quality columns: re-extracting its rows".into());
+        }
         // Rows saved by an interrupted run (same configuration, same feature names).
         let partial_file = partial_path(&table);
         let partial = if partial_file.exists() {
@@ -424,6 +443,7 @@ impl Batch {
                         t.matrix()?,
                         t.durations_s()?,
                         t.meta().stamps.clone(),
+                        t.qualities()?,
                     ))
                 }
                 _ => None,
@@ -458,7 +478,10 @@ impl Batch {
                     continue;
                 }
             };
+            // A row is reused with its quality; a row of a table from before the quality
+            // columns is extracted again.
             if let (Some(&row), Some(_)) = (old_rows.get(&key), &old_matrix)
+                && old_quality.get(row).copied().flatten().is_some()
                 && previous
                     .as_ref()
                     .and_then(|t| t.meta().stamps.get(&key))
@@ -467,7 +490,7 @@ impl Batch {
                 plans.push(Plan::Reuse(row, u, stamp));
                 continue;
             }
-            if let Some((index, _, _, stamps)) = &partial
+            if let Some((index, _, _, stamps, _)) = &partial
                 && let Some(&row) = index.get(&key)
                 && stamps.get(&key) == Some(&stamp)
             {
@@ -508,12 +531,13 @@ impl Batch {
             })
             .collect();
         let resumed_row = |row: usize, u: &Utterance, stamp: &FileStamp| -> Option<FeatureRow> {
-            let (_, m, durations, _) = partial.as_ref()?;
+            let (_, m, durations, _, quality) = partial.as_ref()?;
             Some(FeatureRow {
                 utterance: u.clone(),
                 duration_s: durations.get(row).copied().unwrap_or(0.0),
                 features: m.row(row).to_vec(),
                 stamp: Some(stamp.clone()),
+                quality: quality.get(row).copied().flatten(),
             })
         };
         progress.start(corpus, to_extract.len());
@@ -573,6 +597,7 @@ impl Batch {
                         duration_s: old_durations.get(*row).copied().unwrap_or(0.0),
                         features: m.row(*row).to_vec(),
                         stamp: Some(stamp.clone()),
+                        quality: old_quality.get(*row).copied().flatten(),
                     });
                     n_reused += 1;
                 }
@@ -655,12 +680,13 @@ impl Batch {
         stamp: &FileStamp,
         rate: u32,
     ) -> Outcome {
-        match extract_file(&self.set, slot, &u.path, rate) {
-            Ok((features, duration_s)) => Outcome::Row(Box::new(FeatureRow {
+        match extract_file(&self.set, slot, &u.path, rate, self.min_duration_s) {
+            Ok(x) => Outcome::Row(Box::new(FeatureRow {
                 utterance: u.clone(),
-                duration_s,
-                features,
+                duration_s: x.duration_s,
+                features: x.features,
                 stamp: Some(stamp.clone()),
+                quality: Some(x.quality),
             })),
             Err(reason) => Outcome::Failed(FailedFile {
                 path: u.path.to_string_lossy().into_owned(),
@@ -671,19 +697,50 @@ impl Batch {
     }
 }
 
-/// Decodes `path` at `rate` Hz and extracts `set`'s features ([`extract_samples`]). Returns the
-/// feature vector and the audio's duration in seconds, or why the file cannot be used: a decode
-/// error, or a failure or panic inside the descriptors. [`Batch`] and every front-end's
-/// prediction path call this one function (or [`extract_samples`] for audio in memory).
+/// What [`extract_file`] gives for one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extracted {
+    pub features: Vec<f32>,
+    /// Duration of the decoded audio, seconds.
+    pub duration_s: f64,
+    /// Peak level and clipping ([`crate::quality`]).
+    pub quality: crate::Quality,
+}
+
+/// Why audio of `duration_s` seconds is not analysed, when it is shorter than `min_duration_s`.
+pub fn check_min_duration(duration_s: f64, min_duration_s: f64) -> std::result::Result<(), String> {
+    if duration_s < min_duration_s {
+        Err(format!(
+            "the audio is {duration_s:.3} s long, shorter than the {min_duration_s:.3} s minimum \
+             (a few milliseconds give descriptors of padding, not of speech)"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Decodes `path` at `rate` Hz and extracts `set`'s features ([`extract_samples`]), with the
+/// audio's duration and quality; or says why the file cannot be used: a decode error, audio
+/// shorter than `min_duration_s`, or a failure or panic inside the descriptors. [`Batch`] and
+/// every front-end's prediction path call this one function (or [`extract_samples`] for audio
+/// in memory).
 pub fn extract_file(
     set: &FeatureSet,
     slot: &mut Option<FeatureExtractor>,
     path: &Path,
     rate: u32,
-) -> std::result::Result<(Vec<f32>, f64), String> {
+    min_duration_s: f64,
+) -> std::result::Result<Extracted, String> {
     let audio = ser_io::load(path, rate).map_err(|e| e.to_string())?;
+    let duration_s = audio.duration_s();
+    check_min_duration(duration_s, min_duration_s)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let features = extract_samples(set, slot, &audio.samples)?;
-    Ok((features, audio.duration_s()))
+    Ok(Extracted {
+        features,
+        duration_s,
+        quality: crate::Quality::of(&audio.samples),
+    })
 }
 
 /// Extracts `set`'s features from mono samples at the set's rate with the extractor in `slot`

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result};
 
 /// The metadata columns, in order, before the feature columns.
-pub const METADATA_COLUMNS: [&str; 10] = [
+pub const METADATA_COLUMNS: [&str; 13] = [
     "path",
     "corpus",
     "speaker",
@@ -43,7 +43,14 @@ pub const METADATA_COLUMNS: [&str; 10] = [
     "intensity",
     "age",
     "duration_s",
+    "peak_dbfs",
+    "clipped_fraction",
+    "quality",
 ];
+
+/// The quality columns ([`crate::Quality`]): tables written before they existed lack them, and
+/// read with them null (quality unknown).
+const QUALITY_COLUMNS: [&str; 3] = ["peak_dbfs", "clipped_fraction", "quality"];
 
 /// Parquet key-value metadata keys.
 pub const KEY_FEATURE_SET: &str = "ser.feature_set";
@@ -105,6 +112,9 @@ pub struct FeatureRow {
     pub duration_s: f64,
     pub features: Vec<f32>,
     pub stamp: Option<FileStamp>,
+    /// Peak level and clipping of the audio; `None` when unknown (a table from before the
+    /// quality columns).
+    pub quality: Option<crate::Quality>,
 }
 
 /// A feature table (see the module docs for the layout).
@@ -193,6 +203,22 @@ impl FeatureTable {
             "duration_s".into(),
             rows.iter().map(|r| r.duration_s).collect::<Vec<f64>>(),
         ));
+        columns.push(Column::new(
+            "peak_dbfs".into(),
+            rows.iter()
+                .map(|r| r.quality.map(|q| q.peak_dbfs))
+                .collect::<Vec<Option<f32>>>(),
+        ));
+        columns.push(Column::new(
+            "clipped_fraction".into(),
+            rows.iter()
+                .map(|r| r.quality.map(|q| q.clipped_fraction))
+                .collect::<Vec<Option<f32>>>(),
+        ));
+        columns.push(Column::new(
+            "quality".into(),
+            o(&|r| r.quality.map(|q| q.flag_string())),
+        ));
         for (j, name) in feature_names.iter().enumerate() {
             let values: Vec<f32> = rows.iter().map(|r| r.features[j]).collect();
             columns.push(Column::new(name.as_str().into(), values));
@@ -220,7 +246,27 @@ impl FeatureTable {
 
     /// Wraps an existing DataFrame, checking the metadata columns and that every other column is
     /// `Float32`.
-    pub fn from_dataframe(df: DataFrame, meta: TableMeta) -> Result<FeatureTable> {
+    pub fn from_dataframe(mut df: DataFrame, meta: TableMeta) -> Result<FeatureTable> {
+        // A table from before the quality columns: insert them, null (quality unknown).
+        let legacy = METADATA_COLUMNS.len() - QUALITY_COLUMNS.len();
+        let has_quality = df
+            .get_column_names()
+            .get(legacy)
+            .is_some_and(|n| n.as_str() == QUALITY_COLUMNS[0]);
+        if !has_quality && df.width() >= legacy {
+            let n = df.height();
+            let nulls_f32 = |name: &str| Column::new(name.into(), vec![None::<f32>; n]);
+            let inserted = [
+                nulls_f32(QUALITY_COLUMNS[0]),
+                nulls_f32(QUALITY_COLUMNS[1]),
+                Column::new(QUALITY_COLUMNS[2].into(), vec![None::<String>; n]),
+            ];
+            for (k, c) in inserted.into_iter().enumerate() {
+                df.insert_column(legacy + k, c).map_err(Error::polars(
+                    "adding the quality columns to an older table",
+                ))?;
+            }
+        }
         let names = df.get_column_names();
         for (i, want) in METADATA_COLUMNS.iter().enumerate() {
             let found = names.get(i).map(|s| s.as_str());
@@ -369,6 +415,31 @@ impl FeatureTable {
         Ok(ca.iter().map(|v| v.unwrap_or(0.0)).collect())
     }
 
+    /// The quality of every row; `None` for a row whose quality is unknown (a table written
+    /// before the quality columns).
+    pub fn qualities(&self) -> Result<Vec<Option<crate::Quality>>> {
+        let col = |name: &str| -> Result<Vec<Option<f32>>> {
+            let c = self
+                .df
+                .column(name)
+                .map_err(Error::polars(format!("column {name}")))?;
+            let ca = c.f32().map_err(Error::polars(format!("column {name}")))?;
+            Ok(ca.iter().collect())
+        };
+        let (peak, clipped) = (col("peak_dbfs")?, col("clipped_fraction")?);
+        Ok(peak
+            .into_iter()
+            .zip(clipped)
+            .map(|(p, c)| match (p, c) {
+                (Some(peak_dbfs), Some(clipped_fraction)) => Some(crate::Quality {
+                    peak_dbfs,
+                    clipped_fraction,
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// One row's feature values.
     pub fn row_features(&self, row: usize) -> Result<Vec<f32>> {
         let cols = &self.df.columns()[METADATA_COLUMNS.len()..];
@@ -438,6 +509,10 @@ mod tests {
             },
             duration_s: 1.5 + i as f64,
             features: (0..d).map(|j| (i * 10 + j) as f32 * 0.5).collect(),
+            quality: (i != 1).then_some(crate::Quality {
+                peak_dbfs: -3.0 - i as f32,
+                clipped_fraction: 0.0,
+            }),
             stamp: Some(FileStamp {
                 size_bytes: 100 + i as u64,
                 mtime_ns: 1_700_000_000_000_000_000 + i as i64,
@@ -471,6 +546,9 @@ mod tests {
         assert_eq!(back.strings("path").expect("path")[1], "/x/1.wav");
         assert_eq!(back.durations_s().expect("d"), [1.5, 2.5, 3.5]);
         assert_eq!(back.row_features(1).expect("row"), rows[1].features);
+        let q = back.qualities().expect("quality");
+        assert_eq!(q, rows.iter().map(|r| r.quality).collect::<Vec<_>>());
+        assert_eq!(back.strings("quality").expect("flags"), ["", "", ""]);
         // no temporary file left behind
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
             .expect("dir")
@@ -483,9 +561,23 @@ mod tests {
         let text = std::fs::read_to_string(&csv).expect("read csv");
         let header = text.lines().next().expect("header");
         assert!(header.starts_with(
-            "path,corpus,speaker,sex,emotion,native_label,text,intensity,age,duration_s,f_0_mean"
+            "path,corpus,speaker,sex,emotion,native_label,text,intensity,age,duration_s,\
+             peak_dbfs,clipped_fraction,quality,f_0_mean"
         ));
         assert_eq!(text.lines().count(), 4);
+    }
+
+    #[test]
+    fn tables_from_before_the_quality_columns_still_read() {
+        let names: Vec<String> = (0..3).map(|j| format!("f_{j}_mean")).collect();
+        let rows: Vec<FeatureRow> = (0..2).map(|i| row(i, 3)).collect();
+        let t = FeatureTable::from_rows("test", "h", &names, &rows).expect("table");
+        let legacy = t.df.drop_many(QUALITY_COLUMNS);
+        assert_eq!(legacy.width(), 10 + 3);
+        let back = FeatureTable::from_dataframe(legacy, t.meta().clone()).expect("reads");
+        assert_eq!(back.feature_names(), names);
+        assert_eq!(back.matrix().expect("m"), t.matrix().expect("m"));
+        assert_eq!(back.qualities().expect("q"), vec![None, None]);
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct Prediction {
     pub duration_s: f64,
     /// The model that answered: `sha256:` and the first 16 hex digits of its file's hash.
     pub model: String,
+    /// What the prediction rests on, when it is not clean speech: `silent` (peak below −60
+    /// dBFS), `clipped` (more than 0.1 % of samples at full scale); empty otherwise.
+    #[serde(default)]
+    pub quality: Vec<String>,
 }
 
 /// Query parameters of `/predict`.
@@ -261,5 +265,6 @@ async fn predict_one(
             .map(|ps| labels.iter().cloned().zip(ps).collect()),
         duration_s: p.duration_s,
         model: loaded.id().to_string(),
+        quality: p.quality.flags().iter().map(|f| f.to_string()).collect(),
     })
 }

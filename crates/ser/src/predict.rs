@@ -15,7 +15,7 @@ use crate::tables::read_tables;
 use crate::{Error, ModelFile, Result};
 
 /// What to predict.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PredictInputs {
     /// Audio files, and folders searched recursively for audio files.
     pub audio: Vec<PathBuf>,
@@ -23,6 +23,9 @@ pub struct PredictInputs {
     pub tables: Vec<PathBuf>,
     /// Speaker id of every audio input (per-speaker models); `None`: each file's folder name.
     pub speaker: Option<String>,
+    /// Shortest audio predicted, seconds; shorter files are skipped with the reason. `None`:
+    /// [`ser_features::quality::DEFAULT_MIN_DURATION_S`].
+    pub min_duration_s: Option<f64>,
 }
 
 /// One predicted row.
@@ -38,6 +41,9 @@ pub struct PredictionRow {
     pub label: String,
     /// Probability per model label (in [`Predictions::labels`] order), when the model gives them.
     pub probabilities: Option<Vec<f32>>,
+    /// Peak level and clipping of the input (`None`: unknown, a table from before the quality
+    /// columns). A prediction resting on silent or clipped input says so through its flags.
+    pub quality: Option<ser_features::Quality>,
 }
 
 /// The outcome of [`predict`].
@@ -61,13 +67,21 @@ struct Batch {
 }
 
 impl Batch {
-    fn push(&mut self, path: String, speaker: String, truth: Option<String>, features: &[f32]) {
+    fn push(
+        &mut self,
+        path: String,
+        speaker: String,
+        truth: Option<String>,
+        features: &[f32],
+        quality: Option<ser_features::Quality>,
+    ) {
         self.rows.push(PredictionRow {
             path,
             speaker,
             truth,
             label: String::new(),
             probabilities: None,
+            quality,
         });
         self.features.extend_from_slice(features);
     }
@@ -143,6 +157,7 @@ pub fn predict(
                 t.data.speakers[i].clone(),
                 Some(t.data.labels[i].clone()),
                 &features,
+                t.quality.get(i).copied().flatten(),
             );
         }
     }
@@ -152,12 +167,22 @@ pub fn predict(
         let mut slot: Option<FeatureExtractor> = None;
         progress.start("predict", files.len());
         for f in &files {
-            match ser_features::extract_file(&set, &mut slot, f, set.sample_rate_hz()) {
-                Ok((v, _)) if v.iter().all(|x| x.is_finite()) => batch.push(
+            let min_duration_s = inputs
+                .min_duration_s
+                .unwrap_or(ser_features::quality::DEFAULT_MIN_DURATION_S);
+            match ser_features::extract_file(
+                &set,
+                &mut slot,
+                f,
+                set.sample_rate_hz(),
+                min_duration_s,
+            ) {
+                Ok(x) if x.features.iter().all(|v| v.is_finite()) => batch.push(
                     f.display().to_string(),
                     inputs.speaker.clone().unwrap_or_else(|| folder_speaker(f)),
                     None,
-                    &v,
+                    &x.features,
+                    Some(x.quality),
                 ),
                 Ok(_) => skipped.push(Skipped {
                     path: f.clone(),
@@ -202,11 +227,21 @@ impl Predictions {
         (!scored.is_empty()).then(|| (scored.iter().filter(|&&c| c).count(), scored.len()))
     }
 
-    /// Writes `path, predicted, p_<label>...` (probabilities empty when the model gives none),
+    /// Rows whose input was silent or clipped (their `quality` flags are not empty).
+    pub fn flagged(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.quality.is_some_and(|q| !q.flags().is_empty()))
+            .count()
+    }
+
+    /// Writes `path, predicted, p_<label>..., quality` (probabilities empty when the model gives
+    /// none; quality: `silent`, `clipped`, `silent+clipped`, empty for clean input, `unknown`),
     /// plus `speaker, true_label` when tables were given, atomically.
     pub fn write_csv(&self, path: &Path) -> Result<()> {
         let mut header = vec!["path".to_string(), "predicted".to_string()];
         header.extend(self.labels.iter().map(|l| format!("p_{l}")));
+        header.push("quality".to_string());
         if self.from_tables {
             header.extend(["speaker".to_string(), "true_label".to_string()]);
         }
@@ -219,6 +254,10 @@ impl Predictions {
                     Some(p) => rec.extend(p.iter().map(|v| format!("{v:.6}"))),
                     None => rec.extend(self.labels.iter().map(|_| String::new())),
                 }
+                rec.push(match &r.quality {
+                    Some(q) => q.flag_string(),
+                    None => "unknown".to_string(),
+                });
                 if self.from_tables {
                     rec.push(r.speaker.clone());
                     rec.push(r.truth.clone().unwrap_or_default());
@@ -267,6 +306,8 @@ pub struct AudioPrediction {
     pub probabilities: Option<Vec<f32>>,
     /// Duration of the decoded audio, seconds.
     pub duration_s: f64,
+    /// Peak level and clipping of the audio.
+    pub quality: ser_features::Quality,
 }
 
 /// A model file with its feature set resolved once, ready to predict audio one input at a time
@@ -338,11 +379,20 @@ impl Predictor {
         speaker: &str,
     ) -> Result<AudioPrediction> {
         let audio = ser_io::load_bytes(bytes, origin, self.set.sample_rate_hz(), max_duration_s)?;
+        ser_features::check_min_duration(
+            audio.duration_s(),
+            ser_features::quality::DEFAULT_MIN_DURATION_S,
+        )
+        .map_err(|reason| Error::Unusable {
+            path: origin.to_path_buf(),
+            reason,
+        })?;
         let (label, probabilities) = self.predict_samples(slot, &audio.samples, origin, speaker)?;
         Ok(AudioPrediction {
             label,
             probabilities,
             duration_s: audio.duration_s(),
+            quality: ser_features::Quality::of(&audio.samples),
         })
     }
 }

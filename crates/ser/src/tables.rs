@@ -21,6 +21,8 @@ pub struct Tables {
     pub config_hash: String,
     /// The table files, in reading order.
     pub files: Vec<PathBuf>,
+    /// Each row's signal quality (`None`: unknown, a table from before the quality columns).
+    pub quality: Vec<Option<ser_features::Quality>>,
 }
 
 /// The rows of `table` (read from `path`, named in errors) as a ser-eval data set.
@@ -103,6 +105,7 @@ pub fn table_files(features: &Path, corpora: &[String], feature_set: &str) -> Re
 /// the same feature configuration (hash).
 pub fn read_tables(files: &[PathBuf]) -> Result<Tables> {
     let mut parts = Vec::with_capacity(files.len());
+    let mut quality = Vec::new();
     let mut meta: Option<(String, String)> = None;
     for f in files {
         let t = FeatureTable::read_parquet(f)?;
@@ -124,6 +127,7 @@ pub fn read_tables(files: &[PathBuf]) -> Result<Tables> {
                 ),
             ));
         }
+        quality.extend(t.qualities()?);
         parts.push(dataset_of(&t, f)?);
     }
     let (feature_set, config_hash) =
@@ -139,6 +143,7 @@ pub fn read_tables(files: &[PathBuf]) -> Result<Tables> {
         feature_set,
         config_hash,
         files: files.to_vec(),
+        quality,
     })
 }
 

@@ -141,7 +141,11 @@ fn train_save_load_predict_audio_and_tables_agree() {
         let header = text.lines().next().expect("header");
         let mut want = vec!["path".to_string(), "predicted".to_string()];
         want.extend(m.pipeline.labels.iter().map(|l| format!("p_{l}")));
-        want.extend(["speaker".to_string(), "true_label".to_string()]);
+        want.extend([
+            "quality".to_string(),
+            "speaker".to_string(),
+            "true_label".to_string(),
+        ]);
         assert_eq!(header, want.join(","));
         assert_eq!(text.lines().count(), files.len() + 1);
     }
