@@ -1,10 +1,11 @@
 //! End-to-end test of the web page served at `/`: drives headless Chromium
-//! through chromedriver (WebDriver) with `fantoccini`.
+//! through chromedriver (WebDriver, with the small client in `webdriver/`).
 //!
 //! Passes with a note on stderr when `chromedriver` or `chromium` is missing.
 //! Screenshots (and chromedriver's log) land in `target/screenshots/`.
 
 mod common;
+mod webdriver;
 
 use std::collections::BTreeSet;
 use std::error::Error;
@@ -13,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
+use webdriver::{Client, Locator};
 
-type TestResult<T = ()> = Result<T, Box<dyn Error>>;
+type TestResult<T = ()> = Result<T, Box<dyn Error + Send + Sync>>;
 
 const SCREENSHOT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/screenshots");
 const INSTALL_HINT: &str = "install with apt-get install -y chromium chromium-driver";
@@ -128,9 +129,7 @@ async fn scenario(client: &Client, server: &common::TestServer, shots: &Path) ->
     // 4. Swagger UI renders the API, /predict included.
     client.goto(&format!("{}docs/", server.base)).await?;
     client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css(".swagger-ui"))
+        .wait_for_element(Locator::Css(".swagger-ui"), Duration::from_secs(15))
         .await
         .map_err(|e| format!("no .swagger-ui element on docs/: {e}"))?;
     wait_for_source(client, "/predict", Duration::from_secs(15)).await?;
@@ -342,10 +341,9 @@ fn free_port() -> u16 {
 
 /// Opens a headless Chromium session.
 async fn connect(driver: &ChromeDriver, chromium: &Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
             "binary": chromium.display().to_string(),
             "args": [
                 "--headless=new",
@@ -354,12 +352,9 @@ async fn connect(driver: &ChromeDriver, chromium: &Path) -> Client {
                 "--disable-dev-shm-usage",
                 "--window-size=1280,900",
             ],
-        }),
-    );
-    ClientBuilder::rustls()
-        .expect("rustls connector for WebDriver")
-        .capabilities(caps)
-        .connect(&driver.url())
+        },
+    });
+    Client::connect(&driver.url(), caps)
         .await
         .unwrap_or_else(|e| panic!("cannot open a Chromium session through chromedriver: {e}"))
 }
