@@ -185,20 +185,25 @@ fn older_model_files_with_the_feature_set_in_notes_still_predict_from_audio() {
     assert_eq!(a, b);
 }
 
-#[test]
-fn bad_inputs_are_skipped_with_reasons_and_bad_requests_are_errors() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let (features, files) = demo_tables(tmp.path());
-    let t = train(
+/// A kNN model on every table in `features`.
+fn train_knn(features: &Path) -> ser::train::Trained {
+    train(
         &TableSource {
-            features: features.clone(),
+            features: features.to_path_buf(),
             corpora: Vec::new(),
             feature_set: None,
         },
         &settings("knn", &[], Normalisation::Training),
         BTreeMap::new(),
     )
-    .expect("train");
+    .expect("train")
+}
+
+#[test]
+fn bad_inputs_are_skipped_with_reasons_and_bad_requests_are_errors() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (features, files) = demo_tables(tmp.path());
+    let t = train_knn(&features);
     let junk = tmp.path().join("junk");
     std::fs::create_dir_all(&junk).expect("mkdir");
     std::fs::write(
@@ -292,16 +297,7 @@ fn model_spec_overrides_defaults_and_checks_parameters() {
 fn tables_of_another_feature_configuration_are_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (features, _) = demo_tables(tmp.path());
-    let t = train(
-        &TableSource {
-            features: features.clone(),
-            corpora: Vec::new(),
-            feature_set: None,
-        },
-        &settings("knn", &[], Normalisation::Training),
-        BTreeMap::new(),
-    )
-    .expect("train");
+    let t = train_knn(&features);
     // The default set with a 5-frame delta window instead of its own: same names, other values.
     let mut config = ser_features::FeatureSetConfig::by_name("default").expect("default");
     let deltas = config.deltas.as_mut().expect("default has deltas");
