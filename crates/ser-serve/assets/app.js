@@ -129,6 +129,8 @@
     if (typeof r.duration_s === 'number') meta.push(`${r.duration_s.toFixed(2)} s of audio`);
     if (r.model) meta.push(`model ${r.model}`);
     if (file.name) meta.push(file.name);
+    // The server flags input a prediction should not be trusted on (silent, clipped).
+    if (Array.isArray(r.quality) && r.quality.length) meta.push(`input is ${r.quality.join(' and ')}`);
     ui.meta.textContent = meta.join(DOT);
 
     // probabilities may be null/absent: then only the label is shown.
