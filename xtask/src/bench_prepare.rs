@@ -19,10 +19,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
-
-use ser::prepare::{PrepareRequest, prepare};
-use ser_features::{FeatureSet, NoProgress};
 
 /// Arguments of `bench-prepare`.
 #[derive(Debug, clap::Args)]
@@ -58,121 +54,52 @@ for f in files:
 print(time.perf_counter() - t0)
 "#;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn rounds(n: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
-    let mut t = Vec::new();
-    for _ in 0..n.max(1) {
-        let start = Instant::now();
-        f()?;
-        t.push(start.elapsed().as_secs_f64());
-    }
-    Ok(median(t))
-}
-
 impl Args {
     pub fn run(self) -> anyhow::Result<()> {
-        let root = ser::prepare::datasets_root(self.datasets.as_deref());
-        let corpora = ser_features::scan_corpora(&root, std::slice::from_ref(&self.corpus))?;
-        let files: Vec<PathBuf> = corpora
-            .iter()
-            .flat_map(|(_, m)| m.utterances.iter().map(|u| u.path.clone()))
-            .collect();
-        anyhow::ensure!(
-            !files.is_empty(),
-            "no {} files under {}",
-            self.corpus,
-            root.display()
-        );
-        let set = FeatureSet::resolve(&self.feature_set)?;
-        let rate = set.sample_rate_hz();
-        let audio: Vec<ser_io::Audio> = files
-            .iter()
-            .map(|f| ser_io::load(f, rate))
-            .collect::<Result<_, _>>()?;
-        let audio_s: f64 = audio.iter().map(ser_io::Audio::duration_s).sum();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let jobs = if self.jobs == 0 { cores } else { self.jobs };
+        let tmp = tempfile_dir()?;
+        let st = ser::bench::time_stages(&ser::bench::StageRequest {
+            datasets: ser::prepare::datasets_root(self.datasets.as_deref()),
+            corpus: self.corpus.clone(),
+            feature_set: self.feature_set.clone(),
+            jobs,
+            rounds: self.rounds,
+            scratch: tmp.clone(),
+        })?;
         println!(
-            "{} {}: {} files, {:.1} min of audio; feature set {} ({} features); {} core(s) \
+            "{}: {} files, {:.1} min of audio; feature set {} ({} features); {} core(s) \
              available; median of {} rounds",
             self.corpus,
-            root.display(),
-            files.len(),
-            audio_s / 60.0,
-            set.name(),
-            set.len(),
+            st.files.len(),
+            st.audio_s / 60.0,
+            st.feature_set,
+            st.n_features,
             cores,
             self.rounds
         );
-        let mut ex = set.extractor()?;
-        let decode = rounds(self.rounds, || {
-            for f in &files {
-                std::hint::black_box(ser_io::load(f, rate)?);
-            }
-            Ok(())
-        })?;
-        let descriptors = rounds(self.rounds, || {
-            for a in &audio {
-                std::hint::black_box(ex.descriptors(&a.samples)?);
-            }
-            Ok(())
-        })?;
-        let features = rounds(self.rounds, || {
-            for a in &audio {
-                std::hint::black_box(ex.extract_samples(&a.samples)?);
-            }
-            Ok(())
-        })?;
-        let tmp = tempfile_dir()?;
-        let run_prepare = |jobs: usize| {
-            let mut i = 0;
-            rounds(self.rounds, || {
-                i += 1;
-                let out = tmp.join(format!("prepare-{jobs}-{i}"));
-                prepare(
-                    &PrepareRequest {
-                        datasets: root.clone(),
-                        corpora: vec![self.corpus.clone()],
-                        feature_set: self.feature_set.clone(),
-                        out: out.clone(),
-                        jobs,
-                        csv: false,
-                    },
-                    &NoProgress,
-                )?;
-                std::fs::remove_dir_all(&out)?;
-                Ok(())
-            })
-        };
-        let prepare1 = run_prepare(1)?;
-        let jobs = if self.jobs == 0 { cores } else { self.jobs };
-        let prepare_n = if jobs > 1 {
-            Some(run_prepare(jobs)?)
-        } else {
-            None
-        };
-
         let mut rows = vec![
-            ("decode + resample (1 core)".to_string(), decode),
-            ("frame descriptors alone (1 core)".to_string(), descriptors),
+            ("decode + resample (1 core)".to_string(), st.decode_s),
+            (
+                "frame descriptors alone (1 core)".to_string(),
+                st.descriptors_s,
+            ),
             (
                 "descriptors + deltas + statistics (1 core)".to_string(),
-                features,
+                st.features_s,
             ),
-            ("`prepare` end to end, --jobs 1".to_string(), prepare1),
+            ("`prepare` end to end, --jobs 1".to_string(), st.prepare_1_s),
         ];
-        if let Some(t) = prepare_n {
-            rows.push((format!("`prepare` end to end, --jobs {jobs}"), t));
+        if let Some((j, t)) = st.prepare_n {
+            rows.push((format!("`prepare` end to end, --jobs {j}"), t));
         }
+        let (files, audio_s, prepare1) = (&st.files, st.audio_s, st.prepare_1_s);
         if let Some(py) = &self.opensmile {
             let list = tmp.join("files.txt");
             let text: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
             std::fs::write(&list, text.join("\n"))?;
             for (set, label) in [("egemaps", "eGeMAPSv02"), ("compare", "ComParE_2016")] {
-                let t = median(
+                let t = ser::bench::median(
                     (0..self.rounds.clamp(1, 2))
                         .map(|_| opensmile_once(py, set, &list))
                         .collect::<anyhow::Result<_>>()?,
@@ -190,7 +117,7 @@ impl Args {
                 prepare1 / t
             );
         }
-        if let Some(t) = prepare_n {
+        if let Some((jobs, t)) = st.prepare_n {
             println!(
                 "\nparallel scaling: --jobs {jobs} is {:.2}x --jobs 1",
                 prepare1 / t

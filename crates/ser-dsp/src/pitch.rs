@@ -48,7 +48,6 @@ pub(crate) struct PitchTracker {
     acf: Vec<f64>,
     acf2: Vec<f64>,
     csum: Vec<f64>,
-    d: Vec<f64>,
     yin: Vec<f64>,
     pulses: Vec<(f64, f64)>,
     signed: Vec<f64>,
@@ -103,7 +102,6 @@ impl PitchTracker {
             acf: vec![0.0; frame_len],
             acf2: vec![0.0; frame_len],
             csum: vec![0.0; frame_len],
-            d: vec![0.0; max_period + 1],
             yin: vec![0.0; max_period - min_period + 1],
             pulses: Vec::with_capacity(frame_len),
             signed: Vec::with_capacity(frame_len),
@@ -189,24 +187,20 @@ impl PitchTracker {
         }
         let energy = total / n as f64;
         // Difference function (librosa 0.11): d(k) = 2 (acf0 - acf_k) - sum_{m<k} y_m^2.
-        self.d[0] = 0.0;
-        for k in 1..self.min_period {
-            self.d[k] = 2.0 * (self.acf[0] - self.acf[k]) - self.csum[k - 1];
-        }
         // Cumulative mean normalised difference over the lags of the F0 range, computed lag by
         // lag and stopped at the first trough below the threshold (YIN's choice): a trough at
         // `j` is known once `yin[j + 1]` is, so voiced frames skip most lags. The values and
         // the choice are the same as computing every lag first.
         // d(tau) / (cum(tau) / tau + tiny) = tau d(tau) / (cum(tau) + tau tiny): one division
-        let cum0: f64 = self.d[1..self.min_period].iter().sum();
-        let mut cum = cum0;
+        let acf0 = self.acf[0];
+        let d = |k: usize| 2.0 * (acf0 - self.acf[k]) - self.csum[k - 1];
+        let mut cum: f64 = (1..self.min_period).map(d).sum();
         let m = self.yin.len();
         let thr = self.cfg.trough_threshold;
-        let acf0 = self.acf[0];
         let mut first_trough = None;
         for i in 0..m {
             let tau = self.min_period + i;
-            let dv = 2.0 * (acf0 - self.acf[tau]) - self.csum[tau - 1];
+            let dv = d(tau);
             cum += dv;
             let t = tau as f64;
             self.yin[i] = t * dv / (cum + t * f64::MIN_POSITIVE);

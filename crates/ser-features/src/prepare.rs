@@ -243,6 +243,15 @@ pub fn table_path(out_dir: &Path, corpus: &str, feature_set: &str) -> PathBuf {
     out_dir.join(format!("{corpus}.{feature_set}.parquet"))
 }
 
+/// The rows of a checkpoint, indexed by path.
+struct Saved {
+    index: HashMap<String, usize>,
+    matrix: ndarray::Array2<f32>,
+    durations: Vec<f64>,
+    stamps: BTreeMap<String, FileStamp>,
+    quality: Vec<Option<crate::Quality>>,
+}
+
 enum Outcome {
     Row(Box<FeatureRow>),
     Failed(FailedFile),
@@ -438,13 +447,13 @@ impl Batch {
                         .enumerate()
                         .map(|(i, p)| (p, i))
                         .collect();
-                    Some((
+                    Some(Saved {
                         index,
-                        t.matrix()?,
-                        t.durations_s()?,
-                        t.meta().stamps.clone(),
-                        t.qualities()?,
-                    ))
+                        matrix: t.matrix()?,
+                        durations: t.durations_s()?,
+                        stamps: t.meta().stamps.clone(),
+                        quality: t.qualities()?,
+                    })
                 }
                 _ => None,
             }
@@ -490,9 +499,9 @@ impl Batch {
                 plans.push(Plan::Reuse(row, u, stamp));
                 continue;
             }
-            if let Some((index, _, _, stamps, _)) = &partial
-                && let Some(&row) = index.get(&key)
-                && stamps.get(&key) == Some(&stamp)
+            if let Some(saved) = &partial
+                && let Some(&row) = saved.index.get(&key)
+                && saved.stamps.get(&key) == Some(&stamp)
             {
                 changed = true;
                 plans.push(Plan::Resume(row, u, stamp));
@@ -531,13 +540,13 @@ impl Batch {
             })
             .collect();
         let resumed_row = |row: usize, u: &Utterance, stamp: &FileStamp| -> Option<FeatureRow> {
-            let (_, m, durations, _, quality) = partial.as_ref()?;
+            let saved = partial.as_ref()?;
             Some(FeatureRow {
                 utterance: u.clone(),
-                duration_s: durations.get(row).copied().unwrap_or(0.0),
-                features: m.row(row).to_vec(),
+                duration_s: saved.durations.get(row).copied().unwrap_or(0.0),
+                features: saved.matrix.row(row).to_vec(),
                 stamp: Some(stamp.clone()),
-                quality: quality.get(row).copied().flatten(),
+                quality: saved.quality.get(row).copied().flatten(),
             })
         };
         progress.start(corpus, to_extract.len());
