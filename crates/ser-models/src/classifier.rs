@@ -161,6 +161,14 @@ pub trait FittedClassifier: FittedAny + fmt::Debug + Send + Sync {
             )),
         }
     }
+
+    /// [`predict`](FittedClassifier::predict) and
+    /// [`predict_proba`](FittedClassifier::predict_proba) of the same rows. Default: the two
+    /// calls; a model whose classes and probabilities come from the same scores (the SVM's
+    /// pairwise decision values) overrides it to compute those scores once.
+    fn predict_with_proba(&self, x: ArrayView2<f32>) -> Result<(Vec<usize>, Option<Array2<f32>>)> {
+        Ok((self.predict(x)?, self.predict_proba(x)?))
+    }
 }
 
 /// Clone, downcast and equality of boxed [`FittedClassifier`]s (the `dyn-clone` pattern),

@@ -129,9 +129,7 @@ impl FittedModel {
     pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
         check_features(x, self.n_features)?;
         let out = self.inner.predict(x)?;
-        if out.iter().any(|&c| c >= self.n_classes) {
-            return Err(Error::Corrupt("predicted class out of range".into()));
-        }
+        self.check_classes(&out)?;
         Ok(out)
     }
 
@@ -140,11 +138,36 @@ impl FittedModel {
     pub fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
         check_features(x, self.n_features)?;
         let out = self.inner.predict_proba(x)?;
-        if let Some(p) = &out
+        self.check_proba(&out)?;
+        Ok(out)
+    }
+
+    /// [`FittedModel::predict`] and [`FittedModel::predict_proba`] of the same rows, sharing
+    /// the work both rest on where the model allows it (the SVM's decision values).
+    pub fn predict_with_proba(
+        &self,
+        x: ArrayView2<f32>,
+    ) -> Result<(Vec<usize>, Option<Array2<f32>>)> {
+        check_features(x, self.n_features)?;
+        let (classes, proba) = self.inner.predict_with_proba(x)?;
+        self.check_classes(&classes)?;
+        self.check_proba(&proba)?;
+        Ok((classes, proba))
+    }
+
+    fn check_classes(&self, classes: &[usize]) -> Result<()> {
+        if classes.iter().any(|&c| c >= self.n_classes) {
+            return Err(Error::Corrupt("predicted class out of range".into()));
+        }
+        Ok(())
+    }
+
+    fn check_proba(&self, proba: &Option<Array2<f32>>) -> Result<()> {
+        if let Some(p) = proba
             && p.ncols() != self.n_classes
         {
             return Err(Error::Corrupt("probability columns".into()));
         }
-        Ok(out)
+        Ok(())
     }
 }

@@ -240,8 +240,7 @@ impl Pipeline {
     ) -> Result<Predictions> {
         self.check_feature_names(feature_names)?;
         let xs = self.transform(x, speakers)?;
-        let classes = self.model.predict(xs.view())?;
-        let proba = self.model.predict_proba(xs.view())?;
+        let (classes, proba) = self.model.predict_with_proba(xs.view())?;
         let labels = classes
             .iter()
             .map(|&c| {

@@ -94,6 +94,39 @@ fn every_classifier_beats_chance_on_noisy_data() {
     }
 }
 
+/// A row's prediction does not depend on the batch it comes in (the SVM takes small batches
+/// row by row and large ones through a matrix product), and `predict_with_proba` gives what
+/// `predict` and `predict_proba` give.
+#[test]
+fn predictions_do_not_depend_on_the_batch() {
+    let (x, y) = blobs(40, 4, 20, 6, 1.2, 9);
+    let (xtr, ytr) = (rows(&x, 0..120).to_owned(), y[..120].to_vec());
+    let xte = rows(&x, 120..x.nrows()).to_owned();
+    let mut specs = all_specs();
+    specs.push(ModelSpec::Svm(SvmParams {
+        probability: false,
+        ..SvmParams::default()
+    }));
+    for spec in specs {
+        let m = spec.fit(xtr.view(), &ytr, 4, &opts(5)).expect("fit");
+        let batch = m.predict(xte.view()).expect("predict");
+        let batch_p = m.predict_proba(xte.view()).expect("proba");
+        let (both, both_p) = m.predict_with_proba(xte.view()).expect("both");
+        assert_eq!(both, batch, "{spec:?}");
+        assert_eq!(both_p, batch_p, "{spec:?}");
+        for i in 0..xte.nrows() {
+            let (c, p) = m.predict_with_proba(rows(&xte, i..i + 1)).expect("one row");
+            assert_eq!(c[0], batch[i], "{spec:?} row {i}");
+            if let (Some(p), Some(bp)) = (&p, &batch_p) {
+                for (a, b) in p.row(0).iter().zip(bp.row(i)) {
+                    assert!((a - b).abs() <= 1e-6, "{spec:?} row {i}: {a} vs {b}");
+                }
+            }
+            assert_eq!(p.is_some(), batch_p.is_some(), "{spec:?}");
+        }
+    }
+}
+
 #[test]
 fn fitting_is_deterministic() {
     let (x, y) = blobs(25, 3, 8, 4, 1.0, 5);

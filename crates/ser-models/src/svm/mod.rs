@@ -139,7 +139,33 @@ pub struct SvmModel {
     /// Support vectors, row-major `n_sv x n_features`.
     sv: Vec<f64>,
     pairs: Vec<PairMachine>,
+    /// Squared norms of the support vectors, computed on first use (not saved).
+    #[serde(skip)]
+    sv_norms: NormCache,
 }
+
+/// A value derived from the model's contents, computed once on first use. Never saved and never
+/// part of equality: two models are equal when their contents are.
+#[derive(Clone, Default)]
+struct NormCache(std::sync::OnceLock<Vec<f64>>);
+
+impl PartialEq for NormCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for NormCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NormCache")
+    }
+}
+
+/// Batches of at most this many rows take their kernel values row by row (dot products against
+/// the support vectors in place); larger ones through one matrix product per block, whose
+/// packing of the support-vector matrix only pays off over many rows. A server predicting one
+/// utterance at a time spent a quarter of its CPU packing that matrix.
+const ROWWISE_MAX_ROWS: usize = 8;
 
 /// `(a, b, training rows, alpha*y per row, rho, Platt sigmoid)` of one fitted pair.
 type FittedPair = (usize, usize, Vec<usize>, Vec<f64>, f64, Option<(f64, f64)>);
@@ -285,6 +311,7 @@ impl Classifier for SvmParams {
             present: info.present,
             sv,
             pairs,
+            sv_norms: NormCache::default(),
         })
     }
 }
@@ -313,11 +340,45 @@ impl SvmModel {
                 return Err(Error::Corrupt("svm support vector index".into()));
             }
         }
-        let sv_norms: Vec<f64> = self.sv.chunks(d).map(|r| dot(r, r)).collect();
+        let sv_norms = self
+            .sv_norms
+            .0
+            .get_or_init(|| self.sv.chunks(d).map(|r| dot(r, r)).collect());
         let sv = ArrayView2::from_shape((n_sv, d), &self.sv)
             .map_err(|_| Error::Corrupt("svm support vector storage".into()))?;
-        // Kernel values against all support vectors by blocks of rows: one matrix product
-        // (X_block . SV^T) per block, then the kernel function and the pairwise sums.
+        // The kernel function of one row against every support vector, then the pairwise sums.
+        let pairwise = |xr: &[f64], dots: &mut dyn Iterator<Item = f64>| -> Vec<f64> {
+            let xn = dot(xr, xr);
+            let kv: Vec<f64> = dots
+                .zip(sv_norms)
+                .map(|(dt, &sn)| self.kernel.eval(dt, sn, xn))
+                .collect();
+            self.pairs
+                .iter()
+                .map(|pm| {
+                    pm.sv
+                        .iter()
+                        .zip(&pm.coef)
+                        .map(|(&s, c)| c * kv[s as usize])
+                        .sum::<f64>()
+                        - pm.rho
+                })
+                .collect()
+        };
+        if x.nrows() <= ROWWISE_MAX_ROWS {
+            let mut xr = vec![0.0; d];
+            return Ok(x
+                .rows()
+                .into_iter()
+                .map(|row| {
+                    for (a, &b) in xr.iter_mut().zip(row) {
+                        *a = f64::from(b);
+                    }
+                    pairwise(&xr, &mut self.sv.chunks(d).map(|s| dot(&xr, s)))
+                })
+                .collect());
+        }
+        // By blocks of rows: one matrix product (X_block . SV^T) per block.
         let block = 128;
         let starts: Vec<usize> = (0..x.nrows()).step_by(block).collect();
         let parts: Vec<Vec<Vec<f64>>> = starts
@@ -326,45 +387,25 @@ impl SvmModel {
                 let end = (start + block).min(x.nrows());
                 let xb = x
                     .slice_axis(Axis(0), Slice::from(start..end))
+                    .as_standard_layout()
                     .mapv(f64::from);
                 let dots = xb.dot(&sv.t());
                 xb.rows()
                     .into_iter()
                     .zip(dots.rows())
-                    .map(|(xr, dr)| {
-                        let xn = xr.dot(&xr);
-                        let kv: Vec<f64> = dr
-                            .iter()
-                            .zip(&sv_norms)
-                            .map(|(&dt, &sn)| self.kernel.eval(dt, sn, xn))
-                            .collect();
-                        self.pairs
-                            .iter()
-                            .map(|pm| {
-                                pm.sv
-                                    .iter()
-                                    .zip(&pm.coef)
-                                    .map(|(&s, c)| c * kv[s as usize])
-                                    .sum::<f64>()
-                                    - pm.rho
-                            })
-                            .collect()
+                    .map(|(xr, dr)| match xr.as_slice() {
+                        Some(xr) => pairwise(xr, &mut dr.iter().copied()),
+                        None => pairwise(&xr.to_vec(), &mut dr.iter().copied()),
                     })
                     .collect()
             })
             .collect();
         Ok(parts.into_iter().flatten().collect())
     }
-}
 
-#[typetag::serde(name = "svm")]
-impl FittedClassifier for SvmModel {
-    /// Class of each row by one-vs-one voting (ties: the lower class index), as libsvm (and
-    /// scikit-learn's `SVC.predict`, also when fitted with probabilities).
-    fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
-        let dec = self.decisions(x)?;
-        Ok(dec
-            .iter()
+    /// One-vs-one voting over pairwise decision values (ties: the lower class index), as libsvm.
+    fn vote(&self, dec: &[Vec<f64>]) -> Vec<usize> {
+        dec.iter()
             .map(|row| {
                 let mut votes = vec![0usize; self.n_classes];
                 for (pm, &v) in self.pairs.iter().zip(row) {
@@ -378,16 +419,11 @@ impl FittedClassifier for SvmModel {
                 }
                 best
             })
-            .collect())
+            .collect()
     }
 
-    /// Class probabilities by Platt sigmoids and pairwise coupling; `None` when fitted with
-    /// `probability = false`.
-    fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
-        if self.pairs.iter().any(|p| p.platt.is_none()) {
-            return Ok(None);
-        }
-        let dec = self.decisions(x)?;
+    /// Probabilities from pairwise decision values: Platt sigmoids and pairwise coupling.
+    fn coupled_proba(&self, dec: &[Vec<f64>]) -> Result<Array2<f32>> {
         let k = self.present.len();
         let mut pos = vec![usize::MAX; self.n_classes];
         for (i, &c) in self.present.iter().enumerate() {
@@ -411,6 +447,40 @@ impl FittedClassifier for SvmModel {
                 out[[row, c]] = p[i] as f32;
             }
         }
-        Ok(Some(out))
+        Ok(out)
+    }
+
+    /// Fitted with Platt sigmoids (`probability = true`).
+    fn has_proba(&self) -> bool {
+        self.pairs.iter().all(|p| p.platt.is_some())
+    }
+}
+
+#[typetag::serde(name = "svm")]
+impl FittedClassifier for SvmModel {
+    /// Class of each row by one-vs-one voting (ties: the lower class index), as libsvm (and
+    /// scikit-learn's `SVC.predict`, also when fitted with probabilities).
+    fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
+        Ok(self.vote(&self.decisions(x)?))
+    }
+
+    /// Class probabilities by Platt sigmoids and pairwise coupling; `None` when fitted with
+    /// `probability = false`.
+    fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
+        if !self.has_proba() {
+            return Ok(None);
+        }
+        Ok(Some(self.coupled_proba(&self.decisions(x)?)?))
+    }
+
+    /// Both from one computation of the decision values.
+    fn predict_with_proba(&self, x: ArrayView2<f32>) -> Result<(Vec<usize>, Option<Array2<f32>>)> {
+        let dec = self.decisions(x)?;
+        let proba = if self.has_proba() {
+            Some(self.coupled_proba(&dec)?)
+        } else {
+            None
+        };
+        Ok((self.vote(&dec), proba))
     }
 }
