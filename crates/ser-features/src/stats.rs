@@ -23,11 +23,11 @@
 //! Central moments are accumulated in one pass over the deviations from the mean (d², d³, d⁴ by
 //! multiplication); the unit tests check them against `ndarray-stats`'
 //! `SummaryStatisticsExt::central_moments`, which was used here before and spent most of its
-//! time in `powi` and a temporary array. The order statistics are read from one sorted copy of
-//! the track: the values are mapped once to integer keys that sort in `f64::total_cmp` order, so
-//! the sort compares integers instead of re-deriving that order at every comparison; the unit
-//! tests check the quantiles against `ndarray-stats`' `Quantile1dExt::quantile_mut` with
-//! `interpolate::Linear`.
+//! time in `powi` and a temporary array. The order statistics are read from integer keys that
+//! order like `f64::total_cmp` (so comparisons are integer ones), of which only the ranks the
+//! quantiles read are put in place, by selection rather than a full sort (the same values: the
+//! unit tests compare them bit for bit with a sort); the unit tests also check the quantiles
+//! against `ndarray-stats`' `Quantile1dExt::quantile_mut` with `interpolate::Linear`.
 
 use std::str::FromStr;
 
@@ -209,12 +209,54 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     if lo == hi { a } else { a + (b - a) * frac }
 }
 
+/// The two order statistics (ranks, 0-based) that quantile `q` of `n > 0` values interpolates
+/// between, as [`quantile_sorted`] reads them.
+fn quantile_ranks(n: usize, q: f64) -> (usize, usize) {
+    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+    (
+        (pos.floor() as usize).min(n - 1),
+        (pos.ceil() as usize).min(n - 1),
+    )
+}
+
+/// [`quantile_sorted`] of the values behind order keys whose ranks [`quantile_ranks`] names
+/// for `q` are in place (the same arithmetic, so the same result to the bit).
+fn quantile_of_keys(keys: &[u64], q: f64) -> f64 {
+    let n = keys.len();
+    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+    let (lo, hi) = quantile_ranks(n, q);
+    let frac = pos - pos.floor();
+    let (a, b) = (from_order_key(keys[lo]), from_order_key(keys[hi]));
+    if lo == hi { a } else { a + (b - a) * frac }
+}
+
+/// Puts the keys of the given ranks (ascending, possibly repeated; absolute ranks of a slice
+/// that starts at rank `base`) where a full sort would put them: a selection at the middle rank,
+/// then the same on each side with the ranks that fall there. Short slices are sorted.
+fn select_ranks(keys: &mut [u64], base: usize, ranks: &[usize]) {
+    let ranks = {
+        let lo = ranks.partition_point(|&r| r < base);
+        let hi = ranks.partition_point(|&r| r < base + keys.len());
+        &ranks[lo..hi]
+    };
+    if ranks.is_empty() || keys.len() <= 1 {
+        return;
+    }
+    if keys.len() <= 32 {
+        keys.sort_unstable();
+        return;
+    }
+    let mid = ranks[ranks.len() / 2];
+    let (left, _, right) = keys.select_nth_unstable(mid - base);
+    select_ranks(left, base, ranks);
+    select_ranks(right, mid + 1, ranks);
+}
+
 /// Reusable buffers for computing statistics without reallocating per track.
 #[derive(Debug, Default, Clone)]
 pub struct Summariser {
     values: Vec<f64>,
     times: Vec<f64>,
-    sorted: Vec<f64>,
     keys: Vec<u64>,
 }
 
@@ -275,11 +317,14 @@ impl Summariser {
     ) -> Summary {
         self.values.clear();
         self.times.clear();
+        let timed = wanted.contains(&Statistic::Slope);
         for (i, &v) in column.iter().enumerate() {
             let keep = mask.is_none_or(|m| m.get(i).copied().unwrap_or(false));
             if keep && v.is_finite() {
                 self.values.push(f64::from(v));
-                self.times.push(i as f64 * hop_s);
+                if timed {
+                    self.times.push(i as f64 * hop_s);
+                }
             }
         }
         self.finish(wanted)
@@ -327,11 +372,16 @@ impl Summariser {
             } else {
                 self.keys.clear();
                 self.keys.extend(x.iter().map(|&v| order_key(v)));
-                self.keys.sort_unstable();
-                self.sorted.clear();
-                self.sorted
-                    .extend(self.keys.iter().map(|&k| from_order_key(k)));
-                let q = |p| quantile_sorted(&self.sorted, p);
+                // Only the order statistics the five quantiles read are put in place (a
+                // selection per rank, recursing into the parts between them): the same values
+                // as a full sort, in fewer comparisons.
+                const QS: [f64; 5] = [0.01, 0.25, 0.5, 0.75, 0.99];
+                let mut ranks = [0usize; 10];
+                for (i, q) in QS.iter().enumerate() {
+                    (ranks[2 * i], ranks[2 * i + 1]) = quantile_ranks(n, *q);
+                }
+                select_ranks(&mut self.keys, 0, &ranks);
+                let q = |p| quantile_of_keys(&self.keys, p);
                 s.median = q(0.5);
                 s.p01 = q(0.01);
                 s.p99 = q(0.99);
@@ -454,6 +504,41 @@ mod tests {
                     (got - want).abs() <= 1e-9 * want.abs().max(1e-12),
                     "n={n}: {got} vs {want}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn selected_ranks_are_those_of_a_full_sort() {
+        let mut seed = 17;
+        for n in [1usize, 2, 3, 31, 32, 33, 100, 257, 1000] {
+            for round in 0..4 {
+                // with repeated values in some rounds
+                let x: Vec<f64> = (0..n)
+                    .map(|_| {
+                        let v = lcg(&mut seed) * 8.0 - 4.0;
+                        if round % 2 == 1 { v.round() } else { v }
+                    })
+                    .collect();
+                let mut sorted = x.clone();
+                sorted.sort_by(f64::total_cmp);
+                let mut keys: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
+                let mut ranks = Vec::new();
+                for q in [0.01, 0.25, 0.5, 0.75, 0.99] {
+                    let (a, b) = quantile_ranks(n, q);
+                    ranks.extend([a, b]);
+                }
+                select_ranks(&mut keys, 0, &ranks);
+                for &r in &ranks {
+                    assert_eq!(from_order_key(keys[r]).to_bits(), sorted[r].to_bits());
+                }
+                for q in [0.01, 0.25, 0.5, 0.75, 0.99] {
+                    assert_eq!(
+                        quantile_of_keys(&keys, q).to_bits(),
+                        quantile_sorted(&sorted, q).to_bits(),
+                        "n={n} q={q}"
+                    );
+                }
             }
         }
     }
