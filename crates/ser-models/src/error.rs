@@ -58,6 +58,9 @@ pub enum Error {
         found: usize,
         min: usize,
     },
+    /// Speaker statistics were applied to a row of a speaker they were not fitted on.
+    #[error("speaker {0:?} has no fitted per-speaker statistics")]
+    UnknownSpeaker(String),
     /// Per-speaker normalisation was asked for but no speakers were given.
     #[error("this pipeline normalises per speaker: speaker ids for every row are required")]
     SpeakersRequired,

@@ -70,7 +70,7 @@ pub use pipeline::{
     FORMAT_VERSION, Pipeline, PipelineData, Predictions, TrainingSummary, check_format_version,
     now_utc,
 };
-pub use scaler::{FittedScaler, ScalerSpec, normalise_per_speaker};
+pub use scaler::{FittedScaler, ScalerSpec, SpeakerStatistics, normalise_per_speaker};
 pub use svm::{Gamma, GammaRule, KernelKind, SvmModel, SvmParams};
 pub use tree::{
     GradientBoostingModel, GradientBoostingParams, MaxFeatures, MaxFeaturesRule, RandomForestModel,

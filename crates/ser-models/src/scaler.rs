@@ -292,7 +292,91 @@ pub fn normalise_per_speaker(
     speakers: &[String],
     min_utterances: usize,
 ) -> Result<Array2<f32>> {
-    check_matrix("X", x)?;
+    SpeakerStatistics::fit(x, speakers, min_utterances)?.transform(x, speakers)
+}
+
+/// Each speaker's mean and population standard deviation per column, fitted on that speaker's
+/// rows ([`normalise_per_speaker`] fits and applies them to the same rows). Applying them to
+/// other rows of the same speakers standardises those rows as the speaker's own were: the
+/// augmented copies of an utterance with its speaker's statistics, or a speaker's later
+/// utterances with the statistics of a few enrolment utterances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeakerStatistics {
+    /// Per speaker: (mean, standard deviation as used, i.e. never 0) of every column.
+    by_speaker: HashMap<String, (Vec<f64>, Vec<f64>)>,
+    n_features: usize,
+}
+
+impl SpeakerStatistics {
+    /// Fits every speaker's statistics on its rows of `x`.
+    ///
+    /// Errors: `speakers.len() != x.nrows()`, NaN/inf in `x`, or a speaker with fewer than
+    /// `min_utterances` rows ([`Error::TooFewUtterances`]).
+    pub fn fit(x: ArrayView2<f32>, speakers: &[String], min_utterances: usize) -> Result<Self> {
+        check_matrix("X", x)?;
+        check_speakers(x, speakers)?;
+        let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, s) in speakers.iter().enumerate() {
+            groups.entry(s.as_str()).or_default().push(i);
+        }
+        let mut names: Vec<&&str> = groups.keys().collect();
+        names.sort();
+        for name in names {
+            let rows = &groups[*name];
+            if rows.len() < min_utterances.max(1) {
+                return Err(Error::TooFewUtterances {
+                    speaker: (*name).to_string(),
+                    found: rows.len(),
+                    min: min_utterances.max(1),
+                });
+            }
+        }
+        let by_speaker = groups
+            .into_iter()
+            .map(|(name, rows)| {
+                let (means, stds) = (0..x.ncols())
+                    .map(|c| {
+                        let (m, s) = mean_std(rows.iter().map(|&r| f64::from(x[[r, c]])));
+                        (m, nonzero(s, m))
+                    })
+                    .unzip();
+                (name.to_string(), (means, stds))
+            })
+            .collect();
+        Ok(SpeakerStatistics {
+            by_speaker,
+            n_features: x.ncols(),
+        })
+    }
+
+    /// Standardises each row of `x` with the statistics of its speaker.
+    ///
+    /// Errors: `speakers.len() != x.nrows()`, another column count than the fitted one, or a
+    /// speaker without statistics ([`Error::Length`] / [`Error::UnknownSpeaker`]).
+    pub fn transform(&self, x: ArrayView2<f32>, speakers: &[String]) -> Result<Array2<f32>> {
+        check_speakers(x, speakers)?;
+        if x.ncols() != self.n_features {
+            return Err(Error::Length {
+                what: "columns of X (the fitted speaker statistics' columns)",
+                expected: self.n_features,
+                found: x.ncols(),
+            });
+        }
+        let mut out = Array2::<f32>::zeros(x.dim());
+        for ((row, mut o), spk) in x.rows().into_iter().zip(out.rows_mut()).zip(speakers) {
+            let (m, s) = self
+                .by_speaker
+                .get(spk)
+                .ok_or_else(|| Error::UnknownSpeaker(spk.clone()))?;
+            for (((o, &v), m), s) in o.iter_mut().zip(row).zip(m).zip(s) {
+                *o = ((f64::from(v) - m) / s) as f32;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn check_speakers(x: ArrayView2<f32>, speakers: &[String]) -> Result<()> {
     if speakers.len() != x.nrows() {
         return Err(Error::Length {
             what: "speaker ids (one per row of X)",
@@ -300,33 +384,7 @@ pub fn normalise_per_speaker(
             found: speakers.len(),
         });
     }
-    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, s) in speakers.iter().enumerate() {
-        groups.entry(s.as_str()).or_default().push(i);
-    }
-    let mut names: Vec<&&str> = groups.keys().collect();
-    names.sort();
-    for name in names {
-        let rows = &groups[*name];
-        if rows.len() < min_utterances.max(1) {
-            return Err(Error::TooFewUtterances {
-                speaker: (*name).to_string(),
-                found: rows.len(),
-                min: min_utterances.max(1),
-            });
-        }
-    }
-    let mut out = Array2::<f32>::zeros(x.dim());
-    for rows in groups.values() {
-        for c in 0..x.ncols() {
-            let (m, s) = mean_std(rows.iter().map(|&r| f64::from(x[[r, c]])));
-            let s = nonzero(s, m);
-            for &r in rows {
-                out[[r, c]] = ((f64::from(x[[r, c]]) - m) / s) as f32;
-            }
-        }
-    }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

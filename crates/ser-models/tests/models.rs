@@ -378,6 +378,32 @@ fn per_speaker_normalisation() {
     assert!(normalise_per_speaker(x.view(), &spk[..3], 1).is_err());
 }
 
+#[test]
+fn speaker_statistics_apply_to_other_rows_of_the_same_speakers() {
+    let x = Array2::from_shape_vec((4, 1), vec![1.0f32, 3.0, 100.0, 300.0]).expect("shape");
+    let spk: Vec<String> = ["a", "a", "b", "b"].iter().map(|s| s.to_string()).collect();
+    let stats = SpeakerStatistics::fit(x.view(), &spk, 2).expect("fit");
+    // a: mean 2, std 1; b: mean 200, std 100
+    let other = Array2::from_shape_vec((3, 1), vec![4.0f32, 0.0, 400.0]).expect("shape");
+    let who: Vec<String> = ["a", "a", "b"].iter().map(|s| s.to_string()).collect();
+    let t = stats.transform(other.view(), &who).expect("transform");
+    assert_eq!(t.column(0).to_vec(), vec![2.0, -2.0, 2.0]);
+    let stranger = vec!["z".to_string(); 3];
+    assert!(matches!(
+        stats.transform(other.view(), &stranger),
+        Err(Error::UnknownSpeaker(s)) if s == "z"
+    ));
+    let wide = Array2::<f32>::zeros((3, 2));
+    assert!(matches!(
+        stats.transform(wide.view(), &who),
+        Err(Error::Length {
+            expected: 1,
+            found: 2,
+            ..
+        })
+    ));
+}
+
 fn names(d: usize) -> Vec<String> {
     (0..d).map(|i| format!("f{i}")).collect()
 }
