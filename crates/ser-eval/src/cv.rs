@@ -9,6 +9,11 @@
 //! - **every candidate on the outer folds** (`evaluate_all`): the table of `results.csv`. Picking
 //!   the best row of that table would choose on test speakers, so it is never the headline.
 //!
+//! Augmented copies of rows ([`crate::split::Augmented`]) join the training side of a fit exactly
+//! when their source row is a training row of that fit ([`training_rows`]), in outer and inner
+//! folds alike; test sides hold original rows only. Under per-speaker normalisation a copy is
+//! standardised with its source speaker's statistics, fitted on that speaker's original rows.
+//!
 //! All fits of a stage run in parallel with rayon; a progress callback receives
 //! `(done, total)` after each fit so the crate stays free of UI code.
 
@@ -18,7 +23,7 @@ use std::time::Instant;
 
 use ndarray::{Array2, Axis};
 use rayon::prelude::*;
-use ser_models::{FitOptions, normalise_per_speaker};
+use ser_models::{FitOptions, SpeakerStatistics};
 use serde::{Deserialize, Serialize};
 
 use crate::grid::{Candidate, CheckedConfig, Normalisation, without_probability};
@@ -129,6 +134,9 @@ pub struct GridOutcome {
     pub candidates: Vec<String>,
     /// Rows that were dropped (emotion filter / shared emotions) before evaluation.
     pub dropped_rows: usize,
+    /// Augmented copies available to training folds (0: no augmentation).
+    #[serde(default)]
+    pub augmented_rows: usize,
     pub nested: Vec<NestedResult>,
     /// Every candidate on the outer folds (empty when `evaluate_all = false`).
     pub all: Vec<ConfigResult>,
@@ -197,20 +205,136 @@ pub fn select_rows(data: &Dataset, cfg: &CheckedConfig) -> Result<(Dataset, usiz
     Ok((d, dropped))
 }
 
-/// Features under one protocol: per-speaker standardised or unchanged.
+/// Features under one protocol: the rows and their augmented copies.
+struct ProtocolFeatures {
+    x: Array2<f32>,
+    /// Augmented copies (`Dataset::augmented`), under the same protocol.
+    aug: Option<Array2<f32>>,
+}
+
+/// Features under one protocol: per-speaker standardised or unchanged. A copy is standardised
+/// with the statistics of its source row's speaker, fitted on the original rows only.
 fn protocol_features(
     data: &Dataset,
     norm: Normalisation,
     min_utterances: usize,
-) -> Result<Array2<f32>> {
+) -> Result<ProtocolFeatures> {
     match norm {
-        Normalisation::Training => Ok(data.x.clone()),
-        Normalisation::PerSpeaker => Ok(normalise_per_speaker(
-            data.x.view(),
-            &data.speakers,
-            min_utterances,
-        )?),
+        Normalisation::Training => Ok(ProtocolFeatures {
+            x: data.x.clone(),
+            aug: data.augmented.as_ref().map(|a| a.x.clone()),
+        }),
+        Normalisation::PerSpeaker => {
+            let stats = SpeakerStatistics::fit(data.x.view(), &data.speakers, min_utterances)?;
+            let x = stats.transform(data.x.view(), &data.speakers)?;
+            let aug = match &data.augmented {
+                Some(a) => {
+                    let who: Vec<String> =
+                        a.source.iter().map(|&r| data.speakers[r].clone()).collect();
+                    Some(stats.transform(a.x.view(), &who)?)
+                }
+                None => None,
+            };
+            Ok(ProtocolFeatures { x, aug })
+        }
     }
+}
+
+/// The training side of one fit: original rows and the augmented copies made from them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingRows {
+    /// Rows of the data set.
+    pub rows: Vec<usize>,
+    /// Augmented copies (indices into `Dataset::augmented`) whose source is one of `rows`.
+    pub copies: Vec<usize>,
+}
+
+/// The training side of a fit whose original training rows are `train`: the rows, and the
+/// copies of exactly those rows. The one place where copies join a fit.
+pub fn training_rows(data: &Dataset, train: &[usize]) -> TrainingRows {
+    TrainingRows {
+        rows: train.to_vec(),
+        copies: data
+            .augmented
+            .as_ref()
+            .map(|a| a.copies_of(train, data.n_rows()))
+            .unwrap_or_default(),
+    }
+}
+
+/// Training and test rows of outer fold `fi`, or of its inner fold `ii` (indices into the data
+/// set; inner folds index the outer training rows).
+fn fold_rows(
+    outer: &[Fold],
+    inner: &[Vec<Fold>],
+    fi: usize,
+    ii: Option<usize>,
+) -> (Vec<usize>, Vec<usize>) {
+    let of = &outer[fi];
+    match ii {
+        Some(ii) => {
+            let f = &inner[fi][ii];
+            (
+                f.train.iter().map(|&j| of.train[j]).collect(),
+                f.test.iter().map(|&j| of.train[j]).collect(),
+            )
+        }
+        None => (of.train.clone(), of.test.clone()),
+    }
+}
+
+/// One fit a search makes (for every candidate and protocol alike).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedFit {
+    /// The outer fold's name.
+    pub outer: String,
+    /// The inner fold within it, `None` for the outer fold itself.
+    pub inner: Option<usize>,
+    /// What the fit trains on.
+    pub train: TrainingRows,
+    /// The rows it predicts (original rows only).
+    pub test: Vec<usize>,
+}
+
+/// Every distinct fit [`run`] makes on `data` with `cfg`: the outer folds and, when candidates
+/// are selected, their inner folds, with the rows each trains and is tested on, built by the
+/// same functions `run` uses.
+pub fn planned_fits(data: &Dataset, cfg: &CheckedConfig) -> Result<Vec<PlannedFit>> {
+    let (outer, inner, _) = plan_folds(data, cfg)?;
+    let mut fits = Vec::new();
+    for (fi, of) in outer.iter().enumerate() {
+        for ii in (0..inner[fi].len()).map(Some).chain([None]) {
+            let (train, test) = fold_rows(&outer, &inner, fi, ii);
+            fits.push(PlannedFit {
+                outer: of.name.clone(),
+                inner: ii,
+                train: training_rows(data, &train),
+                test,
+            });
+        }
+    }
+    Ok(fits)
+}
+
+/// Outer folds, inner folds per outer fold (empty without selection), label indices.
+fn plan_folds(
+    data: &Dataset,
+    cfg: &CheckedConfig,
+) -> Result<(Vec<Fold>, Vec<Vec<Fold>>, Vec<usize>)> {
+    let raw = &cfg.raw;
+    let y = data.label_indices(&data.classes())?;
+    let outer = raw
+        .outer
+        .folds(&data.speakers, &y, &data.corpora, raw.seed)?;
+    let inner: Vec<Vec<Fold>> = if cfg.candidates.len() > 1 {
+        outer
+            .iter()
+            .map(|f| inner_folds(cfg, data, &y, &f.train))
+            .collect::<Result<_>>()?
+    } else {
+        vec![Vec::new(); outer.len()]
+    };
+    Ok((outer, inner, y))
 }
 
 struct FitResult {
@@ -221,16 +345,17 @@ struct FitResult {
 
 /// What every fit of a search shares.
 struct Ctx<'a> {
+    data: &'a Dataset,
     y: &'a [usize],
-    speakers: &'a [String],
     n_classes: usize,
     cfg: &'a CheckedConfig,
 }
 
-/// Fits scaler + model on `train` rows of `x` and predicts `test` rows.
+/// Fits scaler + model on the `train` rows of `x` and their augmented copies, and predicts
+/// the `test` rows.
 fn fit_predict(
     ctx: &Ctx<'_>,
-    x: &Array2<f32>,
+    x: &ProtocolFeatures,
     train: &[usize],
     test: &[usize],
     cand_spec: &ser_models::ModelSpec,
@@ -238,22 +363,33 @@ fn fit_predict(
     want_proba: bool,
 ) -> Result<FitResult> {
     let Ctx {
+        data,
         y,
-        speakers,
         n_classes,
         cfg,
     } = *ctx;
     let start = Instant::now();
-    let xtr = x.select(Axis(0), train);
-    let xte = x.select(Axis(0), test);
+    let tr = training_rows(data, train);
+    // every training row's source: itself, or the row its copy was made from
+    let mut sources = tr.rows.clone();
+    let mut xtr = x.x.select(Axis(0), &tr.rows);
+    if let (Some(aug), Some(a)) = (&x.aug, &data.augmented)
+        && !tr.copies.is_empty()
+    {
+        let copies = aug.select(Axis(0), &tr.copies);
+        xtr = ndarray::concatenate(Axis(0), &[xtr.view(), copies.view()])
+            .map_err(|e| Error::Data(format!("training rows with their copies: {e}")))?;
+        sources.extend(tr.copies.iter().map(|&c| a.source[c]));
+    }
+    let xte = x.x.select(Axis(0), test);
     let scaler = scaler.fit(xtr.view())?;
     let xtr = scaler.transform(xtr.view())?;
     let xte = scaler.transform(xte.view())?;
-    let ytr: Vec<usize> = train.iter().map(|&i| y[i]).collect();
+    let ytr: Vec<usize> = sources.iter().map(|&i| y[i]).collect();
     let opts = FitOptions {
         seed: cfg.raw.seed,
         class_weight: cfg.raw.class_weight,
-        groups: Some(train.iter().map(|&i| speakers[i].clone()).collect()),
+        groups: Some(sources.iter().map(|&i| data.speakers[i].clone()).collect()),
     };
     let model = cand_spec.fit(xtr.view(), &ytr, n_classes, &opts)?;
     let pred = model.predict(xte.view())?;
@@ -365,22 +501,11 @@ pub fn run(
     let raw = &cfg.raw;
     let classes = data.classes();
     let n_classes = classes.len();
-    let y = data.label_indices(&classes)?;
-    let outer = raw
-        .outer
-        .folds(&data.speakers, &y, &data.corpora, raw.seed)?;
+    let (outer, inner, y) = plan_folds(data, cfg)?;
     let n_cand = cfg.candidates.len();
     let select = n_cand > 1;
-    let inner: Vec<Vec<Fold>> = if select {
-        outer
-            .iter()
-            .map(|f| inner_folds(cfg, data, &y, &f.train))
-            .collect::<Result<_>>()?
-    } else {
-        vec![Vec::new(); outer.len()]
-    };
     let norms = raw.normalisation.clone();
-    let xs: Vec<Array2<f32>> = norms
+    let xs: Vec<ProtocolFeatures> = norms
         .iter()
         .map(|&n| protocol_features(data, n, raw.min_utterances_per_speaker))
         .collect::<Result<_>>()?;
@@ -413,8 +538,8 @@ pub fn run(
         progress(d, total);
     };
     let ctx = Ctx {
+        data,
         y: &y,
-        speakers: &data.speakers,
         n_classes,
         cfg,
     };
@@ -422,16 +547,7 @@ pub fn run(
         .par_iter()
         .map(|&(ni, fi, ii, ci)| {
             let of = &outer[fi];
-            let (train, test): (Vec<usize>, Vec<usize>) = match ii {
-                Some(ii) => {
-                    let f = &inner[fi][ii];
-                    (
-                        f.train.iter().map(|&j| of.train[j]).collect(),
-                        f.test.iter().map(|&j| of.train[j]).collect(),
-                    )
-                }
-                None => (of.train.clone(), of.test.clone()),
-            };
+            let (train, test) = fold_rows(&outer, &inner, fi, ii);
             let r = fit_predict(
                 &ctx,
                 &xs[ni],
@@ -656,6 +772,7 @@ pub fn run(
         class_counts,
         candidates: cfg.candidates.iter().map(|c| c.label.clone()).collect(),
         dropped_rows,
+        augmented_rows: data.n_augmented(),
         nested,
         all,
         best,

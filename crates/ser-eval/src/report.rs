@@ -338,6 +338,15 @@ pub fn report_md(o: &GridOutcome) -> String {
             String::new()
         }
     );
+    if o.augmented_rows > 0 {
+        let _ = writeln!(
+            s,
+            "- Augmentation: {} augmented copies of utterances, used in training folds only: a \
+             copy joins a fit (outer or inner) exactly when its source utterance is a training \
+             row of that fit; test rows are original utterances.",
+            o.augmented_rows
+        );
+    }
     let _ = writeln!(
         s,
         "- Emotions ({}): {}.",

@@ -31,6 +31,35 @@ pub struct Dataset {
     pub paths: Vec<String>,
     /// Corpus name of each row (e.g. `"emodb"`); used by cross-corpus splits.
     pub corpora: Vec<String>,
+    /// Augmented copies of rows, for training only (see [`Augmented`]).
+    pub augmented: Option<Augmented>,
+}
+
+/// Augmented copies of rows of a [`Dataset`] (the features of an utterance with noise added,
+/// its pitch shifted, ...), used for training only: a copy enters the training side of a fold
+/// (outer or inner) exactly when the row it was made from does, and never a test side. A copy
+/// has its source row's label and speaker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Augmented {
+    /// Features of the copies, `(n_copies, n_features)`, in the data set's columns.
+    pub x: Array2<f32>,
+    /// The data set's row each copy was made from.
+    pub source: Vec<usize>,
+}
+
+impl Augmented {
+    /// The copies whose source is one of `rows` (ascending copy indices).
+    pub fn copies_of(&self, rows: &[usize], n_rows: usize) -> Vec<usize> {
+        let mut member = vec![false; n_rows];
+        for &r in rows {
+            if let Some(m) = member.get_mut(r) {
+                *m = true;
+            }
+        }
+        (0..self.source.len())
+            .filter(|&c| member.get(self.source[c]).copied().unwrap_or(false))
+            .collect()
+    }
 }
 
 impl Dataset {
@@ -51,9 +80,23 @@ impl Dataset {
             speakers,
             paths,
             corpora,
+            augmented: None,
         };
         d.check()?;
         Ok(d)
+    }
+
+    /// Adds augmented copies: `x` holds one row of features per copy (the data set's columns),
+    /// `source` the row each was made from. Checked like [`Dataset::new`].
+    pub fn with_augmented(mut self, x: Array2<f32>, source: Vec<usize>) -> Result<Self> {
+        self.augmented = Some(Augmented { x, source });
+        self.check()?;
+        Ok(self)
+    }
+
+    /// Number of augmented copies.
+    pub fn n_augmented(&self) -> usize {
+        self.augmented.as_ref().map_or(0, |a| a.source.len())
     }
 
     /// Checks the shape invariants (see [`Dataset::new`]).
@@ -78,6 +121,22 @@ impl Dataset {
                 self.x.ncols(),
                 self.feature_names.len()
             )));
+        }
+        if let Some(a) = &self.augmented {
+            if a.x.nrows() != a.source.len() || a.x.ncols() != self.x.ncols() {
+                return Err(Error::Data(format!(
+                    "augmented copies: {} x {} features for {} sources, expected {} columns",
+                    a.x.nrows(),
+                    a.x.ncols(),
+                    a.source.len(),
+                    self.x.ncols()
+                )));
+            }
+            if let Some(&bad) = a.source.iter().find(|&&s| s >= n) {
+                return Err(Error::Data(format!(
+                    "augmented copy of row {bad}, but the data set has {n} rows"
+                )));
+            }
         }
         Ok(())
     }
@@ -122,6 +181,18 @@ impl Dataset {
     /// The rows `idx` (in that order) as a new data set.
     pub fn subset(&self, idx: &[usize]) -> Dataset {
         let pick = |v: &[String]| idx.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
+        // copies follow their source row (to its first place in `idx`)
+        let augmented = self.augmented.as_ref().map(|a| {
+            let mut new_index = vec![usize::MAX; self.n_rows()];
+            for (k, &i) in idx.iter().enumerate().rev() {
+                new_index[i] = k;
+            }
+            let keep = a.copies_of(idx, self.n_rows());
+            Augmented {
+                x: a.x.select(Axis(0), &keep),
+                source: keep.iter().map(|&c| new_index[a.source[c]]).collect(),
+            }
+        });
         Dataset {
             x: self.x.select(Axis(0), idx),
             feature_names: self.feature_names.clone(),
@@ -129,6 +200,7 @@ impl Dataset {
             speakers: pick(&self.speakers),
             paths: pick(&self.paths),
             corpora: pick(&self.corpora),
+            augmented,
         }
     }
 
@@ -170,14 +242,28 @@ impl Dataset {
                 .flat_map(|p| f(p).iter().cloned())
                 .collect::<Vec<_>>()
         };
-        Dataset::new(
+        let d = Dataset::new(
             x,
             first.feature_names.clone(),
             cat(|d| &d.labels),
             cat(|d| &d.speakers),
             cat(|d| &d.paths),
             cat(|d| &d.corpora),
-        )
+        )?;
+        if parts.iter().all(|p| p.augmented.is_none()) {
+            return Ok(d);
+        }
+        let (mut views, mut source, mut offset) = (Vec::new(), Vec::new(), 0);
+        for p in parts {
+            if let Some(a) = &p.augmented {
+                views.push(a.x.view());
+                source.extend(a.source.iter().map(|&s| s + offset));
+            }
+            offset += p.n_rows();
+        }
+        let ax = ndarray::concatenate(Axis(0), &views)
+            .map_err(|e| Error::Data(format!("concatenating augmented copies: {e}")))?;
+        d.with_augmented(ax, source)
     }
 }
 
