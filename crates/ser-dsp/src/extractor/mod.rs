@@ -609,9 +609,11 @@ impl Extractor {
                 }
                 let start = start_of(u);
                 let power = self.spectra.power();
-                if !self.raw.is_empty() {
-                    fill(x, start, pad_mode, &mut self.raw);
-                }
+                let raw: &[f64] = if self.raw.is_empty() {
+                    &[]
+                } else {
+                    frame_at(x, start, pad_mode, &mut self.raw)
+                };
                 for (m, p) in self.mag.iter_mut().zip(power) {
                     *m = p.sqrt();
                 }
@@ -623,7 +625,7 @@ impl Extractor {
                     mag: &self.mag,
                     prev_mag: &self.prev_mag,
                     freqs: &self.freqs,
-                    raw: &self.raw,
+                    raw,
                     x,
                 };
                 let row = &mut flat[u * nc..(u + 1) * nc];
@@ -648,6 +650,20 @@ fn reshape(a: &mut Array2<f64>, rows: usize, cols: usize) {
 
 /// Copies `dst.len()` samples of `x` starting at `start` (may be negative or run past the end;
 /// padded with zeros or edge values).
+/// The `len` samples of `x` from `start`: borrowed from `x` when they lie inside it, else
+/// padded into `buf` (as [`fill`] pads) and borrowed from there. Saves the copy of every
+/// interior frame.
+fn frame_at<'a>(x: &'a [f64], start: isize, mode: PadMode, buf: &'a mut [f64]) -> &'a [f64] {
+    let len = buf.len();
+    match usize::try_from(start) {
+        Ok(s) if s + len <= x.len() => &x[s..s + len],
+        _ => {
+            fill(x, start, mode, buf);
+            buf
+        }
+    }
+}
+
 fn fill(x: &[f64], start: isize, mode: PadMode, dst: &mut [f64]) {
     let n = x.len() as isize;
     let len = dst.len() as isize;

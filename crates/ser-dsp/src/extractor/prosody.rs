@@ -4,7 +4,7 @@
 
 use ndarray::Array2;
 
-use super::{Family, Planner, Utterance, fill};
+use super::{Family, Planner, Utterance, frame_at};
 use crate::Result;
 use crate::config::{Descriptor, PadMode, PitchConfig};
 use crate::pitch::{PitchFrame, PitchTracker};
@@ -57,12 +57,10 @@ impl PitchPass {
         self.frames.clear();
         for t in (0..n_frames).step_by(2) {
             // two frames per FFT
-            fill(x, start_of(t), PadMode::Constant, &mut self.buf);
-            let second = t + 1 < n_frames;
-            if second {
-                fill(x, start_of(t + 1), PadMode::Constant, &mut self.buf2);
-            }
-            let (p0, p1) = tracker.analyse_pair(&self.buf, second.then_some(&self.buf2[..]));
+            let y0 = frame_at(x, start_of(t), PadMode::Constant, &mut self.buf);
+            let y1 = (t + 1 < n_frames)
+                .then(|| frame_at(x, start_of(t + 1), PadMode::Constant, &mut self.buf2));
+            let (p0, p1) = tracker.analyse_pair(y0, y1);
             self.frames.push(p0);
             self.frames.extend(p1);
         }
@@ -88,8 +86,8 @@ impl PitchPass {
             // glottal pulses only where they are used: voiced frames
             for (t, &v) in voiced.iter().enumerate() {
                 if v {
-                    fill(x, start_of(t), PadMode::Constant, &mut self.buf);
-                    self.frames[t].pulses = tracker.pulses(&self.buf, self.frames[t].f0_hz);
+                    let y = frame_at(x, start_of(t), PadMode::Constant, &mut self.buf);
+                    self.frames[t].pulses = tracker.pulses(y, self.frames[t].f0_hz);
                 }
             }
         }
