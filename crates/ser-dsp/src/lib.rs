@@ -21,8 +21,13 @@
 //! pyAudioAnalysis) behind one plan / compute interface, on one shared power spectrum per frame
 //! (`extractor/spectrum.rs`); see the `extractor` module docs.
 //!
+//! Augmentation (`src/augment/`): seeded transforms of a signal (noise at an SNR, babble, gain,
+//! time shift, pitch shift, time stretch, speed perturbation, reverberation) planned once per
+//! sample rate as an [`Augmenter`] from a checked [`AugmentConfig`].
+//!
 //! Every descriptor, its formula and unit are documented in `docs/FEATURES.md`.
 
+mod augment;
 mod config;
 mod delta;
 mod error;
@@ -33,6 +38,10 @@ mod pitch;
 mod pyaa;
 mod window;
 
+pub use augment::{
+    AugmentConfig, AugmentSet, Augmentation, Augmenter, Draw, NoiseColor, Overflow, Select,
+    ShiftFill, reverb_impulse_response,
+};
 pub use config::{
     DeltaConfig, Descriptor, DescriptorConfig, FrameConfig, InputScaling, Length, MelConfig,
     MelScale, PadMode, PitchConfig, WindowKind,
