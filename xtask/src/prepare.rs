@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use indicatif::ProgressStyle;
+use ser::augment::{AugmentPlan, prepare_augmented_for};
 use ser::prepare::{PrepareRequest, datasets_root, prepare};
 
 use crate::Bar;
 
-/// `cargo xtask prepare [--datasets DIR] [--corpus NAME...] [--feature-set NAME|FILE] [--out DIR] [--jobs N] [--csv]`
+/// `cargo xtask prepare [--datasets DIR] [--corpus NAME...] [--feature-set NAME|FILE] [--out DIR] [--jobs N] [--csv] [--augment FILE]`
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Folder holding the corpora (default: $SER_DATASETS, else `datasets`).
@@ -28,6 +29,10 @@ pub struct Args {
     /// Also write `<corpus>.<feature_set>.csv`.
     #[arg(long)]
     pub csv: bool,
+    /// Also make the augmented tables of the `[augment]` section of this TOML file (e.g. a
+    /// grid-search config): `<corpus>.<feature_set>.aug-<id>.parquet`.
+    #[arg(long)]
+    pub augment: Option<PathBuf>,
 }
 
 impl Args {
@@ -46,6 +51,12 @@ impl Args {
         let summary = prepare(&req, &bar)?;
         println!("{summary}");
         println!("summary: {}", req.out.join("summary.json").display());
+        if let Some(file) = &self.augment {
+            let plan = AugmentPlan::from_toml_file(file)?;
+            for corpus in prepare_augmented_for(&req, &plan)? {
+                println!("{corpus}");
+            }
+        }
         Ok(())
     }
 }

@@ -146,6 +146,7 @@ fn default_true() -> bool {
 /// | `inner` | `group_k_fold`, k = 3 | selection split inside each outer training side; speaker-grouped |
 /// | `bootstrap_resamples` | 1000 | resamples of the UAR confidence interval |
 /// | `evaluate_all` | true | also score every candidate on the outer folds (results.csv rows) |
+/// | `augment` | none | augmented copies of the training utterances (`[augment]`, read by the workflow that made the features; here they arrive as [`crate::split::Augmented`]) |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GridConfig {
@@ -175,6 +176,10 @@ pub struct GridConfig {
     pub bootstrap_resamples: usize,
     #[serde(default = "default_true")]
     pub evaluate_all: bool,
+    /// The `[augment]` section, kept as given: ser-eval knows nothing about how features (or
+    /// their augmented copies) were made; the `ser` crate reads it and attaches the copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augment: Option<serde_json::Value>,
 }
 
 /// One model with fixed hyper-parameters.

@@ -12,6 +12,9 @@ pub enum Error {
     /// Feature sets, extraction and feature tables.
     #[error(transparent)]
     Features(#[from] ser_features::Error),
+    /// Signal processing parameters (augmentation transforms).
+    #[error("augmentation: {0}")]
+    Dsp(#[from] ser_dsp::Error),
     /// Classifiers, scalers and model files.
     #[error(transparent)]
     Models(#[from] ser_models::Error),

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use ser_eval::report::Written;
 use ser_eval::{CheckedConfig, Dataset, GridConfig, GridOutcome};
 
-use crate::tables::read_table;
+use ser_features::FeatureTable;
+
+use crate::augment::{AugmentPlan, attach, augmented_table_path};
+use crate::tables::dataset_of;
 use crate::{Error, Result};
 
 /// A loaded grid search, ready to run.
@@ -48,6 +51,14 @@ impl GridJob {
         if cfg.tables.is_empty() {
             return Err(Error::config(config_path.display(), "no [[tables]] given"));
         }
+        let plan = match &cfg.augment {
+            Some(v) => {
+                let plan = AugmentPlan::from_value(v, config_path)?;
+                plan.check()?;
+                Some(plan)
+            }
+            None => None,
+        };
         let mut parts = Vec::new();
         for spec in &cfg.tables {
             let path = spec.resolve(Path::new("."), &features_dir)?;
@@ -58,7 +69,24 @@ impl GridJob {
                     hint: crate::tables::PREPARE_HINT.into(),
                 });
             }
-            parts.push(read_table(&path)?);
+            let table = FeatureTable::read_parquet(&path)?;
+            let mut data = dataset_of(&table, &path)?;
+            if let Some(plan) = &plan {
+                let aug = augmented_table_path(&path, &plan.id(table.config_hash()));
+                if !aug.exists() {
+                    return Err(Error::NotFound {
+                        what: "augmented feature table",
+                        path: aug,
+                        hint: format!(
+                            " (run `cargo xtask prepare --augment {}` with the same corpora and \
+                             feature set first)",
+                            config_path.display()
+                        ),
+                    });
+                }
+                data = attach(data, &aug)?;
+            }
+            parts.push(data);
         }
         let stem = config_path
             .file_stem()

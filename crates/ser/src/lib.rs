@@ -18,6 +18,7 @@
 //! front-ends all call its `ide` crate. The [`ModelFile`] is the model on disk: the fitted
 //! [`ser_models::Pipeline`] with the feature-set configuration it was trained on, typed.
 
+pub mod augment;
 pub mod bench;
 pub mod demo;
 mod error;
