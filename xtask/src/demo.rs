@@ -44,6 +44,7 @@ impl Args {
             out: features.clone(),
             jobs: 0,
             csv: false,
+            augment: None,
         }
         .run()?;
         let mut first: Option<(String, GridJob, GridResult)> = None;
