@@ -165,12 +165,15 @@ pub fn select_rows(data: &Dataset, cfg: &CheckedConfig) -> Result<(Dataset, usiz
         Some(keep) => data.filter_labels(keep),
         None => data.clone(),
     };
-    if let SplitSpec::CorpusHoldout { train, test } = &cfg.raw.outer {
-        let involved: Vec<String> = if train.is_empty() {
-            d.corpus_names()
-        } else {
-            train.iter().chain(test).cloned().collect()
-        };
+    let involved: Option<Vec<String>> = match &cfg.raw.outer {
+        SplitSpec::CorpusHoldout { train, .. } if train.is_empty() => Some(d.corpus_names()),
+        SplitSpec::CorpusHoldout { train, test } => {
+            Some(train.iter().chain(test).cloned().collect())
+        }
+        SplitSpec::LeaveOneCorpusOut => Some(d.corpus_names()),
+        _ => None,
+    };
+    if let Some(involved) = involved {
         let mut shared: Option<Vec<String>> = None;
         for c in &involved {
             let labels: Vec<String> = d
@@ -224,20 +227,24 @@ fn protocol_features(
             x: data.x.clone(),
             aug: data.augmented.as_ref().map(|a| a.x.clone()),
         }),
-        Normalisation::PerSpeaker => {
-            let stats = SpeakerStatistics::fit(data.x.view(), &data.speakers, min_utterances)?;
-            let x = stats.transform(data.x.view(), &data.speakers)?;
-            let aug = match &data.augmented {
-                Some(a) => {
-                    let who: Vec<String> =
-                        a.source.iter().map(|&r| data.speakers[r].clone()).collect();
-                    Some(stats.transform(a.x.view(), &who)?)
-                }
-                None => None,
-            };
-            Ok(ProtocolFeatures { x, aug })
-        }
+        Normalisation::PerSpeaker => grouped(data, &data.speakers, min_utterances),
+        Normalisation::PerCorpus => grouped(data, &data.corpora, min_utterances),
     }
+}
+
+/// Rows standardised with the statistics of their group (speaker or corpus), fitted on the
+/// group's original rows; a copy takes its source row's group.
+fn grouped(data: &Dataset, groups: &[String], min_utterances: usize) -> Result<ProtocolFeatures> {
+    let stats = SpeakerStatistics::fit(data.x.view(), groups, min_utterances)?;
+    let x = stats.transform(data.x.view(), groups)?;
+    let aug = match &data.augmented {
+        Some(a) => {
+            let who: Vec<String> = a.source.iter().map(|&r| groups[r].clone()).collect();
+            Some(stats.transform(a.x.view(), &who)?)
+        }
+        None => None,
+    };
+    Ok(ProtocolFeatures { x, aug })
 }
 
 /// The training side of one fit: original rows and the augmented copies made from them.

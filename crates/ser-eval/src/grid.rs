@@ -44,6 +44,11 @@ pub enum Normalisation {
     /// Each speaker (training and test) standardised with the mean and standard deviation of
     /// its own utterances (no labels used), then the scaler fitted on the training rows.
     PerSpeaker,
+    /// Each corpus (training and test) standardised with the mean and standard deviation of its
+    /// own utterances (no labels used), then the scaler fitted on the training rows: the usual
+    /// remedy for channel and language mismatch in cross-corpus work. An evaluation protocol:
+    /// a model file cannot carry it (`train` refuses it).
+    PerCorpus,
 }
 
 impl Normalisation {
@@ -52,6 +57,7 @@ impl Normalisation {
         match self {
             Normalisation::Training => "training",
             Normalisation::PerSpeaker => "per_speaker",
+            Normalisation::PerCorpus => "per_corpus",
         }
     }
 
@@ -65,6 +71,11 @@ impl Normalisation {
                 "per-speaker standardisation (each speaker, test speakers included, standardised \
                  with the mean and standard deviation of its own unlabelled utterances), then the \
                  scaler fitted on the training speakers"
+            }
+            Normalisation::PerCorpus => {
+                "per-corpus standardisation (each corpus, the test corpus included, standardised \
+                 with the mean and standard deviation of its own unlabelled utterances), then the \
+                 scaler fitted on the training rows"
             }
         }
     }
@@ -264,11 +275,11 @@ impl GridConfig {
                     found: "random".into(),
                 });
             }
-            SplitSpec::CorpusHoldout { .. } => {
+            SplitSpec::CorpusHoldout { .. } | SplitSpec::LeaveOneCorpusOut => {
                 return Err(Error::Param {
                     name: "inner",
                     expected: "a speaker-grouped split".into(),
-                    found: "corpus_holdout".into(),
+                    found: "a corpus split".into(),
                 });
             }
             _ => {}

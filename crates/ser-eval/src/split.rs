@@ -311,6 +311,9 @@ pub enum SplitSpec {
         /// Test corpora.
         test: Vec<String>,
     },
+    /// One fold per corpus: its rows versus the rows of every other corpus (leave-one-corpus-out
+    /// cross-corpus evaluation, over the emotions all corpora share). Needs 2+ corpora.
+    LeaveOneCorpusOut,
     /// One fold of randomly chosen utterances, stratified by emotion. Speakers appear on both
     /// sides: the result is SPEAKER-DEPENDENT and every report says so.
     Random {
@@ -354,6 +357,10 @@ impl SplitSpec {
                 },
                 test.join(" + ")
             ),
+            SplitSpec::LeaveOneCorpusOut => {
+                "leave-one-corpus-out: each corpus tested once, trained on the union of the others"
+                    .into()
+            }
             SplitSpec::Random { test_fraction } => format!(
                 "RANDOM utterance split ({:.0}% test, stratified by emotion): SPEAKER-DEPENDENT, \
                  the same speakers are in training and test data",
@@ -365,7 +372,8 @@ impl SplitSpec {
     /// Builds the folds for rows with the given speakers, label indices and corpora.
     ///
     /// `labels` (class index per row) is only used by [`SplitSpec::GroupKFold`] and
-    /// [`SplitSpec::Random`] (stratification); `corpora` only by [`SplitSpec::CorpusHoldout`].
+    /// [`SplitSpec::Random`] (stratification); `corpora` only by [`SplitSpec::CorpusHoldout`] and
+    /// [`SplitSpec::LeaveOneCorpusOut`].
     pub fn folds(
         &self,
         speakers: &[String],
@@ -389,6 +397,7 @@ impl SplitSpec {
                 n_test,
             } => speaker_holdout(speakers, test_speakers, *n_test, seed)?,
             SplitSpec::CorpusHoldout { train, test } => corpus_holdout(corpora, train, test)?,
+            SplitSpec::LeaveOneCorpusOut => leave_one_corpus_out(corpora)?,
             SplitSpec::Random { test_fraction } => random_split(labels, *test_fraction, seed)?,
         };
         for f in &folds {
@@ -585,6 +594,23 @@ fn speaker_holdout(
         chosen.iter().cloned().collect::<Vec<_>>().join(", ")
     );
     Ok(vec![fold_from_test_set(name, speakers.len(), &is_test)])
+}
+
+fn leave_one_corpus_out(corpora: &[String]) -> Result<Vec<Fold>> {
+    let names = sorted_unique(corpora);
+    if names.len() < 2 {
+        return Err(Error::Data(format!(
+            "leave-one-corpus-out needs at least 2 corpora, found {names:?}"
+        )));
+    }
+    let n = corpora.len();
+    Ok(names
+        .iter()
+        .map(|c| {
+            let is_test: Vec<bool> = corpora.iter().map(|k| k == c).collect();
+            fold_from_test_set(format!("test corpus {c}"), n, &is_test)
+        })
+        .collect())
 }
 
 fn corpus_holdout(corpora: &[String], train: &[String], test: &[String]) -> Result<Vec<Fold>> {

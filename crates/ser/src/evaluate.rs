@@ -116,11 +116,24 @@ impl GridJob {
 
 impl GridJob {
     /// Settings for the model to ship after a search: the candidate the inner searches chose
-    /// most often over the outer folds of the best protocol (ties: the earlier candidate), with
-    /// that protocol's normalisation, the config's class weighting, minimum utterances and seed.
-    /// The outer folds' test speakers only scored the choices, so nothing is tuned on them.
+    /// most often over the outer folds of the best protocol a model file can carry (training or
+    /// per-speaker statistics; ties: the earlier candidate), with that protocol's normalisation,
+    /// the config's class weighting, minimum utterances and seed. The outer folds' test
+    /// speakers only scored the choices, so nothing is tuned on them.
     pub fn final_settings(&self, result: &GridResult) -> Result<crate::train::TrainSettings> {
-        let best = result.outcome.best();
+        let best = result
+            .outcome
+            .nested
+            .iter()
+            .filter(|n| n.normalisation != ser_eval::Normalisation::PerCorpus)
+            .max_by(|a, b| a.pooled.uar.total_cmp(&b.pooled.uar))
+            .ok_or_else(|| {
+                Error::Input(
+                    "the grid search ran per_corpus normalisation only, which a model file \
+                     cannot carry"
+                        .into(),
+                )
+            })?;
         let count = |label: &str| best.chosen.iter().filter(|c| c.1 == label).count();
         let candidate = self
             .config

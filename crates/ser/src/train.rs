@@ -121,9 +121,18 @@ impl TrainConfig {
             ))
         })?;
         model.check()?;
+        let normalisation = self.normalisation.unwrap_or(Normalisation::Training);
+        if normalisation == Normalisation::PerCorpus {
+            return Err(Error::Input(
+                "normalisation per_corpus is an evaluation protocol (grid search); a model file \
+                 normalises with the training statistics or per speaker: use training or \
+                 per_speaker"
+                    .into(),
+            ));
+        }
         Ok(TrainSettings {
             model,
-            normalisation: self.normalisation.unwrap_or(Normalisation::Training),
+            normalisation,
             scaler: self.scaler.unwrap_or(ScalerSpec::Standard),
             class_weight: self.class_weight.unwrap_or(ClassWeight::Balanced),
             seed: self.seed.unwrap_or(42),
