@@ -41,6 +41,7 @@ pub(crate) struct PhaseVocoder {
     mag: Vec<f32>,
     theta: Vec<f64>,
     peaks: Vec<(usize, f64)>,
+    is_peak: Vec<bool>,
     acc: Vec<f32>,
     wsum: Vec<f32>,
 }
@@ -68,6 +69,7 @@ impl PhaseVocoder {
             mag: vec![0.0; n / 2 + 1],
             theta: vec![0.0; n / 2 + 1],
             peaks: Vec::new(),
+            is_peak: Vec::new(),
             acc: Vec::new(),
             wsum: Vec::new(),
             r2c,
@@ -139,9 +141,11 @@ impl PhaseVocoder {
                 self.c2r
                     .process_with_scratch(&mut self.spec, &mut self.frame, &mut self.scratch_i);
             let o = m * rs;
-            for (j, (&y, &w)) in self.frame.iter().zip(&self.window).enumerate() {
-                self.acc[o + j] += y * w * inv_n;
-                self.wsum[o + j] += w * w;
+            let acc = &mut self.acc[o..o + n];
+            let wsum = &mut self.wsum[o..o + n];
+            for (((a, ws), &y), &w) in acc.iter_mut().zip(wsum).zip(&self.frame).zip(&self.window) {
+                *a += y * w * inv_n;
+                *ws += w * w;
             }
         }
         out.extend(
@@ -163,7 +167,7 @@ impl PhaseVocoder {
         let rs = self.hop as f64;
         let step = std::f64::consts::TAU / self.n as f64;
         let mag = &self.mag;
-        let is_peak = |k: usize| {
+        let edge_peak = |k: usize| {
             let v = mag[k];
             v > 0.0
                 && (k < 1 || v > mag[k - 1])
@@ -171,8 +175,18 @@ impl PhaseVocoder {
                 && (k + 1 >= bins || v >= mag[k + 1])
                 && (k + 2 >= bins || v >= mag[k + 2])
         };
+        // interior bins: non-short-circuit comparisons over 5-bin windows (vectorisable)
+        self.is_peak.clear();
+        self.is_peak.extend(mag.windows(5).map(|w| {
+            (w[2] > w[0]) & (w[2] > w[1]) & (w[2] >= w[3]) & (w[2] >= w[4]) & (w[2] > 0.0)
+        }));
         for k in 0..bins {
-            if is_peak(k) {
+            let peak = if k >= 2 && k + 2 < bins {
+                self.is_peak[k - 2]
+            } else {
+                edge_peak(k)
+            };
+            if peak {
                 let wp = step * k as f64;
                 let c = self.spec[k] * self.prev[k].conj();
                 let dphi = princarg(f64::from(fast_atan2(c.im, c.re)) - wp * h);
