@@ -853,3 +853,23 @@ fn pitch_shift_and_stretch_on_a_harmonic_glide_measured_by_yin() {
         assert!((b / a - 1.0).abs() <= 0.01, "quantile {q}: {a} -> {b}");
     }
 }
+
+#[test]
+fn augmenter_and_config_can_move_between_threads() {
+    fn send<T: Send>() {}
+    fn sync<T: Send + Sync>() {}
+    send::<Augmenter>();
+    sync::<ser_dsp::AugmentSet>();
+    // one augmenter per thread, as a parallel fold would use it: same bits as on this thread
+    let x = sine(200.0, 0.5, 0.4);
+    let expected = augmenter(full_chain()).apply(&x, 11, &[&x]).expect("apply");
+    let got = std::thread::spawn(move || {
+        let x2 = sine(200.0, 0.5, 0.4);
+        augmenter(full_chain())
+            .apply(&x2, 11, &[&x2])
+            .expect("apply")
+    })
+    .join()
+    .expect("thread");
+    assert_eq!(expected, got);
+}

@@ -359,8 +359,10 @@ impl AugmentSet {
     }
 }
 
-/// The synthetic room impulse response used by [`Augmentation::Reverb`] for `seed` (formula in
-/// `docs/FEATURES.md`): `ceil(rt60_s fs)` samples, direct path first, energy 1. Allocates.
+/// A synthetic room impulse response as [`Augmentation::Reverb`] makes it (formula in
+/// `docs/FEATURES.md`), its noise drawn from a generator seeded with `seed` itself (inside an
+/// [`Augmenter`] the generator is the step's stream, after `rt60_s` and `drr_db` are drawn):
+/// `ceil(rt60_s fs)` samples, direct path first, energy 1. Allocates.
 pub fn reverb_impulse_response(
     rt60_s: f64,
     drr_db: f64,
