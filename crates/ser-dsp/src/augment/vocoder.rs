@@ -19,8 +19,8 @@
 //!   each output sample (exact at the edges too).
 //!
 //! One `atan2` and one `sin_cos` per peak (polynomial approximations, errors below 1e-5 and
-//! 1e-8), a complex multiply per bin. `rate = 1` reproduces the
-//! input (up to rounding).
+//! 1e-8), a complex multiply per bin. At `rate = 1` every rotation stays 0, so the input is
+//! reproduced (up to rounding).
 
 use std::sync::Arc;
 
@@ -261,8 +261,8 @@ fn fast_atan2(y: f32, x: f32) -> f32 {
     if y < 0.0 { -r } else { r }
 }
 
-/// `(sin t, cos t)` for |t| < 2^50 to within 1e-8 (Taylor remainder at pi/4: 2e-9): reduction to [-pi/4, pi/4] by quarter turns and
-/// Taylor polynomials (degree 9 and 10).
+/// `(sin t, cos t)` for |t| < 2^50 to within 1e-8 (Taylor remainder at pi/4: 2e-9): reduction
+/// to [-pi/4, pi/4] by quarter turns and Taylor polynomials (degree 9 and 10).
 fn fast_sin_cos(t: f64) -> (f64, f64) {
     let q = t * std::f64::consts::FRAC_2_PI;
     let k = (q + if q >= 0.0 { 0.5 } else { -0.5 }) as i64;
