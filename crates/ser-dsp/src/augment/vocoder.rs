@@ -292,6 +292,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rate_one_reproduces_the_input() {
+        let mut planner = RealFftPlanner::new();
+        let mut pv = PhaseVocoder::new(16_000, &mut planner);
+        assert_eq!(pv.frame_len(), 1024);
+        let x: Vec<f32> = (0..5000)
+            .map(|i| ((i as f32 * 0.05).sin() + 0.3 * (i as f32 * 0.71).sin()) * 0.4)
+            .collect();
+        let mut y = Vec::new();
+        pv.stretch(&x, 1.0, &mut y);
+        assert_eq!(y.len(), x.len());
+        let err = x
+            .iter()
+            .zip(&y)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(err < 1e-5, "max error {err}");
+    }
+
+    #[test]
     fn fast_trig_matches_libm() {
         let mut worst = (0.0f64, 0.0f64, 0.0f64);
         for i in -2000..=2000 {
