@@ -85,7 +85,7 @@ fn pitch_shift_moves_f0_by_the_asked_semitones_and_keeps_duration() {
         let measured = 12.0 * (f0_hz(&y) / f_in).log2();
         let dur = y.len() as f64 / x.len() as f64;
         println!(
-            "pitch_shift {semis:+} st on {f_in} Hz: measured {measured:+.4} st, duration ratio {dur:.5}"
+            "pitch_shift {semis:+} st on {f_in} Hz: measured {measured:+.5} st, duration ratio {dur:.6}"
         );
         assert!((measured - semis).abs() <= 0.1, "measured {measured} st");
         assert!((dur - 1.0).abs() <= 0.01, "duration ratio {dur}");
@@ -110,7 +110,7 @@ fn time_stretch_changes_duration_by_the_rate_and_keeps_f0() {
         let dur = y.len() as f64 / x.len() as f64;
         let f_out = f0_hz(&y);
         println!(
-            "time_stretch rate {rate} on {f_in} Hz: duration ratio {dur:.5} (1/rate {:.5}), F0 {f_out:.3} Hz ({:+.4} %)",
+            "time_stretch rate {rate} on {f_in} Hz: duration ratio {dur:.5} (1/rate {:.5}), F0 {f_out:.4} Hz ({:+.5} %)",
             1.0 / rate,
             100.0 * (f_out / f_in - 1.0)
         );
@@ -648,25 +648,27 @@ fn bad_parameters_are_typed_errors() {
 }
 
 #[test]
-fn config_reads_the_toml_forms_of_the_issue() {
-    let text = r#"
-        select = "all"
-        overflow = "clip"
-        steps = [
-          {kind = "noise", snr_db = 10, color = "pink"},
-          {kind = "noise", snr_db = {min = 5, max = 20}},
-          {kind = "babble", snr_db = 15, talkers = 3},
-          {kind = "pitch_shift", semitones = 2},
-          {kind = "pitch_shift", semitones = [-2, -1, 1, 2]},
-          {kind = "time_stretch", rate = 1.25},
-          {kind = "speed", factor = 1.1},
-          {kind = "speed"},
-          {kind = "gain", db = -6},
-          {kind = "time_shift", max_s = 0.1},
-          {kind = "reverb", rt60_s = 0.5},
+fn config_reads_the_forms_of_the_issue() {
+    // the TOML of the issue (`{kind = "noise", snr_db = 10, color = "pink"}`, ...) in its JSON
+    // form: integers where floats are expected, sets, ranges and defaults
+    let text = r#"{
+        "select": "all",
+        "overflow": "clip",
+        "steps": [
+          {"kind": "noise", "snr_db": 10, "color": "pink"},
+          {"kind": "noise", "snr_db": {"min": 5, "max": 20}},
+          {"kind": "babble", "snr_db": 15, "talkers": 3},
+          {"kind": "pitch_shift", "semitones": 2},
+          {"kind": "pitch_shift", "semitones": [-2, -1, 1, 2]},
+          {"kind": "time_stretch", "rate": 1.25},
+          {"kind": "speed", "factor": 1.1},
+          {"kind": "speed"},
+          {"kind": "gain", "db": -6},
+          {"kind": "time_shift", "max_s": 0.1},
+          {"kind": "reverb", "rt60_s": 0.5}
         ]
-    "#;
-    let cfg: AugmentConfig = toml::from_str(text).expect("parses");
+    }"#;
+    let cfg: AugmentConfig = serde_json::from_str(text).expect("parses");
     cfg.check().expect("valid");
     assert_eq!(cfg.overflow, Overflow::Clip);
     assert_eq!(
@@ -692,13 +694,15 @@ fn config_reads_the_toml_forms_of_the_issue() {
             factor: Draw::OneOf(vec![0.9, 1.0, 1.1])
         }
     );
-    // round trip through JSON
     let json = serde_json::to_string(&cfg).expect("json");
     let back: AugmentConfig = serde_json::from_str(&json).expect("json back");
     assert_eq!(back, cfg);
     // unknown keys and kinds are rejected
-    assert!(toml::from_str::<AugmentConfig>(r#"steps = [{kind = "gain", dbs = 3}]"#).is_err());
-    assert!(toml::from_str::<AugmentConfig>(r#"steps = [{kind = "flanger"}]"#).is_err());
+    assert!(
+        serde_json::from_str::<AugmentConfig>(r#"{"steps": [{"kind": "gain", "dbs": 3}]}"#)
+            .is_err()
+    );
+    assert!(serde_json::from_str::<AugmentConfig>(r#"{"steps": [{"kind": "flanger"}]}"#).is_err());
 }
 
 #[test]
@@ -756,4 +760,116 @@ fn empty_short_and_non_finite_inputs_do_not_panic() {
     let silent = vec![0.0f32; 1000];
     assert_eq!(babble.apply(&silent, 1, &[&o]).expect("ok"), silent);
     assert_eq!(babble.apply(&x, 1, &[&silent]).expect("ok"), x);
+}
+
+/// 12 harmonics (amplitude 1/k) of a 100 → 250 Hz glide with 3 Hz vibrato: a voiced-speech-like
+/// test signal with a moving F0.
+fn harmonic_glide(seconds: f64) -> Vec<f32> {
+    let n = (seconds * f64::from(SR)) as usize;
+    let mut phase = 0.0f64;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / f64::from(SR);
+            let f0 = 100.0 + 150.0 * (t / seconds) + 10.0 * (std::f64::consts::TAU * 3.0 * t).sin();
+            phase += std::f64::consts::TAU * f0 / f64::from(SR);
+            let v: f64 = (1..=12).map(|k| (k as f64 * phase).sin() / k as f64).sum();
+            (0.2 * v) as f32
+        })
+        .collect()
+}
+
+/// The crate's YIN F0 track (Hz per 10 ms frame, 60..500 Hz).
+fn yin_track(x: &[f32]) -> Vec<f64> {
+    let cfg = ser_dsp::DescriptorConfig {
+        descriptors: vec![ser_dsp::Descriptor::Yin(ser_dsp::PitchConfig {
+            fmin_hz: 60.0,
+            fmax_hz: 500.0,
+            ..ser_dsp::PitchConfig::default()
+        })],
+        ..ser_dsp::DescriptorConfig::default()
+    };
+    let mut ex = cfg
+        .check()
+        .expect("valid")
+        .extractor(SR)
+        .expect("extractor");
+    let lld = ex.compute(x).expect("yin");
+    lld.values.column(0).iter().map(|&v| f64::from(v)).collect()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[test]
+fn pitch_shift_and_stretch_on_a_harmonic_glide_measured_by_yin() {
+    let x = harmonic_glide(2.0);
+    let f_in = yin_track(&x);
+    // pitch shift +2 st: frame by frame (duration kept, frames aligned), middle frames
+    let y = one(
+        Augmentation::PitchShift {
+            semitones: Draw::Fixed(2.0),
+        },
+        &x,
+        1,
+        &[],
+    );
+    let f_out = yin_track(&y);
+    assert_eq!(f_in.len(), f_out.len());
+    let k = f_in.len();
+    let st: Vec<f64> = (10..k - 10)
+        .map(|t| 12.0 * (f_out[t] / f_in[t]).log2())
+        .collect();
+    let med = median(st.clone());
+    let within = st.iter().filter(|s| (*s - 2.0).abs() <= 0.1).count() as f64 / st.len() as f64;
+    println!(
+        "harmonic glide, pitch shift +2 st: YIN median {med:+.4} st, {:.1} % of frames within ±0.1 st",
+        100.0 * within
+    );
+    assert!((med - 2.0).abs() <= 0.1, "median shift {med}");
+    assert!(within >= 0.9, "only {within} of frames within 0.1 st");
+    // time stretch 1.25: a uniform time scaling keeps the F0 distribution; compare deciles
+    let y = one(
+        Augmentation::TimeStretch {
+            rate: Draw::Fixed(1.25),
+        },
+        &x,
+        1,
+        &[],
+    );
+    let f_str = yin_track(&y);
+    let decile = |v: &[f64], q: f64| {
+        let mut s: Vec<f64> = v[10..v.len() - 10].to_vec();
+        s.sort_by(f64::total_cmp);
+        s[((s.len() - 1) as f64 * q) as usize]
+    };
+    for q in [0.1, 0.5, 0.9] {
+        let (a, b) = (decile(&f_in, q), decile(&f_str, q));
+        println!(
+            "harmonic glide, stretch 1.25: F0 quantile {q}: {a:.2} -> {b:.2} Hz ({:+.3} %)",
+            100.0 * (b / a - 1.0)
+        );
+        assert!((b / a - 1.0).abs() <= 0.01, "quantile {q}: {a} -> {b}");
+    }
+}
+
+#[test]
+fn augmenter_and_config_can_move_between_threads() {
+    fn send<T: Send>() {}
+    fn sync<T: Send + Sync>() {}
+    send::<Augmenter>();
+    sync::<ser_dsp::AugmentSet>();
+    // one augmenter per thread, as a parallel fold would use it: same bits as on this thread
+    let x = sine(200.0, 0.5, 0.4);
+    let expected = augmenter(full_chain()).apply(&x, 11, &[&x]).expect("apply");
+    let got = std::thread::spawn(move || {
+        let x2 = sine(200.0, 0.5, 0.4);
+        augmenter(full_chain())
+            .apply(&x2, 11, &[&x2])
+            .expect("apply")
+    })
+    .join()
+    .expect("thread");
+    assert_eq!(expected, got);
 }

@@ -174,8 +174,10 @@ pub enum Augmentation {
         #[serde(default)]
         fill: ShiftFill,
     },
-    /// Pitch shift with duration kept: phase-vocoder stretch by `2^(semitones/12)` then
-    /// band-limited resampling back to the input's length.
+    /// Pitch shift with duration kept: with `alpha = 2^(semitones/12)`, a phase-vocoder stretch
+    /// to `alpha` times the duration and band-limited resampling by `alpha` back to the input's
+    /// length (for `alpha > 1` the resampling comes first, so the vocoder synthesises fewer
+    /// samples; the result is the same transform).
     PitchShift {
         /// Shift (semitones; +12 = one octave up).
         #[serde(default = "default_semitones")]
@@ -357,8 +359,10 @@ impl AugmentSet {
     }
 }
 
-/// The synthetic room impulse response used by [`Augmentation::Reverb`] for `seed` (formula in
-/// `docs/FEATURES.md`): `ceil(rt60_s fs)` samples, direct path first, energy 1. Allocates.
+/// A synthetic room impulse response as [`Augmentation::Reverb`] makes it (formula in
+/// `docs/FEATURES.md`), its noise drawn from a generator seeded with `seed` itself (inside an
+/// [`Augmenter`] the generator is the step's stream, after `rt60_s` and `drr_db` are drawn):
+/// `ceil(rt60_s fs)` samples, direct path first, energy 1. Allocates.
 pub fn reverb_impulse_response(
     rt60_s: f64,
     drr_db: f64,
@@ -540,8 +544,15 @@ impl Augmenter {
                 } else {
                     let alpha = 2f64.powf(s / 12.0);
                     let mut tmp = std::mem::take(&mut self.tmp);
-                    self.vocoder.stretch(x, 1.0 / alpha, &mut tmp);
-                    self.resampler.resample(&tmp, alpha, x.len(), out);
+                    if alpha > 1.0 {
+                        // up: resample first, so the vocoder makes len samples, not alpha len
+                        let m = (x.len() as f64 / alpha).round() as usize;
+                        self.resampler.resample(x, alpha, m, &mut tmp);
+                        self.vocoder.stretch_to(&tmp, 1.0 / alpha, x.len(), out);
+                    } else {
+                        self.vocoder.stretch(x, 1.0 / alpha, &mut tmp);
+                        self.resampler.resample(&tmp, alpha, x.len(), out);
+                    }
                     self.tmp = tmp;
                 }
             }
