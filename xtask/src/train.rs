@@ -91,6 +91,7 @@ impl Args {
             class_weight: self.class_weight,
             seed: self.seed,
             min_utterances: self.min_utterances,
+            augment: None,
         };
         let config = flags.over(file);
         let settings = config.settings()?;

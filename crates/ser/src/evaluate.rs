@@ -148,6 +148,14 @@ impl GridJob {
             })
             .ok_or_else(|| Error::Input("the grid search chose no candidate".into()))?;
         let raw = &self.config.raw;
+        // The search's copies go into the model too, except under per-speaker statistics,
+        // which a model file would fit on the copies as well (`train` refuses that pairing).
+        let augment = match (&raw.augment, best.normalisation) {
+            (Some(v), ser_eval::Normalisation::Training) => {
+                Some(AugmentPlan::from_value(v, &self.config_path)?)
+            }
+            _ => None,
+        };
         Ok(crate::train::TrainSettings {
             model: candidate.spec.clone(),
             normalisation: best.normalisation,
@@ -155,6 +163,7 @@ impl GridJob {
             class_weight: raw.class_weight,
             seed: raw.seed,
             min_utterances: raw.min_utterances_per_speaker,
+            augment,
         })
     }
 }

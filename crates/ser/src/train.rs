@@ -14,6 +14,9 @@
 //! [model]
 //! kind = "svm"
 //! c = 10.0
+//! [augment]                      # optional: train on augmented copies too (see ser::augment)
+//! copies = 3
+//! steps = [{ kind = "noise", snr_db = 15 }, { kind = "speed", factor = [0.9, 1.1] }]
 //! ```
 //!
 //! [`TrainConfig::over`] layers one config over another (command-line flags over a file), and
@@ -30,6 +33,7 @@ use ser_features::FeatureSet;
 use ser_models::{ClassWeight, FitOptions, ModelSpec, Pipeline, PipelineData, ScalerSpec};
 use serde::{Deserialize, Serialize};
 
+use crate::augment::{AugmentPlan, attach, augmented_table_path};
 use crate::tables::{encode_labels, read_tables, table_files};
 use crate::{Error, ModelFile, Result};
 
@@ -56,6 +60,9 @@ pub struct TrainConfig {
     pub seed: Option<u64>,
     /// Minimum utterances per speaker for per-speaker normalisation [default: 5].
     pub min_utterances: Option<usize>,
+    /// Augmented copies of the training utterances, from the tables `prepare --augment` made
+    /// for the same plan [default: none].
+    pub augment: Option<AugmentPlan>,
 }
 
 /// Resolved training settings.
@@ -67,6 +74,8 @@ pub struct TrainSettings {
     pub class_weight: ClassWeight,
     pub seed: u64,
     pub min_utterances: usize,
+    /// Train on these augmented copies too.
+    pub augment: Option<AugmentPlan>,
 }
 
 impl TrainConfig {
@@ -97,6 +106,7 @@ impl TrainConfig {
             class_weight: self.class_weight.or(base.class_weight),
             seed: self.seed.or(base.seed),
             min_utterances: self.min_utterances.or(base.min_utterances),
+            augment: self.augment.or(base.augment),
         }
     }
 
@@ -130,6 +140,18 @@ impl TrainConfig {
                     .into(),
             ));
         }
+        if let Some(plan) = &self.augment {
+            plan.check()?;
+            if normalisation == Normalisation::PerSpeaker {
+                return Err(Error::Input(
+                    "[augment] with per_speaker normalisation: a model file's per-speaker \
+                     statistics would be fitted on the copies too; train with normalisation \
+                     training, or compare per_speaker with augmentation in a grid search (which \
+                     fits speaker statistics on original utterances only)"
+                        .into(),
+                ));
+            }
+        }
         Ok(TrainSettings {
             model,
             normalisation,
@@ -137,6 +159,7 @@ impl TrainConfig {
             class_weight: self.class_weight.unwrap_or(ClassWeight::Balanced),
             seed: self.seed.unwrap_or(42),
             min_utterances: self.min_utterances.unwrap_or(5),
+            augment: self.augment.clone(),
         })
     }
 }
@@ -197,6 +220,30 @@ pub struct Trained {
     pub train_uar: f64,
     /// Things the user should know (a changed feature configuration, an unknown feature set).
     pub warnings: Vec<String>,
+}
+
+/// The augmented copies of the rows of `files` (read in that order, as `read_tables`
+/// concatenates them) under `plan`, with each copy's source as a row index of the concatenation.
+fn augmented_copies(
+    files: &[PathBuf],
+    plan: &AugmentPlan,
+) -> Result<Option<ser_eval::split::Augmented>> {
+    let mut parts = Vec::with_capacity(files.len());
+    for f in files {
+        let table = ser_features::FeatureTable::read_parquet(f)?;
+        let aug = augmented_table_path(f, &plan.id(table.config_hash()));
+        if !aug.exists() {
+            return Err(Error::NotFound {
+                what: "augmented feature table",
+                path: aug,
+                hint: " (run `cargo xtask prepare --augment CONFIG` with the same [augment] \
+                       section, corpora and feature set first)"
+                    .into(),
+            });
+        }
+        parts.push(attach(crate::tables::dataset_of(&table, f)?, &aug)?);
+    }
+    Ok(ser_eval::Dataset::concat(&parts)?.augmented)
 }
 
 /// Fits one pipeline on the tables of `source` with `settings`. `notes` (e.g. the command line)
@@ -262,20 +309,50 @@ pub fn train(
     );
 
     let (labels, y) = encode_labels(&t.data)?;
+    // The training rows: the tables' rows, then the augmented copies of them (each with its
+    // source's label, speaker and corpus).
+    let copies = match &settings.augment {
+        Some(plan) => augmented_copies(&files, plan)?,
+        None => None,
+    };
+    let (x, ytr, speakers, corpora) = match &copies {
+        Some(a) => {
+            let x = ndarray::concatenate(ndarray::Axis(0), &[t.data.x.view(), a.x.view()])
+                .map_err(|e| Error::Input(format!("training rows with their copies: {e}")))?;
+            let pick = |v: &[String]| -> Vec<String> {
+                v.iter()
+                    .cloned()
+                    .chain(a.source.iter().map(|&r| v[r].clone()))
+                    .collect()
+            };
+            let ytr: Vec<usize> = y
+                .iter()
+                .copied()
+                .chain(a.source.iter().map(|&r| y[r]))
+                .collect();
+            (x, ytr, pick(&t.data.speakers), pick(&t.data.corpora))
+        }
+        None => (
+            t.data.x.clone(),
+            y.clone(),
+            t.data.speakers.clone(),
+            t.data.corpora.clone(),
+        ),
+    };
     let opts = FitOptions {
         seed: settings.seed,
         class_weight: settings.class_weight,
-        groups: Some(t.data.speakers.clone()),
+        groups: Some(speakers.clone()),
     };
     let fit_start = Instant::now();
     let data = PipelineData {
-        x: t.data.x.view(),
-        y: &y,
+        x: x.view(),
+        y: &ytr,
         labels: &labels,
         feature_names: &t.data.feature_names,
         feature_set: &t.feature_set,
-        speakers: Some(&t.data.speakers),
-        corpora: Some(&t.data.corpora),
+        speakers: Some(&speakers),
+        corpora: Some(&corpora),
     };
     let mut pipeline = Pipeline::fit(
         data,
@@ -295,6 +372,9 @@ pub fn train(
     let metrics = &mut pipeline.summary.metrics;
     metrics.insert("train_uar_resubstitution".into(), train_uar);
     metrics.insert("fit_s".into(), fit_s);
+    if let Some(a) = &copies {
+        metrics.insert("augmented_rows".into(), a.source.len() as f64);
+    }
     pipeline.summary.notes = notes;
     Ok(Trained {
         n_rows: t.data.n_rows(),

@@ -4,9 +4,11 @@
 
 use std::path::Path;
 
+use ser::Normalisation;
 use ser::augment::{AugmentPlan, augmented_table_path, prepare_augmented_for, source_of};
 use ser::evaluate::GridJob;
 use ser::prepare::{PrepareRequest, prepare};
+use ser::train::{TableSource, TrainConfig, TrainSettings, model_spec, train};
 use ser_features::{FeatureTable, NoProgress};
 
 const CONFIG: &str = r#"
@@ -123,6 +125,55 @@ fn augmented_tables_are_cached_and_feed_training_folds_only() {
     assert_eq!(result.outcome.augmented_rows, 2 * files.len());
     let report = std::fs::read_to_string(&result.written.report_md).expect("report.md");
     assert!(report.contains(&format!("{} augmented copies", 2 * files.len())));
+
+    // `train` with the same [augment] section fits on the rows and their copies
+    let source = TableSource {
+        features: req.out.clone(),
+        corpora: vec!["custom".into()],
+        feature_set: None,
+    };
+    let config = |normalisation| TrainConfig {
+        model: Some(model_spec("logistic_regression", None, &["c=0.1".into()]).expect("spec")),
+        normalisation: Some(normalisation),
+        augment: Some(plan.clone()),
+        ..Default::default()
+    };
+    let settings = config(Normalisation::Training)
+        .settings()
+        .expect("settings");
+    let plain = TrainSettings {
+        augment: None,
+        ..settings.clone()
+    };
+    let with = train(&source, &settings, Default::default()).expect("train with copies");
+    let without = train(&source, &plain, Default::default()).expect("train without");
+    let metrics = &with.model.pipeline.summary.metrics;
+    assert_eq!(
+        metrics.get("augmented_rows"),
+        Some(&(2.0 * files.len() as f64))
+    );
+    assert_eq!(
+        with.n_rows,
+        files.len(),
+        "the table's rows; copies are counted apart"
+    );
+    assert!(
+        !without
+            .model
+            .pipeline
+            .summary
+            .metrics
+            .contains_key("augmented_rows")
+    );
+    assert_ne!(
+        with.model.pipeline, without.model.pipeline,
+        "the copies changed the fit"
+    );
+    // per-speaker statistics would be fitted on the copies too: refused with the reason
+    let err = config(Normalisation::PerSpeaker)
+        .settings()
+        .expect_err("refused");
+    assert!(err.to_string().contains("per_speaker"), "{err}");
 }
 
 #[test]
