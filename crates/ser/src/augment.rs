@@ -71,11 +71,7 @@ const BABBLE_SOURCES: usize = 4;
 impl AugmentPlan {
     /// Reads the `[augment]` table of a TOML file.
     pub fn from_toml_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            action: "reading",
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::error::read_text(path)?;
         #[derive(Deserialize)]
         struct File {
             augment: Option<toml::Value>,

@@ -62,3 +62,12 @@ impl Error {
 
 /// `Result` of the workflows.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Reads a text file (a config), naming it in the error.
+pub(crate) fn read_text(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        action: "reading",
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -86,11 +86,7 @@ impl TrainConfig {
 
     /// Reads and parses a TOML file.
     pub fn from_toml_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            action: "reading",
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::error::read_text(path)?;
         Self::from_toml_str(&text, &path.display().to_string())
     }
 
