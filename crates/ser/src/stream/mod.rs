@@ -80,6 +80,8 @@ pub struct Recogniser {
     last_end: u64,
     state: State,
     smoothed: Option<Vec<f32>>,
+    /// The span of the last result (absolute samples).
+    last_span: Option<(u64, u64)>,
     out: Vec<Segment>,
 }
 
@@ -127,6 +129,7 @@ impl Recogniser {
                 run_start: 0,
             },
             smoothed: None,
+            last_span: None,
             out: Vec::new(),
             cfg,
         })
@@ -214,6 +217,7 @@ impl Recogniser {
             run_start: 0,
         };
         self.smoothed = None;
+        self.last_span = None;
         self.vad.reset();
         Ok(out)
     }
@@ -410,6 +414,11 @@ impl Recogniser {
             return Ok(());
         }
         let (from, to) = (self.buf_start + lo as u64, self.buf_start + hi as u64);
+        // A segment's tail window can cover what its last window covered once trimmed.
+        if self.last_span == Some((from, to)) {
+            return Ok(());
+        }
+        self.last_span = Some((from, to));
         let (label, proba) = self.predictor.predict_samples(
             &mut self.slot,
             &self.buf[lo..hi],
