@@ -244,6 +244,7 @@ impl App {
             .route("/", get(web::index))
             .route("/app.js", get(web::app_js))
             .route("/style.css", get(web::style_css))
+            .route("/recorder-worklet.js", get(web::recorder_js))
             .route("/predict", post(predict::predict))
             .route("/stream", get(stream::stream))
             .route("/train", post(train::submit))
