@@ -414,8 +414,9 @@ impl Recogniser {
             return Ok(());
         }
         let (from, to) = (self.buf_start + lo as u64, self.buf_start + hi as u64);
-        // A segment's tail window can cover what its last window covered once trimmed.
-        if self.last_span == Some((from, to)) {
+        // Once trimmed, a segment's tail window can end where the last result ended: it would
+        // add nothing new.
+        if self.last_span.is_some_and(|(_, last_to)| to <= last_to) {
             return Ok(());
         }
         self.last_span = Some((from, to));
