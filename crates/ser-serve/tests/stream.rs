@@ -156,3 +156,24 @@ async fn bad_input_gets_a_close_frame_with_the_reason() {
     let body: serde_json::Value = r.json().await.expect("json");
     assert_eq!(body["error"], "not_websocket");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_over_the_duration_limit_is_closed_with_the_reason() {
+    let f = common::fixture();
+    let mut config = ser_serve::ServeConfig::new(&f.model_path);
+    config.max_stream_s = 1.0;
+    let server = common::spawn_with(config).await;
+    // 1.5 s of f32le at 16 kHz, in 0.25 s chunks.
+    let chunk: Vec<u8> = (0..4_000)
+        .flat_map(|i| ((i as f32 * 0.05).sin() * 0.1).to_le_bytes())
+        .collect();
+    let msgs = vec![Message::Binary(chunk.into()); 6];
+    let (_, close) = session(&ws_url(&server.base, "format=f32le"), msgs).await;
+    let (code, reason) = close.expect("a close frame");
+    assert_eq!(code, 1009, "{reason}");
+    assert!(
+        reason.starts_with("audio_too_long") && reason.contains("1 s"),
+        "{reason}"
+    );
+    println!("1.5 s with --max-stream 1 -> {code} {reason}");
+}
