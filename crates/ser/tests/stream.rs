@@ -383,6 +383,7 @@ fn output_is_the_same_for_10ms_100ms_and_1s_chunks() {
             (p, x, "the synthetic demo corpus")
         }
     };
+    let x44 = ser_io::resample(&x, RATE, 44_100).expect("resample");
     for (name, config) in [
         ("segment", segment_config()),
         ("sliding", StreamConfig::default()),
@@ -412,8 +413,28 @@ fn output_is_the_same_for_10ms_100ms_and_1s_chunks() {
             other, reference,
             "{name}: random chunks differ from 10 ms chunks"
         );
+        // The same at 44.1 kHz, through the streaming resampler.
+        let at = |r: &mut Recogniser, x: &[f32], n: usize| {
+            let mut out = Vec::new();
+            for c in x.chunks(n) {
+                out.extend(r.push(c).expect("push"));
+            }
+            out.extend(r.finish().expect("finish"));
+            out
+        };
+        let mut r44 = Recogniser::new(predictor.clone(), &config, 44_100).expect("recogniser");
+        let reference44 = at(&mut r44, &x44, 441);
+        assert!(!reference44.is_empty(), "{name}: no result at 44.1 kHz");
+        for n in [4_410, 44_100, 12_345] {
+            // `finish` leaves the recogniser ready for the next stream.
+            assert_eq!(
+                at(&mut r44, &x44, n),
+                reference44,
+                "{name}: 44.1 kHz, chunks of {n}"
+            );
+        }
         println!(
-            "{name} on {what}: {} results, identical for 10 ms, 100 ms, 1 s, whole and random chunks",
+            "{name} on {what}: {} results, identical for 10 ms, 100 ms, 1 s, whole and random chunks, and at 44.1 kHz",
             reference.len()
         );
     }

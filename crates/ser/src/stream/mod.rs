@@ -336,7 +336,10 @@ impl Recogniser {
                 };
             }
             EmitMode::Segment => {
-                if now - start >= max_segment {
+                // As for windows: a piece ends at most post_roll after the last speech known.
+                let limit = now.min(last_speech_end + post_roll);
+                let mut start = start;
+                while start + max_segment <= limit {
                     let end = start + max_segment;
                     self.classify(start, end)?;
                     self.state = State::Speech {
@@ -346,6 +349,7 @@ impl Recogniser {
                         next_window_end: end + window,
                         emitted_end: end,
                     };
+                    start = end;
                 }
             }
         }
@@ -402,6 +406,12 @@ impl Recogniser {
     /// zeros can change label in `predict` too). The span reported is the one classified; a
     /// span with less than 0.1 s left gives no result.
     fn classify(&mut self, from: u64, to: u64) -> Result<()> {
+        // Within the samples held (always so by construction; clamped so that a slip can only
+        // shorten a result, never index outside the buffer).
+        let held_end = self.buf_start + self.buf.len() as u64;
+        debug_assert!(self.buf_start <= from && from <= to && to <= held_end);
+        let from = from.clamp(self.buf_start, held_end);
+        let to = to.clamp(from, held_end);
         let mut lo = (from - self.buf_start) as usize;
         let mut hi = (to - self.buf_start) as usize;
         while lo < hi && self.buf[lo] == 0.0 {
