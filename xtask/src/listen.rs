@@ -122,17 +122,17 @@ fn print_all(
     json: bool,
 ) -> anyhow::Result<()> {
     for s in segments {
-        if json {
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string(s).context("segment as JSON")?
-            )?;
+        let text = if json {
+            serde_json::to_string(s).context("segment as JSON")?
         } else {
-            writeln!(out, "{}", line(s, labels))?;
+            line(s, labels)
+        };
+        match writeln!(out, "{text}").and_then(|()| out.flush()) {
+            // The reader went away (`listen ... | head`): stop quietly.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+            r => r?,
         }
     }
-    out.flush()?;
     Ok(())
 }
 

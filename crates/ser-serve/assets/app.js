@@ -24,6 +24,7 @@
 
   const DOT = ' \u00b7 '; // " · "
   let objectUrl = null; // object URL of the file in the player
+  let modelRate = null; // the served model's sample rate, from GET model
   let inflight = null; // AbortController of the running request
 
   // idle | busy | done | error; tests wait on body[data-state=...].
@@ -62,6 +63,9 @@
       const res = await fetch('model', { headers: { Accept: 'application/json' } });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const m = await res.json();
+      // Record at the model's rate: the browser resamples the microphone once, sends a third
+      // of the data of 48 kHz, and the server has nothing to resample.
+      if (Number.isInteger(m.sample_rate_hz) && m.sample_rate_hz > 0) modelRate = m.sample_rate_hz;
       const labels = Array.isArray(m.labels) ? m.labels.map(String) : [];
       const n = labels.length;
       ui.model.textContent =
@@ -301,7 +305,12 @@
       const stream = await navigator.mediaDevices.getUserMedia({
         audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
       });
-      const ctx = new AudioContext();
+      let ctx;
+      try {
+        ctx = modelRate ? new AudioContext({ sampleRate: modelRate }) : new AudioContext();
+      } catch {
+        ctx = new AudioContext(); // a rate this browser cannot run at: the server resamples
+      }
       await ctx.audioWorklet.addModule('recorder-worklet.js');
       const rate = ctx.sampleRate;
       const ws = new WebSocket(

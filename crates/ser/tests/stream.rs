@@ -284,11 +284,12 @@ fn emodb_concatenation_gives_one_segment_per_file_with_its_label() {
 /// (−47 to −65 dBFS in the first and last 50 ms). The detector must find the files from the noise
 /// floor it learns, and each result must be what `predict` gives for the samples it covers.
 ///
-/// The labels are not compared with the files alone here, and that is measured, not assumed:
-/// a segment also holds up to `pre_roll_ms`/`post_roll_ms` of the inserted noise, and padding
+/// With the default rolls the labels are not compared with the files alone, and that is
+/// measured, not assumed: a segment also holds up to `pre_roll_ms`/`post_roll_ms` of the inserted
+/// noise, and padding
 /// a file with 0.1 s of that noise on each side changes `predict`'s own label for 3 of these 7
 /// files (2 of 7 with 0.1 s of zeros: the global statistics — minima, percentiles — see frames
-/// unlike the file's). The digital-silence test above is the label comparison.
+/// unlike the file's). Without rolls, each segment lies inside its file and has its label.
 #[test]
 fn emodb_with_noise_between_files_finds_the_files_and_predicts_what_it_covers() {
     let Some(e) = emodb() else { return };
@@ -355,6 +356,45 @@ fn emodb_with_noise_between_files_finds_the_files_and_predicts_what_it_covers() 
         "noise between files: {} of {} segments have the label of their file alone",
         same_as_file,
         segments.len()
+    );
+
+    // Without pre- and post-roll every segment holds the file's own audio only, and then its
+    // label is the file's.
+    let tight = StreamConfig {
+        pre_roll_ms: 0.0,
+        post_roll_ms: 0.0,
+        ..segment_config()
+    };
+    let segments = run(&e.predictor, &tight, &x, random_sizes(13));
+    assert_eq!(segments.len(), e.files.len(), "{segments:#?}");
+    for ((f, &(t0, t1)), s) in e.files.iter().zip(&spans).zip(&segments) {
+        assert!(
+            s.start_s >= t0 - 0.02
+                && s.end_s <= t1 + 0.02
+                && s.end_s - s.start_s >= 0.7 * (t1 - t0),
+            "{}: segment {:.3}..{:.3} s is not inside the file {t0:.3}..{t1:.3} s",
+            f.display(),
+            s.start_s,
+            s.end_s
+        );
+        let (alone, _) = e
+            .predictor
+            .predict_samples(
+                &mut slot,
+                &ser_io::load(f, RATE).expect("decode").samples,
+                f,
+                "stream",
+            )
+            .expect("predict the file");
+        assert_eq!(
+            s.emotion,
+            alone,
+            "{}: no roll, label vs the file alone",
+            f.display()
+        );
+    }
+    println!(
+        "noise between files, no pre-/post-roll: every segment has the label of its file alone"
     );
 }
 

@@ -109,6 +109,11 @@ pub async fn spawn_with(config: ServeConfig) -> TestServer {
 /// A test stream at 16 kHz: `n` of the fixture's utterances, each after 1 s of quiet noise.
 pub fn stream_samples(n: usize) -> Vec<f32> {
     let f = fixture();
+    stream_of(&f.wavs[..n.min(f.wavs.len())])
+}
+
+/// A test stream at 16 kHz: `wavs`, each after 1 s of quiet noise, and 1 s at the end.
+pub fn stream_of(wavs: &[PathBuf]) -> Vec<f32> {
     let mut s = 3u64;
     let mut noise = |len: usize| -> Vec<f32> {
         (0..len)
@@ -121,7 +126,7 @@ pub fn stream_samples(n: usize) -> Vec<f32> {
             .collect()
     };
     let mut x = Vec::new();
-    for w in f.wavs.iter().take(n) {
+    for w in wavs {
         x.extend(noise(16_000));
         x.extend(ser_io::load(w, 16_000).expect("decode").samples);
     }
