@@ -12,7 +12,9 @@ mod crosscheck;
 mod datasets;
 mod demo;
 mod grid_search;
+mod listen;
 mod loadtest;
+mod mic;
 mod predict;
 mod prepare;
 mod serve;
@@ -40,6 +42,8 @@ enum Command {
     Demo(demo::Args),
     /// Nested, speaker-grouped grid search over feature tables; writes reports and plots.
     GridSearch(grid_search::Args),
+    /// Live emotion lines from a microphone or a file played as a stream.
+    Listen(listen::Args),
     /// Post audio to a running server from many clients; print throughput and latency.
     Loadtest(loadtest::Args),
     /// Extract one feature table per corpus (incremental, parallel).
@@ -59,6 +63,7 @@ fn main() -> anyhow::Result<()> {
         Command::Datasets(args) => args.run(),
         Command::Demo(args) => args.run(),
         Command::GridSearch(args) => args.run(),
+        Command::Listen(args) => args.run(),
         Command::Loadtest(args) => args.run(),
         Command::Prepare(args) => args.run(),
         Command::Serve(args) => args.run(),

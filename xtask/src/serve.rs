@@ -1,4 +1,4 @@
-//! `cargo xtask serve`: serve a model over HTTP (`ser_serve`): `/predict`, `/train`, `/jobs`,
+//! `cargo xtask serve`: serve a model over HTTP (`ser_serve`): `/predict`, `/stream`, `/train`, `/jobs`,
 //! `/model`, `/health`, `/metrics`, `/openapi.json`, `/docs` and a web page at `/`.
 //!
 //! ```text
@@ -43,6 +43,13 @@ pub struct Args {
     /// Feature extractions at once [default: the number of cores].
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Longest stream through the `/stream` WebSocket, in seconds.
+    #[arg(long, default_value_t = 3600.0)]
+    pub max_stream: f64,
+    /// Parameters of the streaming recogniser behind `/stream` (TOML, the keys of
+    /// `ser::stream::StreamConfig`) [default: its defaults].
+    #[arg(long)]
+    pub stream_config: Option<PathBuf>,
 }
 
 impl Args {
@@ -62,6 +69,10 @@ impl Args {
         config.max_duration_s = self.max_duration;
         config.max_inflight = self.max_inflight;
         config.request_timeout = Duration::from_secs_f64(self.timeout.max(0.001));
+        config.max_stream_s = self.max_stream;
+        if let Some(p) = &self.stream_config {
+            config.stream = ser::stream::StreamConfig::from_toml_file(p)?;
+        }
         if let Some(w) = self.workers {
             config.workers = w.max(1);
         }

@@ -33,7 +33,9 @@ pub use error::{Error, Result};
 pub use inventory::{CorpusInventory, Inventory};
 pub use label::{Emotion, Sex};
 pub use manifest::{Manifest, Note, Skipped, Utterance};
-pub use resample::{Resampler, load, load_bytes, load_bytes_with, load_with, resample};
+pub use resample::{
+    Resampler, StreamResampler, load, load_bytes, load_bytes_with, load_with, resample,
+};
 pub use write::write_wav_pcm16;
 
 /// Decoded mono audio: samples in [-1, 1] at `sample_rate_hz`.

@@ -98,3 +98,107 @@ fn invalid_rates_are_errors() {
     let e = Resampler::new(48_000, 10_000_000).expect_err("too high");
     assert!(e.to_string().contains("to_hz"), "{e}");
 }
+
+/// The streaming resampler's output for `x` pushed in pieces of the given lengths (cycled).
+fn stream_in_pieces(x: &[f32], from_hz: u32, to_hz: u32, pieces: &[usize]) -> Vec<f32> {
+    let mut r = ser_io::StreamResampler::new(from_hz, to_hz).expect("valid rates");
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &n in pieces.iter().cycle() {
+        if at >= x.len() {
+            break;
+        }
+        let end = (at + n).min(x.len());
+        r.push(&x[at..end], &mut out).expect("push");
+        at = end;
+    }
+    r.finish(&mut out).expect("finish");
+    out
+}
+
+#[test]
+fn stream_output_is_independent_of_piece_sizes() {
+    // A chirp-like mix so that every sample matters.
+    let x: Vec<f32> = (0..48_000 * 2)
+        .map(|i| {
+            let t = i as f64 / 48_000.0;
+            (0.3 * (2.0 * std::f64::consts::PI * (200.0 + 900.0 * t) * t).sin()
+                + 0.1 * (2.0 * std::f64::consts::PI * 3_100.0 * t).sin()) as f32
+        })
+        .collect();
+    for (from, to) in [
+        (48_000, 16_000),
+        (44_100, 16_000),
+        (16_000, 16_000),
+        (8_000, 16_000),
+    ] {
+        let x = &x[..x.len() * from as usize / 48_000];
+        let reference = stream_in_pieces(x, from, to, &[x.len()]);
+        let expected_len = (x.len() as u64 * u64::from(to)).div_ceil(u64::from(from)) as usize;
+        assert_eq!(
+            reference.len(),
+            expected_len,
+            "{from} -> {to}: output length"
+        );
+        for pieces in [&[1usize][..], &[7, 1000, 3], &[160], &[4801, 17]] {
+            let y = stream_in_pieces(x, from, to, pieces);
+            assert!(
+                y == reference,
+                "{from} -> {to}: pieces {pieces:?} changed the output (lengths {} vs {})",
+                y.len(),
+                reference.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn stream_output_is_aligned_with_the_whole_clip_resampler() {
+    for from in [48_000, 44_100, 24_414] {
+        let x = sine(1_000.0, from, 1.0);
+        let whole = Resampler::new(from, 16_000)
+            .expect("valid rates")
+            .process(&x)
+            .expect("resample");
+        let streamed = stream_in_pieces(&x, from, 16_000, &[441]);
+        assert_eq!(streamed.len(), whole.len(), "{from}: lengths");
+        // Away from the edges both are the same 1 kHz sine, in phase (no delay left).
+        let n = whole.len();
+        let max_diff = whole[n / 5..n - n / 5]
+            .iter()
+            .zip(&streamed[n / 5..n - n / 5])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        println!("{from} Hz -> 16 kHz, streamed vs whole clip: max difference {max_diff:.2e}");
+        assert!(
+            max_diff < 1e-3,
+            "{from}: streamed differs from whole by {max_diff}"
+        );
+        // The delay: one block plus the filter's. Common rates get short blocks; a rate pair
+        // with a large ratio of coprime parts (24414 / 16000 = 12207 / 8000) needs blocks of
+        // whole multiples of 12207 frames.
+        let r = ser_io::StreamResampler::new(from, 16_000).expect("valid rates");
+        let block_s = r.block_len_in() as f64 / f64::from(from);
+        println!(
+            "{from} Hz: blocks of {} frames, latency {:.1} ms",
+            r.block_len_in(),
+            r.latency_s() * 1e3
+        );
+        assert!(
+            r.latency_s() > block_s && r.latency_s() < 2.0 * block_s,
+            "{from}: latency {}",
+            r.latency_s()
+        );
+        if from != 24_414 {
+            assert!(r.latency_s() < 0.1, "{from}: latency {} s", r.latency_s());
+        }
+    }
+}
+
+#[test]
+fn stream_rejects_bad_rates() {
+    for (from, to) in [(0, 16_000), (16_000, 0), (1_000_000, 16_000)] {
+        let e = ser_io::StreamResampler::new(from, to).expect_err("bad rate");
+        assert!(e.to_string().contains("Hz"), "{e}");
+    }
+}

@@ -24,6 +24,7 @@
 
   const DOT = ' \u00b7 '; // " · "
   let objectUrl = null; // object URL of the file in the player
+  let modelRate = null; // the served model's sample rate, from GET model
   let inflight = null; // AbortController of the running request
 
   // idle | busy | done | error; tests wait on body[data-state=...].
@@ -62,6 +63,9 @@
       const res = await fetch('model', { headers: { Accept: 'application/json' } });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const m = await res.json();
+      // Record at the model's rate: the browser resamples the microphone once, sends a third
+      // of the data of 48 kHz, and the server has nothing to resample.
+      if (Number.isInteger(m.sample_rate_hz) && m.sample_rate_hz > 0) modelRate = m.sample_rate_hz;
       const labels = Array.isArray(m.labels) ? m.labels.map(String) : [];
       const n = labels.length;
       ui.model.textContent =
@@ -229,6 +233,147 @@
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => e.preventDefault());
 
+  // --- live: microphone -> AudioWorklet -> WebSocket /stream -> timeline ------
+
+  const live = {
+    button: $('record'),
+    mode: $('live-mode'),
+    status: $('live-status'),
+    timeline: $('timeline'),
+    list: $('segments'),
+  };
+  let rec = null; // { ctx, stream, node, ws, rate, segments }
+
+  // A stable colour per emotion.
+  const COLOURS = {
+    angry: '#d1453b', happy: '#e8a317', sad: '#3f6fd1', neutral: '#8a93a3', fear: '#7b4fc9',
+    disgust: '#4f9a3a', boredom: '#a07a55', calm: '#3aa3a0', surprise: '#e2672c',
+  };
+  const colour = (e) => COLOURS[e] || '#5b6474';
+
+  function drawTimeline() {
+    const segs = rec ? rec.segments : [];
+    // Room for the time scale at the right: the last whole second after the last segment.
+    const end = Math.max(10, Math.ceil(Math.max(0, ...segs.map((s) => s.end_s))) + 1);
+    live.timeline.replaceChildren(
+      ...segs.map((s) => {
+        const b = el('span', 'tl-seg', s.emotion);
+        b.style.left = `${(100 * s.start_s) / end}%`;
+        b.style.width = `${(100 * (s.end_s - s.start_s)) / end}%`;
+        b.style.background = colour(s.emotion);
+        b.title = `${s.start_s.toFixed(2)}\u2013${s.end_s.toFixed(2)} s: ${s.emotion}`;
+        return b;
+      }),
+      el('span', 'tl-end', `${end.toFixed(0)} s`),
+    );
+  }
+
+  function addSegment(s) {
+    rec.segments.push(s);
+    const p = s.probabilities && s.probabilities[s.emotion];
+    const li = el('li', 'segment');
+    li.dataset.start = String(s.start_s);
+    li.dataset.end = String(s.end_s);
+    li.dataset.emotion = s.emotion;
+    const dot = el('span', 'seg-dot');
+    dot.style.background = colour(s.emotion);
+    li.append(
+      dot,
+      el('span', 'seg-time', `${s.start_s.toFixed(2)}\u2013${s.end_s.toFixed(2)} s`),
+      el('strong', 'seg-emotion', s.emotion),
+      el('span', 'seg-p', typeof p === 'number' ? `${(100 * p).toFixed(0)}%` : ''),
+    );
+    live.list.prepend(li);
+    drawTimeline();
+  }
+
+  function setLive(state, text) {
+    document.body.dataset.live = state; // idle | recording | finishing | done | error
+    live.button.setAttribute('aria-pressed', String(state === 'recording'));
+    live.button.textContent = state === 'recording' ? '\u25A0 Stop' : '\u25CF Record';
+    live.button.disabled = state === 'finishing';
+    live.mode.disabled = state === 'recording' || state === 'finishing';
+    if (text !== undefined) live.status.textContent = text;
+  }
+
+  async function startRecording() {
+    clearError();
+    live.list.replaceChildren();
+    rec = { segments: [] };
+    drawTimeline();
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({
+        audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+      });
+      let ctx;
+      try {
+        ctx = modelRate ? new AudioContext({ sampleRate: modelRate }) : new AudioContext();
+      } catch {
+        ctx = new AudioContext(); // a rate this browser cannot run at: the server resamples
+      }
+      await ctx.audioWorklet.addModule('recorder-worklet.js');
+      const rate = ctx.sampleRate;
+      const ws = new WebSocket(
+        `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${location.pathname.replace(/[^/]*$/, '')}stream?rate=${rate}&format=f32le&mode=${live.mode.value}`,
+      );
+      ws.binaryType = 'arraybuffer';
+      const node = new AudioWorkletNode(ctx, 'ser-recorder');
+      Object.assign(rec, { ctx, stream, node, ws, rate });
+      ws.onmessage = (e) => {
+        try {
+          addSegment(JSON.parse(e.data));
+        } catch (err) {
+          live.status.textContent = `unreadable message: ${err}`;
+        }
+      };
+      ws.onclose = (e) => {
+        if (e.code === 1000) {
+          setLive('done', `${rec.segments.length} segment${rec.segments.length === 1 ? '' : 's'}`);
+        } else {
+          showError(`stream closed (${e.code})`, e.reason || 'the connection was lost');
+          setLive('error', '');
+        }
+        stopAudio();
+      };
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = () => reject(new Error('cannot open the WebSocket /stream'));
+      });
+      node.port.onmessage = (e) => {
+        if (e.data === 'flushed') {
+          if (ws.readyState === WebSocket.OPEN) ws.send('end');
+        } else if (ws.readyState === WebSocket.OPEN && e.data.length) {
+          ws.send(e.data.buffer);
+        }
+      };
+      ctx.createMediaStreamSource(stream).connect(node);
+      setLive('recording', `Recording at ${rate} Hz\u2026`);
+    } catch (err) {
+      stopAudio();
+      showError('cannot record', err && err.message ? err.message : String(err));
+      setLive('error', '');
+    }
+  }
+
+  function stopAudio() {
+    if (!rec) return;
+    if (rec.stream) rec.stream.getTracks().forEach((t) => t.stop());
+    if (rec.ctx && rec.ctx.state !== 'closed') rec.ctx.close();
+  }
+
+  function stopRecording() {
+    if (!rec || !rec.node) return;
+    setLive('finishing', 'Finishing\u2026');
+    rec.stream.getTracks().forEach((t) => t.stop());
+    rec.node.port.postMessage('flush'); // the rest, then `end`
+  }
+
+  live.button.addEventListener('click', () => {
+    if (document.body.dataset.live === 'recording') stopRecording();
+    else startRecording();
+  });
+
   setState('idle');
+  setLive('idle');
   loadModel();
 })();

@@ -4,6 +4,7 @@
 //! | route | what |
 //! |---|---|
 //! | `POST /predict` | audio as the body, or multipart with one or more files → emotion + probabilities |
+//! | `GET /stream` | WebSocket: binary PCM chunks in, one JSON segment message per result out |
 //! | `POST /train` | a train config (JSON or TOML, the keys of `cargo xtask train --config`) → `202` + job id |
 //! | `GET /jobs/{id}` | status, stage, metrics, error of a training job |
 //! | `GET /health`, `GET /model` | liveness; labels, feature set, training summary, file hash |
@@ -49,6 +50,7 @@ pub mod loadtest;
 mod metrics;
 mod openapi;
 mod predict;
+mod stream;
 mod train;
 mod web;
 
@@ -96,6 +98,11 @@ pub struct ServeConfig {
     pub train_queue: usize,
     /// Most files in one multipart `/predict` [default: 64].
     pub max_files: usize,
+    /// Longest stream through `/stream`, seconds [default: 3600]. `/predict`'s `max_duration_s`
+    /// would end a live session after two minutes; memory does not grow with this limit.
+    pub max_stream_s: f64,
+    /// The streaming recogniser's parameters for `/stream` [default: `StreamConfig::default()`].
+    pub stream: ser::stream::StreamConfig,
 }
 
 impl ServeConfig {
@@ -112,6 +119,8 @@ impl ServeConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             train_queue: 4,
             max_files: 64,
+            max_stream_s: 3600.0,
+            stream: ser::stream::StreamConfig::default(),
         }
     }
 
@@ -136,7 +145,7 @@ impl ServeConfig {
 /// A loaded model: the predictor, its file's hash and where it came from.
 #[derive(Debug)]
 pub(crate) struct Loaded {
-    pub predictor: ser::predict::Predictor,
+    pub predictor: Arc<ser::predict::Predictor>,
     /// `sha256:<hex>` of the model file's bytes.
     pub hash: String,
     pub path: PathBuf,
@@ -147,7 +156,7 @@ impl Loaded {
     pub(crate) fn from_bytes(bytes: &[u8], path: &Path) -> ser::Result<Loaded> {
         let model = ser::ModelFile::from_json(bytes, path)?;
         Ok(Loaded {
-            predictor: ser::predict::Predictor::new(model)?,
+            predictor: Arc::new(ser::predict::Predictor::new(model)?),
             hash: sha256(bytes),
             path: path.to_path_buf(),
             loaded_utc: ser_models::now_utc(),
@@ -200,6 +209,7 @@ impl App {
             source,
         })?;
         let loaded = Loaded::from_bytes(&bytes, &config.model_path)?;
+        config.stream.check()?;
         let data_root = match &config.data_root {
             Some(p) => Some(p.canonicalize().map_err(|source| Error::DataRoot {
                 path: p.clone(),
@@ -234,7 +244,9 @@ impl App {
             .route("/", get(web::index))
             .route("/app.js", get(web::app_js))
             .route("/style.css", get(web::style_css))
+            .route("/recorder-worklet.js", get(web::recorder_js))
             .route("/predict", post(predict::predict))
+            .route("/stream", get(stream::stream))
             .route("/train", post(train::submit))
             .route("/jobs", get(train::list))
             .route("/jobs/{id}", get(train::status))

@@ -18,6 +18,7 @@ use crate::Shared;
     ),
     paths(
         crate::predict::predict,
+        crate::stream::stream,
         crate::train::submit,
         crate::train::status,
         crate::train::list,

@@ -35,7 +35,7 @@ async fn web_page_predicts_an_uploaded_file_and_docs_render() {
 
     // The guard kills chromedriver when dropped, also when a panic unwinds.
     let driver = ChromeDriver::start(&browser.chromedriver, &shots.join("chromedriver.log")).await;
-    let client = connect(&driver, &browser.chromium).await;
+    let client = connect(&driver, &browser.chromium, &[]).await;
 
     let outcome = scenario(&client, &server, &shots).await;
     if outcome.is_err() {
@@ -136,6 +136,222 @@ async fn scenario(client: &Client, server: &common::TestServer, shots: &Path) ->
     screenshot(client, shots, "docs.png").await?;
 
     Ok(())
+}
+
+/// The record button: Chromium's fake microphone plays a WAV made of the demo utterances and
+/// silence; the page streams it to `/stream` through its AudioWorklet and shows segments with the
+/// emotions, in order, that the library's recogniser gives for the same file, at the same times
+/// up to one constant offset (the moment capture started).
+#[tokio::test(flavor = "multi_thread")]
+async fn record_button_streams_the_microphone_and_shows_the_library_segments() {
+    let Some(browser) = Browser::find() else {
+        return;
+    };
+    let server = common::spawn_server().await;
+    let shots = PathBuf::from(SCREENSHOT_DIR);
+    std::fs::create_dir_all(&shots).expect("create target/screenshots");
+
+    // The fake microphone's file: 2 s of quiet, then utterances each followed by 1 s of quiet.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wav = dir.path().join("mic.wav");
+    // Utterances the model is sure of (top probability at least 0.8 in `predict`), different
+    // emotions first: the browser's path (its capture and audio graph) does not hand over the
+    // file's exact samples, and a borderline utterance (a top probability of 0.4 among five
+    // classes) can then change label, as it could with any other recording of the same speech.
+    let f = common::fixture();
+    let reference = common::reference_predictions(&server.model_path, &f.wavs);
+    let mut sure: Vec<(String, PathBuf)> = reference
+        .rows
+        .iter()
+        .filter(|r| {
+            r.probabilities
+                .as_ref()
+                .is_some_and(|p| p.iter().copied().fold(0.0f32, f32::max) >= 0.8)
+        })
+        .map(|r| (r.label.clone(), PathBuf::from(&r.path)))
+        .collect();
+    sure.sort_by_key(|(label, _)| label.clone());
+    let mut chosen: Vec<PathBuf> = Vec::new();
+    let mut labels_used = BTreeSet::new();
+    for (label, path) in &sure {
+        if chosen.len() < 4 && labels_used.insert(label.clone()) {
+            chosen.push(path.clone());
+        }
+    }
+    for (_, path) in &sure {
+        if chosen.len() < 4 && !chosen.contains(path) {
+            chosen.push(path.clone());
+        }
+    }
+    assert!(
+        chosen.len() >= 3,
+        "the demo model is sure of only {} utterances",
+        chosen.len()
+    );
+    // Digital silence between them: a segment is then the utterance itself (the recogniser trims
+    // zeros), not the utterance plus a frame-dependent share of noise, to which the demo model's
+    // global statistics are sensitive.
+    let mut x = vec![0.0f32; 2 * 16_000];
+    for w in &chosen {
+        x.extend(ser_io::load(w, 16_000).expect("decode").samples);
+        x.extend(std::iter::repeat_n(0.0f32, 16_000));
+    }
+    ser_io::write_wav_pcm16(&wav, &x, 16_000).expect("write wav");
+    // Chromium's fake microphone runs at 48 kHz: the page's audio has been up- and down-sampled
+    // (band-limited below 8 kHz twice). The library is given the file through the same rates.
+    let written = ser_io::load(&wav, 16_000).expect("read back").samples;
+    let up = ser_io::resample(&written, 16_000, 48_000).expect("resample up");
+    let written = ser_io::resample(&up, 48_000, 16_000).expect("resample down");
+    let config = ser::stream::StreamConfig {
+        mode: ser::stream::EmitMode::Segment,
+        ..Default::default()
+    };
+    let model = ser::ModelFile::load(&server.model_path).expect("model");
+    let p = std::sync::Arc::new(ser::predict::Predictor::new(model).expect("predictor"));
+    let mut r = ser::stream::Recogniser::new(p, &config, 16_000).expect("recogniser");
+    let mut expected = r.push(&written).expect("push");
+    expected.extend(r.finish().expect("finish"));
+    assert!(expected.len() >= 3, "library: {expected:?}");
+
+    let driver =
+        ChromeDriver::start(&browser.chromedriver, &shots.join("chromedriver-mic.log")).await;
+    let flags = [
+        "--use-fake-device-for-media-stream".to_string(),
+        "--use-fake-ui-for-media-stream".to_string(),
+        "--autoplay-policy=no-user-gesture-required".to_string(),
+        format!("--use-file-for-fake-audio-capture={}%noloop", wav.display()),
+    ];
+    let client = connect(&driver, &browser.chromium, &flags).await;
+    let seconds = x.len() as f64 / 16_000.0;
+    let outcome = record_scenario(&client, &server, &shots, &expected, seconds).await;
+    if outcome.is_err() {
+        let _ = screenshot(&client, &shots, "record-failure.png").await;
+    }
+    let _ = client.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        panic!(
+            "record test failed: {e} (screenshots in {})",
+            shots.display()
+        );
+    }
+}
+
+async fn record_scenario(
+    client: &Client,
+    server: &common::TestServer,
+    shots: &Path,
+    expected: &[ser::stream::Segment],
+    seconds: f64,
+) -> TestResult {
+    client.goto(&server.base).await?;
+    wait_for_text(client, "#model", Duration::from_secs(15)).await?;
+    // One result per phrase, as the library was run.
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             document.getElementById('live-mode').value = 'segment'; done(true);",
+            vec![],
+        )
+        .await?;
+    client.find(Locator::Id("record")).await?.click().await?;
+    wait_for_live(client, "recording", Duration::from_secs(15)).await?;
+    // The file plays in real time; then stop, which flushes and ends the stream.
+    tokio::time::sleep(Duration::from_secs_f64(seconds + 1.5)).await;
+    screenshot(client, shots, "recording.png").await?;
+    client.find(Locator::Id("record")).await?.click().await?;
+    wait_for_live(client, "done", Duration::from_secs(30)).await?;
+    screenshot(client, shots, "recorded.png").await?;
+
+    let mut shown = Vec::new();
+    for li in client.find_all(Locator::Css("#segments li")).await? {
+        let get = |v: Option<String>| v.ok_or("a segment lacks a data attribute");
+        let start: f64 = get(li.attr("data-start").await?)?.parse()?;
+        let end: f64 = get(li.attr("data-end").await?)?.parse()?;
+        let emotion = get(li.attr("data-emotion").await?)?;
+        shown.push((start, end, emotion));
+    }
+    shown.reverse(); // the list shows the newest first
+    eprintln!(
+        "library: {:?}",
+        expected
+            .iter()
+            .map(|s| (s.start_s, s.end_s, &s.emotion))
+            .collect::<Vec<_>>()
+    );
+    eprintln!("page:    {shown:?}");
+    check(
+        shown.len() == expected.len(),
+        format!(
+            "the page shows {} segments, the library gives {}",
+            shown.len(),
+            expected.len()
+        ),
+    )?;
+    let offset = expected[0].start_s - shown[0].0;
+    // Labels are compared where the library is sure (top probability at least 0.6). The
+    // browser does not hand over the file's exact samples (its fake device and audio graph
+    // resample, and capture starts a frame early or late), and a borderline result can then
+    // change label, as it would for another recording of the same speech.
+    let (mut compared, mut same) = (0, 0);
+    for (s, e) in shown.iter().zip(expected) {
+        let top = e.probabilities.values().copied().fold(0.0f32, f32::max);
+        if top >= 0.6 {
+            compared += 1;
+            check(
+                s.2 == e.emotion,
+                format!(
+                    "page segment {s:?} is {}, the library says {} (p = {top:.2})",
+                    s.2, e.emotion
+                ),
+            )?;
+        }
+        same += usize::from(s.2 == e.emotion);
+        check(
+            (s.0 + offset - e.start_s).abs() <= 0.15 && (s.1 + offset - e.end_s).abs() <= 0.15,
+            format!(
+                "page segment {s:?} (+{offset:.3} s capture offset) is not at the library's {:.2}..{:.2} s",
+                e.start_s, e.end_s
+            ),
+        )?;
+    }
+    check(
+        compared >= 2,
+        format!("only {compared} library segments are sure enough to compare labels"),
+    )?;
+    eprintln!(
+        "capture offset {offset:.3} s; {} segments at the library's times; labels: {same} of {} \
+         equal, all {compared} sure ones (p >= 0.6) equal",
+        shown.len(),
+        shown.len()
+    );
+    Ok(())
+}
+
+/// Waits for `body[data-live=want]`.
+async fn wait_for_live(client: &Client, want: &str, timeout: Duration) -> TestResult {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let state = client
+            .find(Locator::Css("body"))
+            .await?
+            .attr("data-live")
+            .await?;
+        if state.as_deref() == Some(want) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let error = match client.find(Locator::Id("error")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            return Err(format!(
+                "live state is {state:?}, not {want:?}, after {timeout:?} (#error: {error:?})"
+            )
+            .into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 // --- page helpers -----------------------------------------------------------
@@ -340,18 +556,23 @@ fn free_port() -> u16 {
 }
 
 /// Opens a headless Chromium session.
-async fn connect(driver: &ChromeDriver, chromium: &Path) -> Client {
+async fn connect(driver: &ChromeDriver, chromium: &Path, extra_args: &[String]) -> Client {
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra_args.iter().cloned());
     let caps = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
             "binary": chromium.display().to_string(),
-            "args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--window-size=1280,900",
-            ],
+            "args": args,
         },
     });
     Client::connect(&driver.url(), caps)

@@ -49,6 +49,13 @@ pub enum Error {
     /// The input does not fit the model, or there is nothing to do.
     #[error("{0}")]
     Input(String),
+    /// A parameter outside its range (e.g. of [`crate::stream::StreamConfig`]).
+    #[error("{name}: expected {expected}, got {found}")]
+    Param {
+        name: &'static str,
+        expected: String,
+        found: String,
+    },
 }
 
 impl Error {

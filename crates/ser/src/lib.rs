@@ -12,6 +12,7 @@
 //! | audio / tables → predictions | [`predict::predict`] | `cargo xtask predict`, `/predict` |
 //! | tables → nested grid search, reports | [`evaluate::GridJob`] | `cargo xtask grid-search` |
 //! | the main job | [`demo::plan`] + the above | `cargo xtask demo` |
+//! | audio chunks → live segments | [`stream::Recogniser`] | `cargo xtask listen`, `/stream` |
 //!
 //! Front-ends (xtask's command line, the HTTP server, a notebook binding one day) parse
 //! arguments, show progress and print; they never re-implement a workflow, as rust-analyzer's
@@ -26,6 +27,7 @@ pub mod evaluate;
 mod model_file;
 pub mod predict;
 pub mod prepare;
+pub mod stream;
 pub mod tables;
 pub mod train;
 

@@ -105,3 +105,46 @@ pub async fn spawn_with(config: ServeConfig) -> TestServer {
         app,
     }
 }
+
+/// A test stream at 16 kHz: `n` of the fixture's utterances, each after 1 s of quiet noise.
+pub fn stream_samples(n: usize) -> Vec<f32> {
+    let f = fixture();
+    stream_of(&f.wavs[..n.min(f.wavs.len())])
+}
+
+/// A test stream at 16 kHz: `wavs`, each after 1 s of quiet noise, and 1 s at the end.
+pub fn stream_of(wavs: &[PathBuf]) -> Vec<f32> {
+    let mut s = 3u64;
+    let mut noise = |len: usize| -> Vec<f32> {
+        (0..len)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.002
+            })
+            .collect()
+    };
+    let mut x = Vec::new();
+    for w in wavs {
+        x.extend(noise(16_000));
+        x.extend(ser_io::load(w, 16_000).expect("decode").samples);
+    }
+    x.extend(noise(16_000));
+    x
+}
+
+/// What the library's streaming recogniser gives for `x` at `rate_hz` with the served model and
+/// the default stream parameters (the server's).
+pub fn library_segments(
+    model_path: &std::path::Path,
+    x: &[f32],
+    rate_hz: u32,
+) -> Vec<ser::stream::Segment> {
+    let model = ModelFile::load(model_path).expect("load model");
+    let p = std::sync::Arc::new(ser::predict::Predictor::new(model).expect("predictor"));
+    let mut r = ser::stream::Recogniser::new(p, &Default::default(), rate_hz).expect("recogniser");
+    let mut out = r.push(x).expect("push");
+    out.extend(r.finish().expect("finish"));
+    out
+}

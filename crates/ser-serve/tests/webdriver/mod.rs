@@ -191,6 +191,14 @@ impl Element {
         Ok(v.as_str().map(str::to_string))
     }
 
+    /// Clicks the element.
+    pub async fn click(&self) -> Result<()> {
+        self.client
+            .post(&format!("/element/{}/click", self.id), json!({}))
+            .await
+            .map(drop)
+    }
+
     /// Types `text` into the element (for `<input type=file>`: the path of the file to upload).
     pub async fn send_keys(&self, text: &str) -> Result<()> {
         self.client
