@@ -324,10 +324,9 @@ pub fn planned_fits(data: &Dataset, cfg: &CheckedConfig) -> Result<Vec<PlannedFi
 }
 
 /// Outer folds, inner folds per outer fold (empty without selection), label indices.
-fn plan_folds(
-    data: &Dataset,
-    cfg: &CheckedConfig,
-) -> Result<(Vec<Fold>, Vec<Vec<Fold>>, Vec<usize>)> {
+type FoldPlan = (Vec<Fold>, Vec<Vec<Fold>>, Vec<usize>);
+
+fn plan_folds(data: &Dataset, cfg: &CheckedConfig) -> Result<FoldPlan> {
     let raw = &cfg.raw;
     let y = data.label_indices(&data.classes())?;
     let outer = raw

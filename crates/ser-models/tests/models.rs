@@ -114,9 +114,9 @@ fn predictions_do_not_depend_on_the_batch() {
         let (both, both_p) = m.predict_with_proba(xte.view()).expect("both");
         assert_eq!(both, batch, "{spec:?}");
         assert_eq!(both_p, batch_p, "{spec:?}");
-        for i in 0..xte.nrows() {
+        for (i, &label) in batch.iter().enumerate() {
             let (c, p) = m.predict_with_proba(rows(&xte, i..i + 1)).expect("one row");
-            assert_eq!(c[0], batch[i], "{spec:?} row {i}");
+            assert_eq!(c[0], label, "{spec:?} row {i}");
             if let (Some(p), Some(bp)) = (&p, &batch_p) {
                 for (a, b) in p.row(0).iter().zip(bp.row(i)) {
                     assert!((a - b).abs() <= 1e-6, "{spec:?} row {i}: {a} vs {b}");
