@@ -17,6 +17,52 @@ const FFT_BLOCK_IN: usize = 2048;
 /// Input frames per processing chunk (several FFT blocks).
 const CHUNK_IN: usize = 8192;
 
+/// Both rates in 1..=`MAX_SAMPLE_RATE_HZ`.
+fn check_rates(from_hz: u32, to_hz: u32) -> Result<()> {
+    for (name, v) in [("from_hz", from_hz), ("to_hz", to_hz)] {
+        if v == 0 || v > crate::decode::MAX_SAMPLE_RATE_HZ {
+            return Err(Error::Param {
+                name,
+                expected: format!("1..={} Hz", crate::decode::MAX_SAMPLE_RATE_HZ),
+                found: format!("{v} Hz"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Rubato's FFT resampler from `from_hz` to `to_hz` (different rates) whose FFT input block is
+/// an even number of minimal blocks, at least `block_in` frames, so that the filter delay is a
+/// whole number of output frames (rubato trims `fft_size_out / 2` frames; an odd count would
+/// leave the output shifted by half a frame); each call processes as many such blocks as fit in
+/// `chunk_in` frames (at least one). Returns it and its FFT input block length.
+fn plan_fft(
+    from_hz: u32,
+    to_hz: u32,
+    block_in: usize,
+    chunk_in: usize,
+) -> Result<(Fft<f32>, usize)> {
+    let gcd = gcd(from_hz as usize, to_hz as usize);
+    let min_in = from_hz as usize / gcd;
+    let fft_in = block_in.div_ceil(min_in).next_multiple_of(2) * min_in;
+    let sub_chunks = (chunk_in / fft_in).max(1);
+    let fft = Fft::<f32>::new_custom(
+        from_hz as usize,
+        to_hz as usize,
+        fft_in * sub_chunks,
+        sub_chunks,
+        1,
+        WindowFunction::BlackmanHarris2,
+        FixedSync::Input,
+    )
+    .map_err(|e| Error::Param {
+        name: "from_hz/to_hz",
+        expected: "a rate pair rubato can plan".into(),
+        found: format!("{from_hz} Hz -> {to_hz} Hz: {e}"),
+    })?;
+    Ok((fft, fft_in))
+}
+
 /// A reusable resampler from one fixed rate to another (planner style: build once, call often).
 ///
 /// Band-limited: frequencies above the output Nyquist frequency are removed before decimation,
@@ -40,41 +86,11 @@ impl std::fmt::Debug for Resampler {
 impl Resampler {
     /// Plan a conversion from `from_hz` to `to_hz` (both in 1..=768 000 Hz).
     pub fn new(from_hz: u32, to_hz: u32) -> Result<Self> {
-        for (name, v) in [("from_hz", from_hz), ("to_hz", to_hz)] {
-            if v == 0 || v > crate::decode::MAX_SAMPLE_RATE_HZ {
-                return Err(Error::Param {
-                    name,
-                    expected: format!("1..={} Hz", crate::decode::MAX_SAMPLE_RATE_HZ),
-                    found: format!("{v} Hz"),
-                });
-            }
-        }
+        check_rates(from_hz, to_hz)?;
         let inner = if from_hz == to_hz {
             None
         } else {
-            // Choose an even number of minimal blocks per FFT so that the filter delay is a whole
-            // number of output frames (rubato trims `fft_size_out / 2` frames); an odd count
-            // would leave the output shifted by half a frame.
-            let gcd = gcd(from_hz as usize, to_hz as usize);
-            let min_in = from_hz as usize / gcd;
-            let blocks = FFT_BLOCK_IN.div_ceil(min_in).next_multiple_of(2);
-            let fft_in = blocks * min_in;
-            let sub_chunks = (CHUNK_IN / fft_in).max(1);
-            let fft = Fft::<f32>::new_custom(
-                from_hz as usize,
-                to_hz as usize,
-                fft_in * sub_chunks,
-                sub_chunks,
-                1,
-                WindowFunction::BlackmanHarris2,
-                FixedSync::Input,
-            )
-            .map_err(|e| Error::Param {
-                name: "from_hz/to_hz",
-                expected: "a rate pair rubato can plan".into(),
-                found: format!("{from_hz} Hz -> {to_hz} Hz: {e}"),
-            })?;
-            Some(fft)
+            Some(plan_fft(from_hz, to_hz, FFT_BLOCK_IN, CHUNK_IN)?.0)
         };
         Ok(Resampler {
             from_hz,
@@ -178,38 +194,11 @@ impl std::fmt::Debug for StreamResampler {
 impl StreamResampler {
     /// Plan a streaming conversion from `from_hz` to `to_hz` (both in 1..=768 000 Hz).
     pub fn new(from_hz: u32, to_hz: u32) -> Result<Self> {
-        for (name, v) in [("from_hz", from_hz), ("to_hz", to_hz)] {
-            if v == 0 || v > crate::decode::MAX_SAMPLE_RATE_HZ {
-                return Err(Error::Param {
-                    name,
-                    expected: format!("1..={} Hz", crate::decode::MAX_SAMPLE_RATE_HZ),
-                    found: format!("{v} Hz"),
-                });
-            }
-        }
+        check_rates(from_hz, to_hz)?;
         let (inner, block_in, to_trim) = if from_hz == to_hz {
             (None, 0, 0)
         } else {
-            // An even number of minimal blocks, as in `Resampler::new`, keeps the delay a whole
-            // number of output frames.
-            let gcd = gcd(from_hz as usize, to_hz as usize);
-            let min_in = from_hz as usize / gcd;
-            let blocks = STREAM_BLOCK_IN.div_ceil(min_in).next_multiple_of(2);
-            let fft_in = blocks * min_in;
-            let fft = Fft::<f32>::new_custom(
-                from_hz as usize,
-                to_hz as usize,
-                fft_in,
-                1,
-                1,
-                WindowFunction::BlackmanHarris2,
-                FixedSync::Input,
-            )
-            .map_err(|e| Error::Param {
-                name: "from_hz/to_hz",
-                expected: "a rate pair rubato can plan".into(),
-                found: format!("{from_hz} Hz -> {to_hz} Hz: {e}"),
-            })?;
+            let (fft, fft_in) = plan_fft(from_hz, to_hz, STREAM_BLOCK_IN, 0)?;
             let delay = fft.output_delay();
             (Some(fft), fft_in, delay)
         };
