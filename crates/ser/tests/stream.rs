@@ -10,6 +10,8 @@
 //! unseen. Needs `SER_DATASETS`; skips with the reason otherwise (the chunk-size test then runs on
 //! the synthetic demo corpus).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -404,16 +406,7 @@ fn output_is_the_same_for_10ms_100ms_and_1s_chunks() {
         Some(e) => (e.predictor.clone(), concatenate(&e.files, true).0, "EMO-DB"),
         None => {
             let dir = tempfile::tempdir().expect("tempdir");
-            let demo = ser::demo::DemoModel::build(
-                dir.path(),
-                &ser_io::demo::DemoConfig {
-                    n_speakers: 2,
-                    utterances_per_emotion: 2,
-                    ..Default::default()
-                },
-                ser::train::model_spec("logistic_regression", None, &[]).expect("spec"),
-            )
-            .expect("demo model");
+            let demo = common::two_speaker_demo(dir.path(), 2);
             let mut x = room_noise(RATE as usize, 1);
             for (i, w) in demo.wavs.iter().take(8).enumerate() {
                 x.extend(ser_io::load(w, RATE).expect("decode").samples);
@@ -524,16 +517,7 @@ fn bad_parameters_and_bad_samples_are_errors_naming_them() {
     assert_eq!((c.mode, c.window_s, c.hop_s), (EmitMode::Segment, 3.0, 0.5));
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let demo = ser::demo::DemoModel::build(
-        dir.path(),
-        &ser_io::demo::DemoConfig {
-            n_speakers: 2,
-            utterances_per_emotion: 1,
-            ..Default::default()
-        },
-        ser::train::model_spec("logistic_regression", None, &[]).expect("spec"),
-    )
-    .expect("demo model");
+    let demo = common::two_speaker_demo(dir.path(), 1);
     let p = Arc::new(Predictor::new(demo.model).expect("predictor"));
     let e = Recogniser::new(p.clone(), &StreamConfig::default(), 0).expect_err("rate 0");
     assert!(e.to_string().contains("input_rate_hz"), "{e}");

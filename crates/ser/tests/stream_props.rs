@@ -4,6 +4,8 @@
 //! Never a panic or an error; the results are those of the stream pushed in one piece; every
 //! span lies inside the stream and is at least 0.1 s long; the audio kept stays under its bound.
 
+mod common;
+
 use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
@@ -14,16 +16,7 @@ fn predictor() -> Arc<Predictor> {
     static P: OnceLock<(tempfile::TempDir, Arc<Predictor>)> = OnceLock::new();
     P.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
-        let demo = ser::demo::DemoModel::build(
-            dir.path(),
-            &ser_io::demo::DemoConfig {
-                n_speakers: 2,
-                utterances_per_emotion: 1,
-                ..Default::default()
-            },
-            ser::train::model_spec("logistic_regression", None, &[]).expect("spec"),
-        )
-        .expect("demo model");
+        let demo = common::two_speaker_demo(dir.path(), 1);
         let p = Arc::new(Predictor::new(demo.model).expect("predictor"));
         (dir, p)
     })
