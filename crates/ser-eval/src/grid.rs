@@ -399,20 +399,20 @@ pub fn expand_model(entry: &serde_json::Value, index: usize) -> Result<Vec<Candi
 }
 
 /// `spec` with probability estimates switched off when the model has such a switch (used for
-/// selection fits, whose probabilities are never looked at).
+/// selection fits, whose probabilities are never looked at). A selection wrapper passes it on to
+/// its model; ensemble members keep theirs (soft voting and stacking need them).
 pub fn without_probability(spec: &ModelSpec) -> ModelSpec {
-    let Ok(mut v) = serde_json::to_value(spec) else {
-        return spec.clone();
-    };
-    if let Some(obj) = v.as_object_mut()
-        && obj.contains_key("probability")
-    {
-        obj.insert("probability".into(), serde_json::Value::Bool(false));
-        if let Ok(s) = serde_json::from_value(v) {
-            return s;
-        }
+    match spec {
+        ModelSpec::Svm(p) => ModelSpec::Svm(ser_models::SvmParams {
+            probability: false,
+            ..p.clone()
+        }),
+        ModelSpec::Select(s) => ModelSpec::Select(ser_models::SelectParams {
+            model: Box::new(without_probability(&s.model)),
+            ..s.clone()
+        }),
+        other => other.clone(),
     }
-    spec.clone()
 }
 
 #[cfg(test)]

@@ -197,11 +197,37 @@ pub(crate) fn argmax_rows<T: Copy + Into<f64>>(scores: &ndarray::Array2<T>) -> V
 }
 
 /// Row-wise softmax of a matrix of log-scores, as `f32` probabilities.
-pub(crate) fn softmax_rows(mut scores: ndarray::Array2<f64>) -> ndarray::Array2<f32> {
+pub(crate) fn softmax_rows(scores: ndarray::Array2<f64>) -> ndarray::Array2<f32> {
+    // rows must be contiguous for `as_slice_mut` (a product with a column-major input is not)
+    let mut scores = if scores.is_standard_layout() {
+        scores
+    } else {
+        scores.as_standard_layout().into_owned()
+    };
     for mut row in scores.rows_mut() {
         if let Some(rs) = row.as_slice_mut() {
             softmax_inplace(rs);
         }
     }
     scores.mapv(|v| v as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows of a column-major matrix are not contiguous; they must still be normalised (they
+    /// were once left as raw scores).
+    #[test]
+    fn softmax_rows_of_a_column_major_matrix() {
+        let c = ndarray::array![[1.0f64, 2.0, 3.0], [0.0, 0.0, 0.0]];
+        let f = c.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(!f.is_standard_layout());
+        let p = softmax_rows(f);
+        for row in p.rows() {
+            assert!((row.sum() - 1.0).abs() < 1e-6, "{row}");
+        }
+        assert!((p[[1, 0]] - 1.0 / 3.0).abs() < 1e-6);
+        assert_eq!(p, softmax_rows(c));
+    }
 }

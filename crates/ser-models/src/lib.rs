@@ -47,6 +47,7 @@
 
 pub mod classifier;
 mod data;
+pub mod ensemble;
 mod error;
 pub mod knn;
 pub mod logistic;
@@ -60,6 +61,9 @@ pub mod tree;
 
 pub use classifier::{Checked, Classifier, DynClassifier, FittedAny, FittedClassifier};
 pub use data::{ClassWeight, FitOptions};
+pub use ensemble::{
+    Combine, EnsembleModel, EnsembleParams, SelectModel, SelectParams, SelectScore, anova_f,
+};
 pub use error::{Error, Result};
 pub use knn::{KnnModel, KnnParams, KnnWeights};
 pub use logistic::{LogisticModel, LogisticParams};

@@ -9,9 +9,10 @@ use crate::{
     Classifier, DynClassifier, Error, FittedClassifier, GradientBoostingParams, KnnParams,
     LogisticParams, MlpParams, NaiveBayesParams, RandomForestParams, Result, SvmParams,
 };
+use crate::ensemble::{EnsembleParams, SelectParams};
 
 /// The `kind` tag of every [`ModelSpec`] variant, in declaration order (for messages and help).
-pub const MODEL_KINDS: [&str; 7] = [
+pub const MODEL_KINDS: [&str; 9] = [
     SvmParams::KIND,
     LogisticParams::KIND,
     KnnParams::KIND,
@@ -19,6 +20,8 @@ pub const MODEL_KINDS: [&str; 7] = [
     RandomForestParams::KIND,
     GradientBoostingParams::KIND,
     MlpParams::KIND,
+    SelectParams::KIND,
+    EnsembleParams::KIND,
 ];
 
 /// Which classifier to fit, with its hyper-parameters. Serialised with a `kind` tag, e.g.
@@ -44,6 +47,10 @@ pub enum ModelSpec {
     /// Multi-layer perceptron trained with candle-nn ([`MlpParams`]; fitting needs the `candle`
     /// feature).
     Mlp(MlpParams),
+    /// Feature selection fitted on the training rows, then a model ([`SelectParams`]).
+    Select(SelectParams),
+    /// Soft voting or stacking over member models ([`EnsembleParams`]).
+    Ensemble(EnsembleParams),
 }
 
 impl ModelSpec {
@@ -57,6 +64,8 @@ impl ModelSpec {
             ModelSpec::RandomForest(p) => p,
             ModelSpec::GradientBoosting(p) => p,
             ModelSpec::Mlp(p) => p,
+            ModelSpec::Select(p) => p,
+            ModelSpec::Ensemble(p) => p,
         }
     }
 
@@ -123,6 +132,11 @@ impl FittedModel {
     /// The specification it was fitted from.
     pub fn spec(&self) -> &ModelSpec {
         &self.spec
+    }
+
+    /// The fitted classifier (downcast with `as_any` to its concrete type).
+    pub fn inner(&self) -> &dyn FittedClassifier {
+        &*self.inner
     }
 
     /// Predicted class index of each row.
