@@ -137,6 +137,10 @@ pub struct GridOutcome {
     /// Augmented copies available to training folds (0: no augmentation).
     #[serde(default)]
     pub augmented_rows: usize,
+    /// How the inner split departs from `inner`, when it does (one training speaker: grouped
+    /// by text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inner_note: Option<String>,
     pub nested: Vec<NestedResult>,
     /// Every candidate on the outer folds (empty when `evaluate_all = false`).
     pub all: Vec<ConfigResult>,
@@ -211,6 +215,8 @@ pub fn select_rows(data: &Dataset, cfg: &CheckedConfig) -> Result<(Dataset, usiz
 /// Features under one protocol: the rows and their augmented copies.
 struct ProtocolFeatures {
     x: Array2<f32>,
+    /// The rows as a test side sees them, when that differs from `x` (enrolment statistics).
+    x_test: Option<Array2<f32>>,
     /// Augmented copies (`Dataset::augmented`), under the same protocol.
     aug: Option<Array2<f32>>,
 }
@@ -220,16 +226,57 @@ struct ProtocolFeatures {
 fn protocol_features(
     data: &Dataset,
     norm: Normalisation,
-    min_utterances: usize,
+    raw: &crate::grid::GridConfig,
 ) -> Result<ProtocolFeatures> {
+    let min_utterances = raw.min_utterances_per_speaker;
     match norm {
         Normalisation::Training => Ok(ProtocolFeatures {
             x: data.x.clone(),
+            x_test: None,
             aug: data.augmented.as_ref().map(|a| a.x.clone()),
         }),
         Normalisation::PerSpeaker => grouped(data, &data.speakers, min_utterances),
         Normalisation::PerCorpus => grouped(data, &data.corpora, min_utterances),
+        Normalisation::Enrolment => {
+            let mut f = grouped(data, &data.speakers, min_utterances)?;
+            let rows = enrolment_rows(data, raw.enrolment_utterances, raw.seed);
+            let speakers: Vec<String> = rows.iter().map(|&r| data.speakers[r].clone()).collect();
+            let sub = data.x.select(Axis(0), &rows);
+            let stats = SpeakerStatistics::fit(sub.view(), &speakers, min_utterances)?;
+            f.x_test = Some(stats.transform(data.x.view(), &data.speakers)?);
+            Ok(f)
+        }
     }
+}
+
+/// The enrolment utterances of every speaker: `k` of its rows (all when it has fewer), the
+/// first in an order keyed by a hash of (seed, path), so the choice uses no label and does not
+/// depend on row order. Ascending row indices.
+pub fn enrolment_rows(data: &Dataset, k: usize, seed: u64) -> Vec<usize> {
+    // FNV-1a over the seed and the path: fixed across runs, machines and Rust releases
+    let key = |path: &str| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in seed.to_le_bytes().iter().chain(path.as_bytes()) {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        h
+    };
+    let mut by_speaker: BTreeMap<&str, Vec<(u64, usize)>> = BTreeMap::new();
+    for (i, s) in data.speakers.iter().enumerate() {
+        by_speaker
+            .entry(s)
+            .or_default()
+            .push((key(&data.paths[i]), i));
+    }
+    let mut rows: Vec<usize> = by_speaker
+        .into_values()
+        .flat_map(|mut v| {
+            v.sort_unstable();
+            v.into_iter().take(k).map(|(_, i)| i)
+        })
+        .collect();
+    rows.sort_unstable();
+    rows
 }
 
 /// Rows standardised with the statistics of their group (speaker or corpus), fitted on the
@@ -244,7 +291,11 @@ fn grouped(data: &Dataset, groups: &[String], min_utterances: usize) -> Result<P
         }
         None => None,
     };
-    Ok(ProtocolFeatures { x, aug })
+    Ok(ProtocolFeatures {
+        x,
+        x_test: None,
+        aug,
+    })
 }
 
 /// The training side of one fit: original rows and the augmented copies made from them.
@@ -387,7 +438,7 @@ fn fit_predict(
             .map_err(|e| Error::Data(format!("training rows with their copies: {e}")))?;
         sources.extend(tr.copies.iter().map(|&c| a.source[c]));
     }
-    let xte = x.x.select(Axis(0), test);
+    let xte = x.x_test.as_ref().unwrap_or(&x.x).select(Axis(0), test);
     let scaler = scaler.fit(xtr.view())?;
     let xtr = scaler.transform(xtr.view())?;
     let xte = scaler.transform(xte.view())?;
@@ -476,7 +527,13 @@ fn summarise(
     }
 }
 
-/// Inner folds (indices into the outer training rows) for one outer fold.
+/// Folds of the text groups used when an outer training side has a single speaker.
+const TEXT_GROUP_FOLDS: usize = 5;
+
+/// Inner folds (indices into the outer training rows) for one outer fold. With a single
+/// training speaker no speaker-grouped split exists; the rows are then grouped by their text
+/// (sentence or word, [`Dataset::texts`]) into `min(k, texts)` folds ([`TEXT_GROUP_FOLDS`] for
+/// a leave-one-out inner split), so a selection never sees the same text on both sides.
 fn inner_folds(
     cfg: &CheckedConfig,
     data: &Dataset,
@@ -487,12 +544,57 @@ fn inner_folds(
     let lab: Vec<usize> = train.iter().map(|&i| y[i]).collect();
     let cor: Vec<String> = train.iter().map(|&i| data.corpora[i].clone()).collect();
     let n_spk = sorted_unique(&spk).len();
+    if n_spk == 1
+        && let Some(texts) = &data.texts
+    {
+        let by_text: Vec<String> = train.iter().map(|&i| texts[i].clone()).collect();
+        let n_text = sorted_unique(&by_text).len();
+        if n_text >= 2 && by_text.iter().all(|t| !t.is_empty()) {
+            let k = match &cfg.raw.inner {
+                SplitSpec::GroupKFold { k } => *k,
+                _ => TEXT_GROUP_FOLDS,
+            }
+            .min(n_text);
+            return SplitSpec::GroupKFold { k }
+                .folds(&by_text, &lab, &cor, cfg.raw.seed)
+                .map_err(|e| Error::Data(format!("inner split by text of one training speaker: {e}")));
+        }
+    }
     let spec = match &cfg.raw.inner {
         SplitSpec::GroupKFold { k } => SplitSpec::GroupKFold { k: (*k).min(n_spk) },
         other => other.clone(),
     };
     spec.folds(&spk, &lab, &cor, cfg.raw.seed)
         .map_err(|e| Error::Data(format!("inner split of the outer training speakers: {e}")))
+}
+
+/// The report's sentence on the inner split when some outer fold has one training speaker (its
+/// inner folds group by text instead), else `None`.
+fn inner_note(data: &Dataset, cfg: &CheckedConfig, outer: &[Fold]) -> Option<String> {
+    if cfg.candidates.len() < 2 {
+        return None;
+    }
+    let single: Vec<&str> = outer
+        .iter()
+        .filter(|f| {
+            let spk: Vec<String> = f.train.iter().map(|&i| data.speakers[i].clone()).collect();
+            sorted_unique(&spk).len() == 1
+        })
+        .map(|f| f.name.as_str())
+        .collect();
+    if single.is_empty() {
+        return None;
+    }
+    let k = match &cfg.raw.inner {
+        SplitSpec::GroupKFold { k } => *k,
+        _ => TEXT_GROUP_FOLDS,
+    };
+    Some(format!(
+        "outer fold(s) {} have a single training speaker: their inner split groups the training \
+         utterances by text (sentence / word) into up to {k} folds instead of by speaker, so the \
+         selection is text-independent but not speaker-independent",
+        single.join(", ")
+    ))
 }
 
 /// Runs the nested grid search on `data` (already restricted with [`select_rows`]).
@@ -513,7 +615,7 @@ pub fn run(
     let norms = raw.normalisation.clone();
     let xs: Vec<ProtocolFeatures> = norms
         .iter()
-        .map(|&n| protocol_features(data, n, raw.min_utterances_per_speaker))
+        .map(|&n| protocol_features(data, n, raw))
         .collect::<Result<_>>()?;
     let quiet_specs: Vec<ser_models::ModelSpec> = cfg
         .candidates
@@ -779,6 +881,7 @@ pub fn run(
         candidates: cfg.candidates.iter().map(|c| c.label.clone()).collect(),
         dropped_rows,
         augmented_rows: data.n_augmented(),
+        inner_note: inner_note(data, cfg, &outer),
         nested,
         all,
         best,

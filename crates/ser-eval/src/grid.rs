@@ -21,10 +21,16 @@
 //! grid = { c = [1.0, 10.0, 100.0], gamma = ["scale", 0.001] }
 //! ```
 //!
-//! A model table is a `ser_models::ModelSpec` (tag `kind`) plus two optional keys: `name`
-//! (label in reports) and `grid` (parameter name → list of values). Each point of the Cartesian
-//! product of the grid values is merged into the base as JSON and deserialised, so every
-//! parameter of every model can be searched.
+//! A model table is a `ser_models::ModelSpec` (tag `kind`) plus optional keys: `name` (label in
+//! reports), `grid` (parameter name → list of values), `scaler` (this candidate's scaler) and
+//! `select` (a feature count `k`: the ANOVA-F top-k features, ranked on the training rows of each
+//! fit, feed the model; `"all"`: no selection). Each point of the Cartesian product of the grid
+//! values is merged into the base as JSON and deserialised, so every parameter of every model,
+//! `scaler` and `select` included, can be searched.
+//!
+//! `include = "grid/default.toml"` takes every key the file does not set from the included file
+//! (one level): the shipped corpus configurations name tables and splits and share one candidate
+//! list.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,6 +55,13 @@ pub enum Normalisation {
     /// remedy for channel and language mismatch in cross-corpus work. An evaluation protocol:
     /// a model file cannot carry it (`train` refuses it).
     PerCorpus,
+    /// Like [`Normalisation::PerSpeaker`] for the training speakers, but a test speaker is
+    /// standardised with the statistics of only `enrolment_utterances` of its utterances (chosen
+    /// by seed, labels unused), as a deployed system would enrol a new speaker. All of the test
+    /// speaker's utterances, the enrolment ones included, are then scored. A model file carries
+    /// it as per-speaker normalisation (prediction takes whatever utterances of a speaker it is
+    /// given).
+    Enrolment,
 }
 
 impl Normalisation {
@@ -58,6 +71,7 @@ impl Normalisation {
             Normalisation::Training => "training",
             Normalisation::PerSpeaker => "per_speaker",
             Normalisation::PerCorpus => "per_corpus",
+            Normalisation::Enrolment => "enrolment",
         }
     }
 
@@ -77,7 +91,18 @@ impl Normalisation {
                  with the mean and standard deviation of its own unlabelled utterances), then the \
                  scaler fitted on the training rows"
             }
+            Normalisation::Enrolment => {
+                "enrolment: each training speaker standardised with the statistics of all its \
+                 utterances, each test speaker with those of only `enrolment_utterances` of its \
+                 unlabelled utterances (chosen by seed), then the scaler fitted on the training \
+                 speakers; every test utterance is scored"
+            }
         }
+    }
+
+    /// Whether a model file trained under this protocol normalises per speaker.
+    pub fn per_speaker_model(self) -> bool {
+        matches!(self, Normalisation::PerSpeaker | Normalisation::Enrolment)
     }
 }
 
@@ -135,6 +160,9 @@ fn default_bootstrap() -> usize {
 fn default_min_utt() -> usize {
     2
 }
+fn default_enrolment() -> usize {
+    10
+}
 fn default_true() -> bool {
     true
 }
@@ -152,11 +180,13 @@ fn default_true() -> bool {
 /// | `scaler` | `standard` | fitted on training rows of every fold |
 /// | `normalisation` | `["training"]` | protocols run and reported |
 /// | `min_utterances_per_speaker` | 2 | per-speaker normalisation needs this many rows per speaker |
+/// | `enrolment_utterances` | 10 | utterances of a test speaker behind its statistics under `enrolment` (all when it has fewer) |
 /// | `class_weight` | `none` | `none` or `balanced` |
 /// | `outer` | required | performance split ([`SplitSpec`]) |
 /// | `inner` | `group_k_fold`, k = 3 | selection split inside each outer training side; speaker-grouped |
 /// | `bootstrap_resamples` | 1000 | resamples of the UAR confidence interval |
 /// | `evaluate_all` | true | also score every candidate on the outer folds (results.csv rows) |
+/// | `include` | none | file (or list) whose keys fill in what this file leaves out, e.g. `"grid/default.toml"` |
 /// | `augment` | none | augmented copies of the training utterances (`[augment]`, read by the workflow that made the features; here they arrive as [`crate::split::Augmented`]) |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -178,6 +208,8 @@ pub struct GridConfig {
     pub normalisation: Vec<Normalisation>,
     #[serde(default = "default_min_utt")]
     pub min_utterances_per_speaker: usize,
+    #[serde(default = "default_enrolment")]
+    pub enrolment_utterances: usize,
     #[serde(default)]
     pub class_weight: ClassWeight,
     pub outer: SplitSpec,
@@ -191,6 +223,23 @@ pub struct GridConfig {
     /// their augmented copies) were made; the `ser` crate reads it and attaches the copies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub augment: Option<serde_json::Value>,
+    /// Files whose keys this configuration took (as written; resolved by
+    /// [`GridConfig::from_toml_file`]).
+    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 /// One model with fixed hyper-parameters.
@@ -225,15 +274,62 @@ pub struct CheckedConfig {
 }
 
 impl GridConfig {
-    /// Parses TOML text; `origin` names the file in errors.
+    /// Parses TOML text; `origin` names the file in errors. `include` is resolved relative to
+    /// `origin`'s folder (see [`GridConfig::from_toml_file`]).
     pub fn from_toml_str(text: &str, origin: &Path) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::Config {
-            path: origin.to_path_buf(),
-            message: e.to_string(),
-        })
+        let cfg_err = |path: &Path, message: String| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| cfg_err(origin, e.to_string()))?;
+        if let Some(inc) = table.get("include").cloned() {
+            let names: Vec<String> = match inc {
+                toml::Value::String(s) => vec![s],
+                toml::Value::Array(a) => a
+                    .into_iter()
+                    .map(|v| match v {
+                        toml::Value::String(s) => Ok(s),
+                        other => Err(cfg_err(
+                            origin,
+                            format!("`include`: expected file names, found {other}"),
+                        )),
+                    })
+                    .collect::<Result<_>>()?,
+                other => {
+                    return Err(cfg_err(
+                        origin,
+                        format!("`include`: expected a file name or a list of them, found {other}"),
+                    ));
+                }
+            };
+            let dir = origin.parent().unwrap_or(Path::new("."));
+            for name in names {
+                let path = dir.join(&name);
+                let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+                let included: toml::Table =
+                    toml::from_str(&text).map_err(|e| cfg_err(&path, e.to_string()))?;
+                for (key, value) in included {
+                    if key == "include" {
+                        return Err(cfg_err(
+                            &path,
+                            "an included file cannot include another (one level only)".into(),
+                        ));
+                    }
+                    // the including file's own keys win
+                    table.entry(key).or_insert(value);
+                }
+            }
+        }
+        table
+            .try_into()
+            .map_err(|e: toml::de::Error| cfg_err(origin, e.to_string()))
     }
 
-    /// Reads and parses a TOML file.
+    /// Reads and parses a TOML file. A top-level `include = "grid/default.toml"` (or a list of
+    /// files, relative to this file's folder) takes every key of the included files that this
+    /// file does not set itself: a corpus configuration names its tables and splits and includes
+    /// the shipped candidate list.
     pub fn from_toml_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         Self::from_toml_str(&text, path)
@@ -283,6 +379,18 @@ impl GridConfig {
                 });
             }
             _ => {}
+        }
+        if self.normalisation.contains(&Normalisation::Enrolment)
+            && self.enrolment_utterances < self.min_utterances_per_speaker.max(2)
+        {
+            return Err(Error::Param {
+                name: "enrolment_utterances",
+                expected: format!(
+                    ">= min_utterances_per_speaker ({}) and >= 2",
+                    self.min_utterances_per_speaker
+                ),
+                found: self.enrolment_utterances.to_string(),
+            });
         }
         if self.bootstrap_resamples == 0 {
             return Err(Error::Param {
@@ -374,8 +482,20 @@ pub fn expand_model(entry: &serde_json::Value, index: usize) -> Result<Vec<Candi
                 ),
                 None => None,
             };
+            let select = match obj.remove("select") {
+                None => None,
+                Some(v) => parse_select(&v).map_err(|e| err(format!("{name}: {e}")))?,
+            };
             let spec: ModelSpec = serde_json::from_value(serde_json::Value::Object(obj))
                 .map_err(|e| err(format!("{name} with {point:?}: {e}")))?;
+            let spec = match select {
+                None => spec,
+                Some(k) => ModelSpec::Select(ser_models::SelectParams {
+                    k,
+                    score: ser_models::SelectScore::Anova,
+                    model: Box::new(spec),
+                }),
+            };
             spec.check()
                 .map_err(|e| err(format!("{name} with {point:?}: {e}")))?;
             let label = if point.is_empty() {
@@ -396,6 +516,21 @@ pub fn expand_model(entry: &serde_json::Value, index: usize) -> Result<Vec<Candi
             })
         })
         .collect()
+}
+
+/// The `select` key of a model entry: a number of features `k` (ANOVA F top-k, fitted on the
+/// training rows of each fit) or `"all"` (no selection).
+fn parse_select(v: &serde_json::Value) -> std::result::Result<Option<usize>, String> {
+    match v {
+        serde_json::Value::String(s) if s == "all" => Ok(None),
+        serde_json::Value::Number(n) => match n.as_u64() {
+            Some(k) if k >= 1 => Ok(Some(k as usize)),
+            _ => Err(format!("`select` {n}: expected a feature count >= 1 or \"all\"")),
+        },
+        other => Err(format!(
+            "`select` {other}: expected a feature count >= 1 or \"all\""
+        )),
+    }
 }
 
 /// `spec` with probability estimates switched off when the model has such a switch (used for

@@ -31,6 +31,9 @@ pub struct Dataset {
     pub paths: Vec<String>,
     /// Corpus name of each row (e.g. `"emodb"`); used by cross-corpus splits.
     pub corpora: Vec<String>,
+    /// Text (sentence or word id) of each row, `""` where unknown; `None` when the source has
+    /// no text column. Groups the inner split when a fold has only one training speaker.
+    pub texts: Option<Vec<String>>,
     /// Augmented copies of rows, for training only (see [`Augmented`]).
     pub augmented: Option<Augmented>,
 }
@@ -80,10 +83,18 @@ impl Dataset {
             speakers,
             paths,
             corpora,
+            texts: None,
             augmented: None,
         };
         d.check()?;
         Ok(d)
+    }
+
+    /// Adds the text (sentence / word id) of every row. Checked like [`Dataset::new`].
+    pub fn with_texts(mut self, texts: Vec<String>) -> Result<Self> {
+        self.texts = Some(texts);
+        self.check()?;
+        Ok(self)
     }
 
     /// Adds augmented copies: `x` holds one row of features per copy (the data set's columns),
@@ -108,6 +119,9 @@ impl Dataset {
             ("paths", self.paths.len()),
             ("corpora", self.corpora.len()),
         ];
+        let lens = lens
+            .into_iter()
+            .chain(self.texts.as_ref().map(|t| ("texts", t.len())));
         for (name, len) in lens {
             if len != n {
                 return Err(Error::Data(format!(
@@ -200,6 +214,7 @@ impl Dataset {
             speakers: pick(&self.speakers),
             paths: pick(&self.paths),
             corpora: pick(&self.corpora),
+            texts: self.texts.as_deref().map(pick),
             augmented,
         }
     }
@@ -250,6 +265,15 @@ impl Dataset {
             cat(|d| &d.paths),
             cat(|d| &d.corpora),
         )?;
+        let d = if parts.iter().all(|p| p.texts.is_some()) {
+            let texts = parts
+                .iter()
+                .flat_map(|p| p.texts.iter().flatten().cloned())
+                .collect();
+            d.with_texts(texts)?
+        } else {
+            d
+        };
         if parts.iter().all(|p| p.augmented.is_none()) {
             return Ok(d);
         }

@@ -60,7 +60,7 @@ impl SelectModel {
 
     fn project(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
         check_features(x, self.n_features)?;
-        Ok(x.select(Axis(1), &self.columns))
+        Ok(select_columns(x, &self.columns))
     }
 }
 
@@ -109,6 +109,17 @@ pub fn anova_f(x: ArrayView2<f32>, y: &[usize], n_classes: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The columns `columns` of `x`, row-major (a column selection is otherwise column-major, which
+/// the row-wise models would walk slowly).
+fn select_columns(x: ArrayView2<f32>, columns: &[usize]) -> Array2<f32> {
+    let picked = x.select(Axis(1), columns);
+    if picked.is_standard_layout() {
+        picked
+    } else {
+        picked.as_standard_layout().into_owned()
+    }
+}
+
 /// Indices of the `k` largest scores (ties: lower index first), ascending.
 fn top_k(scores: &[f64], k: usize) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..scores.len()).collect();
@@ -142,7 +153,7 @@ impl Classifier for SelectParams {
         let columns = match p.score {
             SelectScore::Anova => top_k(&anova_f(x, y, n_classes), p.k),
         };
-        let xs = x.select(Axis(1), &columns);
+        let xs = select_columns(x, &columns);
         let model = p.model.fit(xs.view(), y, n_classes, opts)?;
         Ok(SelectModel {
             n_features: x.ncols(),
@@ -523,6 +534,25 @@ mod tests {
             }
         }
         (x, y, g)
+    }
+
+    /// A column-major input (what a column selection gives) fits and predicts exactly as its
+    /// row-major copy (the logistic regression once panicked on it).
+    #[test]
+    fn models_accept_column_major_input() {
+        let (x, y, _) = blobs();
+        let f = x.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(!f.is_standard_layout());
+        for spec in members() {
+            let opts = FitOptions::default();
+            let a = spec.fit(x.view(), &y, 3, &opts).unwrap();
+            let b = spec.fit(f.view(), &y, 3, &opts).unwrap();
+            assert_eq!(a, b, "{}", spec.kind());
+            assert_eq!(
+                a.predict_proba(f.view()).unwrap(),
+                a.predict_proba(x.view()).unwrap()
+            );
+        }
     }
 
     #[test]

@@ -186,7 +186,8 @@ impl Classifier for LogisticParams {
         let info = check_train(x, y, n_classes)?;
         let cw = class_weights(&info, opts.class_weight);
         let sw: Vec<f64> = y.iter().map(|&c| p.c * cw[c]).collect();
-        let xs = x.mapv(f64::from);
+        // row-major whatever the input's layout: the objective walks rows of products of it
+        let xs = x.as_standard_layout().mapv(f64::from);
         let d = xs.ncols();
         let k = n_classes;
         let nw = k * d;
@@ -258,7 +259,7 @@ impl LogisticModel {
         if self.intercept.len() != self.coef.nrows() {
             return Err(crate::Error::Corrupt("logistic intercept length".into()));
         }
-        let mut z = x.mapv(f64::from).dot(&self.coef.t());
+        let mut z = x.as_standard_layout().mapv(f64::from).dot(&self.coef.t());
         for mut row in z.rows_mut() {
             for (c, v) in row.iter_mut().enumerate() {
                 *v += self.intercept[c];

@@ -39,7 +39,8 @@ pub fn dataset_of(table: &FeatureTable, path: &Path) -> Result<Dataset> {
         col("speaker")?,
         col("path")?,
         col("corpus")?,
-    )?)
+    )?
+    .with_texts(col("text")?)?)
 }
 
 /// Reads one feature table as a data set.

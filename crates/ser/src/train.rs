@@ -138,7 +138,7 @@ impl TrainConfig {
         }
         if let Some(plan) = &self.augment {
             plan.check()?;
-            if normalisation == Normalisation::PerSpeaker {
+            if normalisation.per_speaker_model() {
                 return Err(Error::Input(
                     "[augment] with per_speaker normalisation: a model file's per-speaker \
                      statistics would be fitted on the copies too; train with normalisation \
@@ -353,7 +353,7 @@ pub fn train(
     let mut pipeline = Pipeline::fit(
         data,
         settings.scaler,
-        settings.normalisation == Normalisation::PerSpeaker,
+        settings.normalisation.per_speaker_model(),
         settings.min_utterances,
         &settings.model,
         &opts,
