@@ -137,6 +137,9 @@ pub struct GridOutcome {
     /// Augmented copies available to training folds (0: no augmentation).
     #[serde(default)]
     pub augmented_rows: usize,
+    /// How the outer split departs from `outer`, when it does (fewer speakers than folds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outer_note: Option<String>,
     /// How the inner split departs from `inner`, when it does (one training speaker: grouped
     /// by text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -380,9 +383,7 @@ type FoldPlan = (Vec<Fold>, Vec<Vec<Fold>>, Vec<usize>);
 fn plan_folds(data: &Dataset, cfg: &CheckedConfig) -> Result<FoldPlan> {
     let raw = &cfg.raw;
     let y = data.label_indices(&data.classes())?;
-    let outer = raw
-        .outer
-        .folds(&data.speakers, &y, &data.corpora, raw.seed)?;
+    let outer = outer_spec(data, cfg).folds(&data.speakers, &y, &data.corpora, raw.seed)?;
     let inner: Vec<Vec<Fold>> = if cfg.candidates.len() > 1 {
         outer
             .iter()
@@ -524,6 +525,28 @@ fn summarise(
         pooled_uar,
         fit_time_s,
         folds,
+    }
+}
+
+/// The outer split as run: `group_k_fold` with more folds than speakers becomes one fold per
+/// speaker (the report says so, [`outer_note`]).
+fn outer_spec(data: &Dataset, cfg: &CheckedConfig) -> SplitSpec {
+    match &cfg.raw.outer {
+        SplitSpec::GroupKFold { k } if *k > data.speaker_ids().len() => SplitSpec::GroupKFold {
+            k: data.speaker_ids().len(),
+        },
+        other => other.clone(),
+    }
+}
+
+/// The report's sentence when the outer split had to be reduced (see [`outer_spec`]).
+fn outer_note(data: &Dataset, cfg: &CheckedConfig) -> Option<String> {
+    match (&cfg.raw.outer, outer_spec(data, cfg)) {
+        (SplitSpec::GroupKFold { k }, SplitSpec::GroupKFold { k: run }) if run != *k => Some(format!(
+            "the configuration asks for {k} speaker-grouped folds but the data have {run} \
+             speakers: {run} folds were run, one speaker each"
+        )),
+        _ => None,
     }
 }
 
@@ -881,6 +904,7 @@ pub fn run(
         candidates: cfg.candidates.iter().map(|c| c.label.clone()).collect(),
         dropped_rows,
         augmented_rows: data.n_augmented(),
+        outer_note: outer_note(data, cfg),
         inner_note: inner_note(data, cfg, &outer),
         nested,
         all,

@@ -338,6 +338,9 @@ pub fn report_md(o: &GridOutcome) -> String {
             String::new()
         }
     );
+    if let Some(note) = &o.outer_note {
+        let _ = writeln!(s, "- **Outer split:** {note}.");
+    }
     if let Some(note) = &o.inner_note {
         let _ = writeln!(s, "- **Inner split:** {note}.");
     }

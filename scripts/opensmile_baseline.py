@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""openSMILE eGeMAPS / ComParE + SVM on the same files and folds as a ser grid search
+(MEASUREMENT AID ONLY: the project does not depend on Python).
+
+Reads the `predictions.csv` a `cargo xtask grid-search` run wrote (its files, speakers, labels
+and outer folds) and the feature table it read (for the text column), extracts openSMILE
+functionals for the same files (cached as .npz in --cache), and runs, per outer fold:
+
+- nested SVM: kernel and C chosen from {linear C=0.001, 0.01; rbf C=1, 10} by mean UAR over an
+  inner split of the training side (leave-one-speaker-out over the training speakers; with a
+  single training speaker, grouped 5-fold by text, as ser does), refitted on the whole
+  training side; class_weight="balanced";
+- every candidate on the outer folds (reference only: picking the best of them chooses on the
+  test speakers).
+
+under the normalisation protocols ser reports: `training` (StandardScaler fitted on the
+training side), `per_speaker` (each speaker z-scored with its own utterances, then the scaler),
+`enrolment` (training speakers with all their utterances, each test speaker with the statistics
+of `--enrolment` of them, chosen exactly as ser chooses them: FNV-1a of seed and path).
+Prints one Markdown table: pooled UAR per set, protocol and model.
+
+Environment (throwaway):
+    python3 -m venv /tmp/anchors-venv
+    /tmp/anchors-venv/bin/pip install numpy pandas pyarrow scikit-learn opensmile
+Run:
+    cargo xtask grid-search --config configs/emodb.toml --out /tmp/g/emodb
+    /tmp/anchors-venv/bin/python scripts/opensmile_baseline.py /tmp/g/emodb \
+        out/features/emodb.default.parquet --sets egemaps compare
+"""
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+CANDIDATES = [
+    ("svm linear C=0.001", dict(kernel="linear", C=0.001)),
+    ("svm linear C=0.01", dict(kernel="linear", C=0.01)),
+    ("svm rbf C=1", dict(kernel="rbf", C=1.0, gamma="scale")),
+    ("svm rbf C=10", dict(kernel="rbf", C=10.0, gamma="scale")),
+]
+
+
+def fnv1a(seed, path):
+    h = 0xCBF29CE484222325
+    for b in seed.to_bytes(8, "little") + path.encode():
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def zscore_groups(X, groups, fit_mask=None):
+    """Each group standardised with the mean/std of its rows where fit_mask (all rows if None)."""
+    out = np.empty_like(X)
+    for g in np.unique(groups):
+        m = groups == g
+        f = m if fit_mask is None else (m & fit_mask)
+        mu, sd = X[f].mean(0), X[f].std(0)
+        sd[sd == 0] = 1.0
+        out[m] = (X[m] - mu) / sd
+    return out
+
+
+def extract(paths, name, cache):
+    os.makedirs(cache, exist_ok=True)
+    key = hashlib.sha1("\n".join(paths).encode()).hexdigest()[:12]
+    f = os.path.join(cache, f"{name}_{len(paths)}_{key}.npz")
+    if os.path.exists(f):
+        d = np.load(f, allow_pickle=False)
+        if list(d["path"]) == list(paths):
+            return d["X"], float(d["seconds"])
+    import opensmile
+
+    fs = {"egemaps": opensmile.FeatureSet.eGeMAPSv02, "compare": opensmile.FeatureSet.ComParE_2016}[name]
+    sm = opensmile.Smile(feature_set=fs, feature_level=opensmile.FeatureLevel.Functionals)
+    t0 = time.perf_counter()
+    X = np.vstack([sm.process_file(p).values for p in paths]).astype(np.float64)
+    secs = time.perf_counter() - t0
+    tmp = f + ".tmp.npz"
+    np.savez(tmp, X=X, path=np.array(paths), seconds=secs)
+    os.replace(tmp, f)
+    return X, secs
+
+
+def inner_splits(spk, text):
+    if len(np.unique(spk)) >= 2:
+        return list(LeaveOneGroupOut().split(spk, groups=spk))
+    k = min(5, len(np.unique(text)))
+    return list(GroupKFold(n_splits=k).split(text, groups=text))
+
+
+def fit_predict(params, Xtr, ytr, Xte):
+    sc = StandardScaler().fit(Xtr)
+    m = SVC(class_weight="balanced", **params).fit(sc.transform(Xtr), ytr)
+    return m.predict(sc.transform(Xte))
+
+
+def run(X, y, spk, text, folds, paths, protocol, enrol_k, seed):
+    n = len(y)
+    if protocol == "training":
+        Xtr_all = Xte_all = X
+    elif protocol == "per_speaker":
+        Xtr_all = Xte_all = zscore_groups(X, spk)
+    elif protocol == "enrolment":
+        Xtr_all = zscore_groups(X, spk)
+        mask = np.zeros(n, bool)
+        for s in np.unique(spk):
+            rows = np.where(spk == s)[0]
+            order = sorted(rows, key=lambda i: (fnv1a(seed, paths[i]), i))
+            mask[order[:enrol_k]] = True
+        Xte_all = zscore_groups(X, spk, mask)
+    else:
+        raise ValueError(protocol)
+    nested = np.empty(n, dtype=object)
+    fixed = {name: np.empty(n, dtype=object) for name, _ in CANDIDATES}
+    for f in np.unique(folds):
+        te = folds == f
+        tr = ~te
+        Xtr, ytr = Xtr_all[tr], y[tr]
+        splits = inner_splits(spk[tr], text[tr])
+        best, best_score = None, -1.0
+        for name, params in CANDIDATES:
+            scores = []
+            for a, b in splits:
+                p = fit_predict(params, Xtr[a], ytr[a], Xtr[b])
+                scores.append(balanced_accuracy_score(ytr[b], p))
+            if np.mean(scores) > best_score:
+                best, best_score = params, np.mean(scores)
+            fixed[name][te] = fit_predict(params, Xtr, ytr, Xte_all[te])
+        nested[te] = fit_predict(best, Xtr, ytr, Xte_all[te])
+    out = {"nested SVM": balanced_accuracy_score(y, nested.astype(str))}
+    for name, pred in fixed.items():
+        out[name] = balanced_accuracy_score(y, pred.astype(str))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("grid_out", help="folder of a ser grid-search run (its predictions.csv)")
+    ap.add_argument("table", help="the ser feature table the run read (for the text column)")
+    ap.add_argument("--sets", nargs="+", default=["egemaps", "compare"])
+    ap.add_argument("--protocols", nargs="+", default=["training", "per_speaker", "enrolment"])
+    ap.add_argument("--enrolment", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--cache", default="/tmp/opensmile-cache")
+    a = ap.parse_args()
+    pred = pd.read_csv(os.path.join(a.grid_out, "predictions.csv"))
+    table = pd.read_parquet(a.table, columns=["path", "text"])
+    text_of = dict(zip(table["path"], table["text"].fillna("")))
+    paths = list(pred["path"])
+    y = pred["truth"].to_numpy().astype(str)
+    spk = pred["speaker"].to_numpy().astype(str)
+    folds = pred["fold"].to_numpy().astype(str)
+    text = np.array([text_of.get(p, "") for p in paths])
+    print(f"{a.grid_out}: {len(paths)} files, {len(np.unique(spk))} speakers, "
+          f"{len(np.unique(folds))} outer folds", file=sys.stderr)
+    print("| features | protocol | nested SVM | " + " | ".join(n for n, _ in CANDIDATES) + " |")
+    print("|---|---|---:|" + "---:|" * len(CANDIDATES))
+    for s in a.sets:
+        X, secs = extract(paths, s, a.cache)
+        X = np.nan_to_num(X)
+        print(f"{s}: {X.shape[1]} features, extraction {secs:.1f} s", file=sys.stderr)
+        for proto in a.protocols:
+            r = run(X, y, spk, text, folds, paths, proto, a.enrolment, a.seed)
+            cells = " | ".join(f"{r[n]:.3f}" for n, _ in CANDIDATES)
+            print(f"| {s} ({X.shape[1]}) | {proto} | **{r['nested SVM']:.3f}** | {cells} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
