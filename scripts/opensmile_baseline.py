@@ -33,6 +33,7 @@ import hashlib
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -142,6 +143,8 @@ def run(X, y, spk, text, folds, paths, protocol, enrol_k, seed):
 
 
 def main():
+    # inner folds of one speaker may lack a class; balanced accuracy then warns on every call
+    warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("grid_out", help="folder of a ser grid-search run (its predictions.csv)")
     ap.add_argument("table", help="the ser feature table the run read (for the text column)")
