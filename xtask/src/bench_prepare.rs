@@ -28,6 +28,7 @@ pub struct Args {
     pub datasets: Option<PathBuf>,
     #[arg(long, default_value = "emodb")]
     pub corpus: String,
+    /// Built-in feature set (default, librosa, pyaudioanalysis, rich) or a TOML file.
     #[arg(long, default_value = "default")]
     pub feature_set: String,
     /// Workers of the parallel `prepare` run (0: one per core); 1 skips it.
