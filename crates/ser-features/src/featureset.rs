@@ -10,7 +10,7 @@
 //! 4. utterance-level [`Extra`]s (voicing / rhythm) are appended.
 //!
 //! Built-in sets ([`FeatureSet::by_name`]): `pyaudioanalysis` (680), `librosa` (193),
-//! `default` (see [`FeatureSetConfig::default_set`]) and `rich` (4759, in the spirit of openSMILE
+//! `default` (see [`FeatureSetConfig::default_set`]) and `rich` (3797, in the spirit of openSMILE
 //! ComParE: [`FeatureSetConfig::rich`]); see `docs/FEATURES.md`.
 //! Custom sets come from TOML ([`FeatureSet::from_toml_file`]), for example:
 //!
@@ -48,7 +48,9 @@ use crate::{Error, Result};
 mod config;
 mod plan;
 
-pub use config::{DeltaSpec, Extra, FeatureSetConfig, Frames, RICH_DELTA, RICH_LLD, StatGroup};
+pub use config::{
+    DeltaSpec, Extra, FeatureSetConfig, Frames, RICH_BANDS, RICH_DELTA, RICH_LLD, StatGroup,
+};
 pub use plan::glob_match;
 use plan::{Mask, Plan, ResolvedExtra};
 

@@ -721,49 +721,61 @@ fn quadratic_fit(t: &[f64], x: &[f64], t_mean: f64, s: &mut Summary) {
     s.quad_error = err / n;
 }
 
-/// The shape pass into `s`: rise / fall fractions, up-level times, peaks, runs above the mean.
-/// `times` are the values' times (s) when the caller recorded them (else empty: peak distances
-/// then use `i · hop_s`).
+/// The shape pass into `s`, one loop over the values: rise / fall fractions, up-level times,
+/// peaks, runs above the mean. `times` are the values' times (s) when the caller recorded them
+/// (else empty: peak distances then use `i · hop_s`).
 fn shape(x: &[f64], times: &[f64], hop_s: f64, s: &mut Summary) {
     let n = x.len();
     if n == 0 {
         return;
     }
     let mean = s.mean;
-    if n >= 2 {
-        let (mut up, mut down) = (0usize, 0usize);
-        for w in x.windows(2) {
-            up += usize::from(w[1] > w[0]);
-            down += usize::from(w[1] < w[0]);
+    let range = s.max - s.min;
+    // thresholds above max when the track is constant: no value is above them
+    let thr = if range > 0.0 {
+        [0.25, 0.5, 0.75, 0.9].map(|p| s.min + p * range)
+    } else {
+        [f64::INFINITY; 4]
+    };
+    let time = |i: usize| times.get(i).copied().unwrap_or(i as f64 * hop_s);
+    let (mut up, mut down) = (0usize, 0usize);
+    let mut level = [0usize; 4];
+    let (mut n_peaks, mut peak_sum, mut first, mut last) = (0usize, 0.0, 0.0, 0.0);
+    // runs above the mean: count, sum and sum of squares of their lengths (frames)
+    let (mut runs, mut run_sum, mut run_sum2, mut len) = (0usize, 0usize, 0usize, 0usize);
+    let mut prev = x[0];
+    for (i, &v) in x.iter().enumerate() {
+        for (c, t) in level.iter_mut().zip(&thr) {
+            *c += usize::from(v > *t);
         }
+        if v > mean {
+            len += 1;
+        } else if len > 0 {
+            (runs, run_sum, run_sum2, len) = (runs + 1, run_sum + len, run_sum2 + len * len, 0);
+        }
+        if i > 0 {
+            up += usize::from(v > prev);
+            down += usize::from(v < prev);
+            // a peak: above the mean, above the previous value, not below the next
+            if v > mean && v > prev && i + 1 < n && v >= x[i + 1] {
+                if n_peaks == 0 {
+                    first = time(i);
+                }
+                last = time(i);
+                n_peaks += 1;
+                peak_sum += v;
+            }
+        }
+        prev = v;
+    }
+    if len > 0 {
+        (runs, run_sum, run_sum2) = (runs + 1, run_sum + len, run_sum2 + len * len);
+    }
+    if n >= 2 {
         s.rise_time = up as f64 / (n - 1) as f64;
         s.fall_time = down as f64 / (n - 1) as f64;
     }
-    let range = s.max - s.min;
-    if range > 0.0 {
-        let thr = [0.25, 0.5, 0.75, 0.9].map(|p| s.min + p * range);
-        let mut count = [0usize; 4];
-        for &v in x {
-            for (c, t) in count.iter_mut().zip(&thr) {
-                *c += usize::from(v > *t);
-            }
-        }
-        s.up_level = count.map(|c| c as f64 / n as f64);
-    }
-    let time = |i: usize| times.get(i).copied().unwrap_or(i as f64 * hop_s);
-    let (mut n_peaks, mut peak_sum) = (0usize, 0.0);
-    let (mut first, mut last) = (0.0, 0.0);
-    for i in 1..n.saturating_sub(1) {
-        let v = x[i];
-        if v > mean && v > x[i - 1] && v >= x[i + 1] {
-            if n_peaks == 0 {
-                first = time(i);
-            }
-            last = time(i);
-            n_peaks += 1;
-            peak_sum += v;
-        }
-    }
+    s.up_level = level.map(|c| c as f64 / n as f64);
     let span = n as f64 * hop_s;
     if span > 0.0 {
         s.peak_rate = n_peaks as f64 / span;
@@ -775,22 +787,10 @@ fn shape(x: &[f64], times: &[f64], hop_s: f64, s: &mut Summary) {
         // the mean of consecutive distances telescopes to (last - first) / (peaks - 1)
         s.peak_dist_mean = (last - first) / (n_peaks - 1) as f64;
     }
-    // runs above the mean: count, sum and sum of squares of their lengths (frames)
-    let (mut runs, mut sum, mut sum2, mut len) = (0usize, 0.0, 0.0, 0usize);
-    for &v in x.iter().chain(std::iter::once(&f64::NEG_INFINITY)) {
-        if v > mean {
-            len += 1;
-        } else if len > 0 {
-            runs += 1;
-            sum += len as f64;
-            sum2 += (len * len) as f64;
-            len = 0;
-        }
-    }
     if runs > 0 {
-        let m = sum / runs as f64;
+        let m = run_sum as f64 / runs as f64;
         s.seg_len_mean = m * hop_s;
-        s.seg_len_std = (sum2 / runs as f64 - m * m).max(0.0).sqrt() * hop_s;
+        s.seg_len_std = (run_sum2 as f64 / runs as f64 - m * m).max(0.0).sqrt() * hop_s;
     }
 }
 

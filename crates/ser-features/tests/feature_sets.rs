@@ -101,12 +101,18 @@ fn default_set_size_and_names() {
 
 #[test]
 fn rich_set_size_and_names() {
-    use ser_features::{RICH_DELTA, RICH_LLD};
+    use ser_features::{RICH_BANDS, RICH_DELTA, RICH_LLD};
     let set = FeatureSet::by_name("rich").expect("set");
     let names = set.names(16_000);
-    // 93 non-voice tracks and 4 voice tracks x 34, 97 delta tracks x 15, 6 extras
-    assert_eq!(names.len(), 97 * RICH_LLD.len() + 97 * RICH_DELTA.len() + 6);
-    assert_eq!(names.len(), 4759);
+    // 67 non-voice tracks and 4 voice tracks x 34, 26 log-mel bands x 12, 71 delta tracks x 15,
+    // 6 extras
+    assert_eq!(
+        names.len(),
+        71 * RICH_LLD.len() + 26 * RICH_BANDS.len() + 71 * RICH_DELTA.len() + 6
+    );
+    assert_eq!(names.len(), 3797);
+    assert!(names.iter().any(|n| n == "log_mel_7_range_20_80"));
+    assert!(!names.iter().any(|n| n.starts_with("log_mel_7_delta")));
     for must in [
         "rasta_mel_3_quad_a",
         "rasta_mel_25_delta_rise_time",

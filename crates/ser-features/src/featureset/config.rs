@@ -179,6 +179,16 @@ pub const RICH_LLD: [Statistic; 34] = {
     ]
 };
 
+/// The functionals of the `rich` set on the plain log-mel bands (12; their detail is also in the
+/// MFCCs and the RASTA bands, which get the full [`RICH_LLD`]).
+pub const RICH_BANDS: [Statistic; 12] = {
+    use Statistic::*;
+    [
+        Mean, Std, Skewness, Kurtosis, P01, P99, Median, Range2080, Slope, LinError, RiseTime,
+        UpLevel50,
+    ]
+};
+
 /// The functionals of the `rich` set on every delta track (15).
 pub const RICH_DELTA: [Statistic; 15] = {
     use Statistic::*;
@@ -328,12 +338,14 @@ impl FeatureSetConfig {
     /// band energies 250–650 Hz and 1–4 kHz, spectral variance / skewness / kurtosis, 26
     /// RASTA-filtered auditory bands, harmonicity: 97 tracks) and their deltas:
     ///
-    /// * every non-voice track: the 34 [`RICH_LLD`] functionals (moments, extremes, percentiles
-    ///   and percentile ranges, linear and quadratic regression with errors, rise / fall times,
-    ///   up-level times, peaks, segments);
+    /// * every non-voice track except the plain log-mel bands: the 34 [`RICH_LLD`] functionals
+    ///   (moments, extremes, percentiles and percentile ranges, linear and quadratic regression
+    ///   with errors, rise / fall times, up-level times, peaks, segments);
     /// * F0 / jitter / shimmer / HNR over voiced frames: the same 34;
-    /// * deltas of every track: the 15 [`RICH_DELTA`] functionals (voice tracks: over interior
-    ///   voiced frames);
+    /// * the 26 log-mel bands: the 12 [`RICH_BANDS`] functionals, no deltas (the MFCCs are their
+    ///   DCT and the RASTA bands their modulation-filtered form, both fully summarised);
+    /// * deltas of every other track: the 15 [`RICH_DELTA`] functionals (voice tracks: over
+    ///   interior voiced frames);
     /// * the default set's voicing and rhythm extras.
     pub fn rich() -> Self {
         FeatureSetConfig {
@@ -341,10 +353,15 @@ impl FeatureSetConfig {
             sample_rate_hz: 16_000,
             preset: Some("rich".into()),
             descriptors: None,
-            deltas: Some(DeltaSpec::default()),
+            deltas: Some(DeltaSpec {
+                exclude: vec!["log_mel_*".into()],
+                ..DeltaSpec::default()
+            }),
             statistics: vec![
-                group(&["*"], &["*_delta"], &RICH_LLD, Frames::Auto).without(&VOICE_TRACKS),
+                group(&["*"], &["*_delta", "log_mel_*"], &RICH_LLD, Frames::Auto)
+                    .without(&VOICE_TRACKS),
                 group(&VOICE_TRACKS, &[], &RICH_LLD, Frames::Voiced),
+                group(&["log_mel_*"], &[], &RICH_BANDS, Frames::All),
                 group(&["*_delta"], &[], &RICH_DELTA, Frames::Auto),
             ],
             extras: Self::default_set().extras,
