@@ -15,7 +15,8 @@
 //! end into a fresh folder (scan, decode, features, Parquet table, summary) with 1 and with
 //! `--jobs` workers. With `--opensmile PYTHON` (a Python with the `opensmile` package), the same
 //! files through openSMILE's eGeMAPSv02 and ComParE_2016 functionals (its extraction loop,
-//! interpreter start-up excluded).
+//! interpreter start-up excluded), and the ratios of `prepare` (1 and `--jobs` workers) to each.
+//! The load average is printed at the start and the end: the machine is shared.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,6 +29,7 @@ pub struct Args {
     pub datasets: Option<PathBuf>,
     #[arg(long, default_value = "emodb")]
     pub corpus: String,
+    /// Built-in feature set (default, librosa, pyaudioanalysis, rich) or a TOML file.
     #[arg(long, default_value = "default")]
     pub feature_set: String,
     /// Workers of the parallel `prepare` run (0: one per core); 1 skips it.
@@ -58,6 +60,7 @@ impl Args {
     pub fn run(self) -> anyhow::Result<()> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let jobs = if self.jobs == 0 { cores } else { self.jobs };
+        let load = load_average();
         let tmp = tempfile_dir()?;
         let st = ser::bench::time_stages(&ser::bench::StageRequest {
             datasets: ser::prepare::datasets_root(self.datasets.as_deref()),
@@ -67,6 +70,7 @@ impl Args {
             rounds: self.rounds,
             scratch: tmp.clone(),
         })?;
+        println!("load average at the start: {load}");
         println!(
             "{}: {} files, {:.1} min of audio; feature set {} ({} features); {} core(s) \
              available; median of {} rounds",
@@ -94,6 +98,7 @@ impl Args {
             rows.push((format!("`prepare` end to end, --jobs {j}"), t));
         }
         let (files, audio_s, prepare1) = (&st.files, st.audio_s, st.prepare_1_s);
+        let mut peers = Vec::new();
         if let Some(py) = &self.opensmile {
             let list = tmp.join("files.txt");
             let text: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
@@ -105,6 +110,7 @@ impl Args {
                         .collect::<anyhow::Result<_>>()?,
                 );
                 rows.push((format!("openSMILE {label} functionals (Python, 1 core)"), t));
+                peers.push((label, t));
             }
         }
         println!();
@@ -123,6 +129,15 @@ impl Args {
                 prepare1 / t
             );
         }
+        // the same run's ratios: how many times faster `prepare` is than each openSMILE set
+        for (label, t) in &peers {
+            let mut line = format!("vs openSMILE {label}: --jobs 1 {:.1}x", t / prepare1);
+            if let Some((jobs, tn)) = st.prepare_n {
+                line.push_str(&format!(", --jobs {jobs} {:.1}x", t / tn));
+            }
+            println!("{line}");
+        }
+        println!("load average at the end: {}", load_average());
         let _ = std::fs::remove_dir_all(&tmp);
         Ok(())
     }
@@ -142,6 +157,14 @@ fn opensmile_once(python: &Path, set: &str, list: &Path) -> anyhow::Result<f64> 
         String::from_utf8_lossy(&out.stderr)
     );
     Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
+}
+
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`), or "unknown".
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".into(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
 }
 
 /// A fresh folder under the system's temporary directory.

@@ -17,7 +17,7 @@ pub struct Args {
     /// Only these corpora (emodb, ravdess, tess, crema, savee, emovo, custom, csv); repeatable.
     #[arg(long = "corpus", num_args = 1..)]
     pub corpora: Vec<String>,
-    /// Built-in feature set (default, librosa, pyaudioanalysis) or a TOML file.
+    /// Built-in feature set (default, librosa, pyaudioanalysis, rich) or a TOML file.
     #[arg(long, default_value = "default")]
     pub feature_set: String,
     /// Output folder for `<corpus>.<feature_set>.parquet` and `summary.json`.

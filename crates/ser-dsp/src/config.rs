@@ -264,6 +264,58 @@ pub enum Descriptor {
     /// `hnr_db`: `10 log10(r / (1 - r))`, r = normalised autocorrelation at the F0 period (dB,
     /// clamped to [-20, 40]).
     Hnr(PitchConfig),
+    /// `band_energy_<lo>_<hi>_db`: `10 log10(max(sum_{lo_hz <= f_k <= hi_hz} P_k, 1e-10))`, the
+    /// power of one spectral band (dB; ComParE's 250–650 Hz and 1–4 kHz bands).
+    BandEnergy {
+        /// Lower band edge (Hz).
+        lo_hz: f64,
+        /// Upper band edge (Hz, cut at Nyquist).
+        hi_hz: f64,
+    },
+    /// `spectral_variance_khz2`: `sum_k p_k (f_k - mu)^2` with `p_k = P_k / sum P`,
+    /// `mu = sum_k p_k f_k` (the power spectrum as a distribution over frequency; kHz^2, 0 for
+    /// silence).
+    SpectralVariance,
+    /// `spectral_skewness`: `sum_k p_k (f_k - mu)^3 / sigma^3` (power weights as
+    /// `spectral_variance`; 0 for silence or a single-bin spectrum).
+    SpectralSkewness,
+    /// `spectral_kurtosis`: `sum_k p_k (f_k - mu)^4 / sigma^4` (not excess; power weights as
+    /// `spectral_variance`; 0 for silence or a single-bin spectrum).
+    SpectralKurtosis,
+    /// `loudness`: `sum_i E_i^0.3` over the auditory (mel) band energies `E_i` of the power
+    /// spectrum (openSMILE-style summed compressed auditory spectrum; arbitrary units).
+    Loudness {
+        /// Auditory filterbank.
+        #[serde(default = "default_auditory")]
+        mel: MelConfig,
+    },
+    /// `sharpness`: Zwicker's sharpness `0.11 sum_i N_i g(z_i) z_i / sum_i N_i` over the
+    /// auditory bands, `N_i = E_i^0.3`, `z_i` the band centre in Bark (Zwicker & Terhardt),
+    /// `g(z) = 1` up to 16 Bark, `0.066 exp(0.171 z)` above (acum-like; 0 for silence).
+    Sharpness {
+        /// Auditory filterbank.
+        #[serde(default = "default_auditory")]
+        mel: MelConfig,
+    },
+    /// `rasta_mel_<i>` (i from 0): the auditory band energies in dB (`10 log10 max(E_i, 1e-10)`,
+    /// floored at `top_db` below the utterance maximum) filtered along time by the RASTA band
+    /// pass `H(z) = (0.2 + 0.1 z^-1 - 0.1 z^-3 - 0.2 z^-4) / (1 - pole z^-1)` (Hermansky &
+    /// Morgan 1994; rastamat's start: the first 4 outputs 0, the recursion from frame 4) (dB).
+    RastaMel {
+        /// Auditory filterbank.
+        #[serde(default = "default_auditory")]
+        mel: MelConfig,
+        /// Dynamic range floor of the log bands before filtering (dB); `None` = none.
+        #[serde(default = "default_top_db")]
+        top_db: Option<f64>,
+        /// Pole of the RASTA filter, in [0, 1).
+        #[serde(default = "default_rasta_pole")]
+        pole: f64,
+    },
+    /// `harmonicity`: the normalised autocorrelation at the pitch period, `r` in [0, 1], on every
+    /// frame (0 for digital silence): the quantity behind `hnr_db`, defined for unvoiced frames
+    /// too (openSMILE's unclipped voicing).
+    Harmonicity(PitchConfig),
     /// The 34 pyAudioAnalysis 0.3.14 short-term features plus their 34 deltas (68 columns, named as
     /// pyAudioAnalysis names them). Needs rectangular framing without centring; see docs/FEATURES.md.
     PyAudioAnalysis,
@@ -292,6 +344,27 @@ fn default_contrast_fmin() -> f64 {
 }
 fn default_quantile() -> f64 {
     0.02
+}
+fn default_rasta_pole() -> f64 {
+    0.94
+}
+fn default_auditory() -> MelConfig {
+    MelConfig::auditory()
+}
+
+impl MelConfig {
+    /// The auditory filterbank of `loudness`, `sharpness` and `rasta_mel` by default: 26 Slaney
+    /// mel bands from 20 Hz to Nyquist, without area normalisation (each band sums the power
+    /// under its triangle, as a critical-band energy).
+    pub fn auditory() -> Self {
+        MelConfig {
+            n_mels: 26,
+            fmin_hz: 20.0,
+            fmax_hz: None,
+            scale: MelScale::Slaney,
+            slaney_norm: false,
+        }
+    }
 }
 
 /// Pitch tracker parameters (shared by `yin`, `pitch`, `jitter`, `shimmer`, `hnr`; the first
@@ -524,6 +597,48 @@ impl DescriptorConfig {
         }
     }
 
+    /// The richer emotion set (97 columns): [`DescriptorConfig::default`]'s 63 descriptors, then
+    /// `loudness`, `sharpness`, the band energies 250–650 Hz and 1–4 kHz, spectral variance,
+    /// skewness and kurtosis, 26 RASTA-filtered auditory bands (`rasta_mel_<i>`) and
+    /// `harmonicity`, all on the same frames, spectra and pitch pass.
+    pub fn rich() -> Self {
+        let mut c = Self::default();
+        let pitch = c
+            .descriptors
+            .iter()
+            .find_map(|d| match d {
+                Descriptor::Pitch(p) => Some(p.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        c.descriptors.extend([
+            Descriptor::Loudness {
+                mel: default_auditory(),
+            },
+            Descriptor::Sharpness {
+                mel: default_auditory(),
+            },
+            Descriptor::BandEnergy {
+                lo_hz: 250.0,
+                hi_hz: 650.0,
+            },
+            Descriptor::BandEnergy {
+                lo_hz: 1000.0,
+                hi_hz: 4000.0,
+            },
+            Descriptor::SpectralVariance,
+            Descriptor::SpectralSkewness,
+            Descriptor::SpectralKurtosis,
+            Descriptor::RastaMel {
+                mel: default_auditory(),
+                top_db: Some(80.0),
+                pole: default_rasta_pole(),
+            },
+            Descriptor::Harmonicity(pitch),
+        ]);
+        c
+    }
+
     /// pyAudioAnalysis 0.3.14 `ShortTermFeatures.feature_extraction(x, sr, 0.050 sr, 0.025 sr,
     /// deltas=True)` on samples in [-1, 1] (i.e. its int16 input / 2^15): 50 ms rectangular frames,
     /// 25 ms hop, no centring, no pre-emphasis, DC removal and peak normalisation; 68 columns.
@@ -739,7 +854,39 @@ fn check_descriptor(d: &Descriptor) -> Result<()> {
             }
             Ok(())
         }
+        Descriptor::BandEnergy { lo_hz, hi_hz } => {
+            if !(lo_hz.is_finite() && hi_hz.is_finite() && *lo_hz >= 0.0 && lo_hz < hi_hz) {
+                return Err(Error::Param {
+                    name: "band_energy.lo_hz",
+                    expected: "0 <= lo_hz < hi_hz".into(),
+                    found: format!("lo_hz {lo_hz} hi_hz {hi_hz}"),
+                });
+            }
+            Ok(())
+        }
+        Descriptor::Loudness { mel } | Descriptor::Sharpness { mel } => check_mel(mel),
+        Descriptor::RastaMel { mel, top_db, pole } => {
+            check_mel(mel)?;
+            if let Some(t) = top_db
+                && !(t.is_finite() && *t >= 0.0)
+            {
+                return Err(Error::Param {
+                    name: "rasta_mel.top_db",
+                    expected: ">= 0".into(),
+                    found: t.to_string(),
+                });
+            }
+            if !(0.0..1.0).contains(pole) {
+                return Err(Error::Param {
+                    name: "rasta_mel.pole",
+                    expected: "[0, 1)".into(),
+                    found: pole.to_string(),
+                });
+            }
+            Ok(())
+        }
         Descriptor::Yin(c)
+        | Descriptor::Harmonicity(c)
         | Descriptor::Pitch(c)
         | Descriptor::Jitter(c)
         | Descriptor::Shimmer(c)

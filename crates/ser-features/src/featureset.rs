@@ -9,14 +9,15 @@
 //!    (`<track>_<stat>`) or over voiced frames only (`<track>_voiced_<stat>`);
 //! 4. utterance-level [`Extra`]s (voicing / rhythm) are appended.
 //!
-//! Built-in sets ([`FeatureSet::by_name`]): `pyaudioanalysis` (680), `librosa` (193) and
-//! `default` (see [`FeatureSetConfig::default_set`] and `docs/FEATURES.md`).
+//! Built-in sets ([`FeatureSet::by_name`]): `pyaudioanalysis` (680), `librosa` (193),
+//! `default` (see [`FeatureSetConfig::default_set`]) and `rich` (3797, in the spirit of openSMILE
+//! ComParE: [`FeatureSetConfig::rich`]); see `docs/FEATURES.md`.
 //! Custom sets come from TOML ([`FeatureSet::from_toml_file`]), for example:
 //!
 //! ```toml
 //! name = "small"
 //! sample_rate_hz = 16000          # default 16000
-//! preset = "default"              # descriptors: a ser-dsp preset (default | librosa | pyaudioanalysis) ...
+//! preset = "default"              # descriptors: a ser-dsp preset (default | librosa | pyaudioanalysis | rich) ...
 //! # [descriptors]                 # ... or a full ser_dsp::DescriptorConfig table instead
 //! [deltas]
 //! width = 9                       # odd, >= 3
@@ -47,7 +48,9 @@ use crate::{Error, Result};
 mod config;
 mod plan;
 
-pub use config::{DeltaSpec, Extra, FeatureSetConfig, Frames, StatGroup};
+pub use config::{
+    DeltaSpec, Extra, FeatureSetConfig, Frames, RICH_BANDS, RICH_DELTA, RICH_LLD, StatGroup,
+};
 pub use plan::glob_match;
 use plan::{Mask, Plan, ResolvedExtra};
 
@@ -113,7 +116,7 @@ impl FeatureSet {
         Ok(set)
     }
 
-    /// A built-in set: `default`, `librosa`, `pyaudioanalysis`.
+    /// A built-in set: `default`, `librosa`, `pyaudioanalysis`, `rich`.
     pub fn by_name(name: &str) -> Result<FeatureSet> {
         FeatureSet::from_config(FeatureSetConfig::by_name(name)?)
     }
@@ -508,6 +511,7 @@ mod tests {
             FeatureSetConfig::default_set(),
             FeatureSetConfig::librosa(),
             FeatureSetConfig::pyaudioanalysis(),
+            FeatureSetConfig::rich(),
         ] {
             let text = toml::to_string(&c).expect("serialise");
             let back: FeatureSetConfig = toml::from_str(&text).expect("parse");

@@ -16,7 +16,9 @@ pub mod stats;
 pub mod table;
 
 pub use error::{Error, Result};
-pub use featureset::{FeatureExtractor, FeatureSet, FeatureSetConfig};
+pub use featureset::{
+    FeatureExtractor, FeatureSet, FeatureSetConfig, RICH_BANDS, RICH_DELTA, RICH_LLD,
+};
 pub use prepare::{
     Batch, CorpusSummary, Extracted, NoProgress, Progress, Summary, check_min_duration,
     extract_file, extract_samples, scan_corpora, table_path,

@@ -13,6 +13,16 @@
 //! | `min`, `max`, `range` | range = max − min |
 //! | `q1`, `q3`, `iqr` | 25th / 75th percentile (linear), iqr = q3 − q1 |
 //! | `slope` | least-squares slope of value against time, **in units per second** (frame `i` is at `i · hop_s`), so it does not depend on the hop |
+//! | `p20`, `p80`, `range_20_80`, `range_01_99` | 20th / 80th percentile (linear), p80 − p20, p99 − p01 |
+//! | `lin_offset`, `lin_error` | the least-squares line `x ≈ slope · t + lin_offset` (t in s from the utterance start; `lin_offset` is its value at t = 0), and its mean squared error |
+//! | `quad_a`, `quad_b`, `quad_c`, `quad_error` | the least-squares parabola `x ≈ a t² + b t + c` (t in s; units/s², units/s, units) and its mean squared error |
+//! | `rise_time`, `fall_time` | fraction of consecutive value pairs that rise (`x_i > x_{i−1}`) / fall (`x_i < x_{i−1}`), out of n − 1 |
+//! | `up_level_25`, `_50`, `_75`, `_90` | fraction of values above `min + p · (max − min)`, p = 0.25, 0.5, 0.75, 0.9 |
+//! | `peak_rate`, `peak_dist_mean`, `peak_mean_rel` | peaks = values above the mean that exceed the previous value and are not below the next; peaks per second (n · hop_s seconds), mean time between consecutive peaks (s), mean of the peaks − arithmetic mean |
+//! | `seg_len_mean`, `seg_len_std` | runs of consecutive values above the mean: mean and population std of their durations (frames · hop_s, s) |
+//!
+//! With a voiced-frames mask, "consecutive" means consecutive among the selected frames, and
+//! times are the frames' own times.
 //!
 //! Edge cases are defined so that every statistic is finite:
 //! * non-finite values (NaN, ±inf) in a track are ignored;
@@ -53,10 +63,59 @@ pub enum Statistic {
     Iqr,
     /// Linear-regression slope in units per second.
     Slope,
+    /// 20th percentile.
+    P20,
+    /// 80th percentile.
+    P80,
+    /// p80 − p20.
+    #[serde(rename = "range_20_80")]
+    Range2080,
+    /// p99 − p01.
+    #[serde(rename = "range_01_99")]
+    Range0199,
+    /// Value of the least-squares line at t = 0 (utterance start).
+    LinOffset,
+    /// Mean squared error of the least-squares line.
+    LinError,
+    /// Quadratic coefficient of the least-squares parabola (units / s²).
+    QuadA,
+    /// Linear coefficient of the least-squares parabola (units / s).
+    QuadB,
+    /// Constant of the least-squares parabola (value at t = 0).
+    QuadC,
+    /// Mean squared error of the least-squares parabola.
+    QuadError,
+    /// Fraction of consecutive pairs that rise.
+    RiseTime,
+    /// Fraction of consecutive pairs that fall.
+    FallTime,
+    /// Fraction of values above 25 % of the range.
+    #[serde(rename = "up_level_25")]
+    UpLevel25,
+    /// Fraction of values above 50 % of the range.
+    #[serde(rename = "up_level_50")]
+    UpLevel50,
+    /// Fraction of values above 75 % of the range.
+    #[serde(rename = "up_level_75")]
+    UpLevel75,
+    /// Fraction of values above 90 % of the range.
+    #[serde(rename = "up_level_90")]
+    UpLevel90,
+    /// Peaks per second.
+    PeakRate,
+    /// Mean time between consecutive peaks (s).
+    PeakDistMean,
+    /// Mean of the peak values minus the arithmetic mean.
+    PeakMeanRel,
+    /// Mean duration of the runs above the mean (s).
+    SegLenMean,
+    /// Population std of the durations of the runs above the mean (s).
+    SegLenStd,
 }
 
 impl Statistic {
-    /// Every statistic, in a fixed order.
+    /// The 14 basic statistics, in a fixed order (the `default` set's voice tracks get all of
+    /// them; the fuller functionals are in [`Statistic::FUNCTIONALS`]).
     pub const ALL: [Statistic; 14] = [
         Statistic::Mean,
         Statistic::Median,
@@ -72,6 +131,32 @@ impl Statistic {
         Statistic::Q3,
         Statistic::Iqr,
         Statistic::Slope,
+    ];
+
+    /// The fuller functionals (percentile ranges, regressions, rise / fall, up-level times, peaks,
+    /// segments), in a fixed order.
+    pub const FUNCTIONALS: [Statistic; 21] = [
+        Statistic::P20,
+        Statistic::P80,
+        Statistic::Range2080,
+        Statistic::Range0199,
+        Statistic::LinOffset,
+        Statistic::LinError,
+        Statistic::QuadA,
+        Statistic::QuadB,
+        Statistic::QuadC,
+        Statistic::QuadError,
+        Statistic::RiseTime,
+        Statistic::FallTime,
+        Statistic::UpLevel25,
+        Statistic::UpLevel50,
+        Statistic::UpLevel75,
+        Statistic::UpLevel90,
+        Statistic::PeakRate,
+        Statistic::PeakDistMean,
+        Statistic::PeakMeanRel,
+        Statistic::SegLenMean,
+        Statistic::SegLenStd,
     ];
 
     /// The ten statistics of the classic pyAudioAnalysis-style pipeline (and of the reference file).
@@ -105,6 +190,27 @@ impl Statistic {
             Statistic::Q3 => "q3",
             Statistic::Iqr => "iqr",
             Statistic::Slope => "slope",
+            Statistic::P20 => "p20",
+            Statistic::P80 => "p80",
+            Statistic::Range2080 => "range_20_80",
+            Statistic::Range0199 => "range_01_99",
+            Statistic::LinOffset => "lin_offset",
+            Statistic::LinError => "lin_error",
+            Statistic::QuadA => "quad_a",
+            Statistic::QuadB => "quad_b",
+            Statistic::QuadC => "quad_c",
+            Statistic::QuadError => "quad_error",
+            Statistic::RiseTime => "rise_time",
+            Statistic::FallTime => "fall_time",
+            Statistic::UpLevel25 => "up_level_25",
+            Statistic::UpLevel50 => "up_level_50",
+            Statistic::UpLevel75 => "up_level_75",
+            Statistic::UpLevel90 => "up_level_90",
+            Statistic::PeakRate => "peak_rate",
+            Statistic::PeakDistMean => "peak_dist_mean",
+            Statistic::PeakMeanRel => "peak_mean_rel",
+            Statistic::SegLenMean => "seg_len_mean",
+            Statistic::SegLenStd => "seg_len_std",
         }
     }
 
@@ -118,6 +224,54 @@ impl Statistic {
                 | Statistic::Q1
                 | Statistic::Q3
                 | Statistic::Iqr
+                | Statistic::Range0199
+        ) || self.needs_p20_p80()
+    }
+
+    /// True when the statistic reads the 20th / 80th percentiles.
+    fn needs_p20_p80(self) -> bool {
+        matches!(self, Statistic::P20 | Statistic::P80 | Statistic::Range2080)
+    }
+
+    /// True when the statistic reads the frames' times (regressions, peaks).
+    fn needs_times(self) -> bool {
+        matches!(
+            self,
+            Statistic::Slope | Statistic::LinOffset | Statistic::LinError | Statistic::PeakDistMean
+        ) || self.needs_quadratic()
+    }
+
+    /// True when the statistic needs the linear regression.
+    fn needs_linear(self) -> bool {
+        matches!(
+            self,
+            Statistic::Slope | Statistic::LinOffset | Statistic::LinError
+        )
+    }
+
+    /// True when the statistic needs the quadratic regression.
+    fn needs_quadratic(self) -> bool {
+        matches!(
+            self,
+            Statistic::QuadA | Statistic::QuadB | Statistic::QuadC | Statistic::QuadError
+        )
+    }
+
+    /// True when the statistic comes from the shape pass (rise / fall, levels, peaks, segments).
+    fn needs_shape(self) -> bool {
+        matches!(
+            self,
+            Statistic::RiseTime
+                | Statistic::FallTime
+                | Statistic::UpLevel25
+                | Statistic::UpLevel50
+                | Statistic::UpLevel75
+                | Statistic::UpLevel90
+                | Statistic::PeakRate
+                | Statistic::PeakDistMean
+                | Statistic::PeakMeanRel
+                | Statistic::SegLenMean
+                | Statistic::SegLenStd
         )
     }
 
@@ -139,14 +293,17 @@ impl std::fmt::Display for Statistic {
 impl FromStr for Statistic {
     type Err = crate::Error;
     fn from_str(s: &str) -> crate::Result<Self> {
-        Statistic::ALL
-            .into_iter()
+        let every = || Statistic::ALL.into_iter().chain(Statistic::FUNCTIONALS);
+        every()
             .find(|st| st.as_str() == s.trim())
             .ok_or_else(|| crate::Error::Param {
                 name: "statistic",
                 expected: format!(
                     "one of {}",
-                    Statistic::ALL.map(Statistic::as_str).join(", ")
+                    every()
+                        .map(Statistic::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 found: format!("{s:?}"),
             })
@@ -170,6 +327,27 @@ pub struct Summary {
     pub q3: f64,
     /// Units per second.
     pub slope: f64,
+    pub p20: f64,
+    pub p80: f64,
+    /// Value of the least-squares line at t = 0.
+    pub lin_offset: f64,
+    /// Mean squared error of the least-squares line.
+    pub lin_error: f64,
+    /// Least-squares parabola `a t² + b t + c` (t in s).
+    pub quad_a: f64,
+    pub quad_b: f64,
+    pub quad_c: f64,
+    /// Mean squared error of the parabola.
+    pub quad_error: f64,
+    pub rise_time: f64,
+    pub fall_time: f64,
+    /// Fractions above 25, 50, 75, 90 % of the range.
+    pub up_level: [f64; 4],
+    pub peak_rate: f64,
+    pub peak_dist_mean: f64,
+    pub peak_mean_rel: f64,
+    pub seg_len_mean: f64,
+    pub seg_len_std: f64,
 }
 
 impl Summary {
@@ -190,6 +368,27 @@ impl Summary {
             Statistic::Q3 => self.q3,
             Statistic::Iqr => self.q3 - self.q1,
             Statistic::Slope => self.slope,
+            Statistic::P20 => self.p20,
+            Statistic::P80 => self.p80,
+            Statistic::Range2080 => self.p80 - self.p20,
+            Statistic::Range0199 => self.p99 - self.p01,
+            Statistic::LinOffset => self.lin_offset,
+            Statistic::LinError => self.lin_error,
+            Statistic::QuadA => self.quad_a,
+            Statistic::QuadB => self.quad_b,
+            Statistic::QuadC => self.quad_c,
+            Statistic::QuadError => self.quad_error,
+            Statistic::RiseTime => self.rise_time,
+            Statistic::FallTime => self.fall_time,
+            Statistic::UpLevel25 => self.up_level[0],
+            Statistic::UpLevel50 => self.up_level[1],
+            Statistic::UpLevel75 => self.up_level[2],
+            Statistic::UpLevel90 => self.up_level[3],
+            Statistic::PeakRate => self.peak_rate,
+            Statistic::PeakDistMean => self.peak_dist_mean,
+            Statistic::PeakMeanRel => self.peak_mean_rel,
+            Statistic::SegLenMean => self.seg_len_mean,
+            Statistic::SegLenStd => self.seg_len_std,
         }
     }
 }
@@ -302,7 +501,26 @@ impl Summariser {
                 self.times.push(i as f64 * hop_s);
             }
         }
-        self.finish(Statistic::ALL.as_slice())
+        self.finish(Statistic::ALL.as_slice(), hop_s)
+    }
+
+    /// The statistics `wanted` of one f64 track whose frames are `hop_s` seconds apart (the
+    /// others are 0).
+    pub fn summarise_wanted(
+        &mut self,
+        values: &[f64],
+        hop_s: f64,
+        wanted: &[Statistic],
+    ) -> Summary {
+        self.values.clear();
+        self.times.clear();
+        for (i, &v) in values.iter().enumerate() {
+            if v.is_finite() {
+                self.values.push(v);
+                self.times.push(i as f64 * hop_s);
+            }
+        }
+        self.finish(wanted, hop_s)
     }
 
     /// Statistics of one f32 column, optionally restricted to the frames where `mask` is true
@@ -317,7 +535,7 @@ impl Summariser {
     ) -> Summary {
         self.values.clear();
         self.times.clear();
-        let timed = wanted.contains(&Statistic::Slope);
+        let timed = wanted.iter().any(|w| w.needs_times());
         for (i, &v) in column.iter().enumerate() {
             let keep = mask.is_none_or(|m| m.get(i).copied().unwrap_or(false));
             if keep && v.is_finite() {
@@ -327,10 +545,10 @@ impl Summariser {
                 }
             }
         }
-        self.finish(wanted)
+        self.finish(wanted, hop_s)
     }
 
-    fn finish(&mut self, wanted: &[Statistic]) -> Summary {
+    fn finish(&mut self, wanted: &[Statistic], hop_s: f64) -> Summary {
         let n = self.values.len();
         let mut s = Summary {
             n,
@@ -369,39 +587,66 @@ impl Summariser {
         if wanted.iter().any(|w| w.needs_sort()) {
             if constant {
                 (s.median, s.p01, s.p99, s.q1, s.q3) = (min, min, min, min, min);
+                (s.p20, s.p80) = (min, min);
             } else {
                 self.keys.clear();
                 self.keys.extend(x.iter().map(|&v| order_key(v)));
-                // Only the order statistics the five quantiles read are put in place (a
-                // selection per rank, recursing into the parts between them): the same values
-                // as a full sort, in fewer comparisons.
+                // Only the order statistics the quantiles read are put in place (a selection
+                // per rank, recursing into the parts between them): the same values as a full
+                // sort, in fewer comparisons. Ranks ascending, as `select_ranks` wants them.
                 const QS: [f64; 5] = [0.01, 0.25, 0.5, 0.75, 0.99];
-                let mut ranks = [0usize; 10];
-                for (i, q) in QS.iter().enumerate() {
+                const QS7: [f64; 7] = [0.01, 0.2, 0.25, 0.5, 0.75, 0.8, 0.99];
+                let extra = wanted.iter().any(|w| w.needs_p20_p80());
+                let qs: &[f64] = if extra { &QS7 } else { &QS };
+                let mut ranks = [0usize; 14];
+                for (i, q) in qs.iter().enumerate() {
                     (ranks[2 * i], ranks[2 * i + 1]) = quantile_ranks(n, *q);
                 }
-                select_ranks(&mut self.keys, 0, &ranks);
+                select_ranks(&mut self.keys, 0, &ranks[..2 * qs.len()]);
                 let q = |p| quantile_of_keys(&self.keys, p);
                 s.median = q(0.5);
                 s.p01 = q(0.01);
                 s.p99 = q(0.99);
                 s.q1 = q(0.25);
                 s.q3 = q(0.75);
+                if extra {
+                    s.p20 = q(0.2);
+                    s.p80 = q(0.8);
+                }
             }
         }
 
-        if !constant && n >= 2 && wanted.contains(&Statistic::Slope) {
+        let linear = wanted.iter().any(|w| w.needs_linear());
+        let quadratic = wanted.iter().any(|w| w.needs_quadratic());
+        // the regressions of a constant track: the constant
+        s.lin_offset = s.mean;
+        s.quad_c = s.mean;
+        if !constant && n >= 2 && (linear || quadratic) {
             let t = &self.times;
             let t_mean = t.iter().sum::<f64>() / n as f64;
-            let (mut sxy, mut sxx) = (0.0, 0.0);
+            let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
             for (&ti, &xi) in t.iter().zip(x) {
                 let dt = ti - t_mean;
-                sxy += dt * (xi - s.mean);
+                let dy = xi - s.mean;
+                sxy += dt * dy;
                 sxx += dt * dt;
+                syy += dy * dy;
             }
             if sxx > 0.0 {
                 s.slope = sxy / sxx;
+                s.lin_offset = s.mean - s.slope * t_mean;
+                s.lin_error = ((syy - s.slope * sxy) / n as f64).max(0.0);
+            } else {
+                s.lin_error = syy / n as f64;
             }
+            (s.quad_a, s.quad_b, s.quad_c, s.quad_error) =
+                (0.0, s.slope, s.lin_offset, s.lin_error);
+            if quadratic && n >= 3 {
+                quadratic_fit(t, x, t_mean, &mut s);
+            }
+        }
+        if wanted.iter().any(|w| w.needs_shape()) {
+            shape(x, &self.times, hop_s, &mut s);
         }
         for v in [
             &mut s.mean,
@@ -414,12 +659,138 @@ impl Summariser {
             &mut s.q1,
             &mut s.q3,
             &mut s.slope,
+            &mut s.p20,
+            &mut s.p80,
+            &mut s.lin_offset,
+            &mut s.lin_error,
+            &mut s.quad_a,
+            &mut s.quad_b,
+            &mut s.quad_c,
+            &mut s.quad_error,
+            &mut s.peak_dist_mean,
+            &mut s.peak_mean_rel,
+            &mut s.peak_rate,
+            &mut s.seg_len_mean,
+            &mut s.seg_len_std,
         ] {
             if !v.is_finite() {
                 *v = 0.0;
             }
         }
         s
+    }
+}
+
+/// The least-squares parabola `x ≈ a t² + b t + c` and its mean squared error into `s`
+/// (`n >= 3`, `t_mean` the mean time). Solved in centred coordinates `u = t - t_mean`,
+/// `y = x - mean` (normal equations by Cramer's rule), then expanded back to `t`; leaves the
+/// line in `s` when the times do not determine a parabola (fewer than 3 distinct times).
+fn quadratic_fit(t: &[f64], x: &[f64], t_mean: f64, s: &mut Summary) {
+    let n = x.len() as f64;
+    let (mut s2, mut s3, mut s4, mut sy, mut suy, mut su2y) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for (&ti, &xi) in t.iter().zip(x) {
+        let u = ti - t_mean;
+        let y = xi - s.mean;
+        let u2 = u * u;
+        s2 += u2;
+        s3 += u2 * u;
+        s4 += u2 * u2;
+        sy += y;
+        suy += u * y;
+        su2y += u2 * y;
+    }
+    // | s4 s3 s2 | |a|   |su2y|
+    // | s3 s2 0  | |b| = |suy |
+    // | s2 0  n  | |c|   |sy  |
+    let det = n * (s4 * s2 - s3 * s3) - s2 * s2 * s2;
+    if !(det > 1e-12 * n * s4 * s2) {
+        return;
+    }
+    let a = (su2y * s2 * n - s3 * suy * n - s2 * s2 * sy) / det;
+    let b = (s4 * suy * n - su2y * s3 * n + s3 * s2 * sy - s2 * s2 * suy) / det;
+    let c = (s4 * (s2 * sy) - s3 * (s3 * sy) + s2 * (s3 * suy - s2 * su2y)) / det;
+    let mut err = 0.0;
+    for (&ti, &xi) in t.iter().zip(x) {
+        let u = ti - t_mean;
+        let r = xi - s.mean - (a * u * u + b * u + c);
+        err += r * r;
+    }
+    s.quad_a = a;
+    s.quad_b = b - 2.0 * a * t_mean;
+    s.quad_c = s.mean + c - b * t_mean + a * t_mean * t_mean;
+    s.quad_error = err / n;
+}
+
+/// The shape pass into `s`, one loop over the values: rise / fall fractions, up-level times,
+/// peaks, runs above the mean. `times` are the values' times (s) when the caller recorded them
+/// (else empty: peak distances then use `i · hop_s`).
+fn shape(x: &[f64], times: &[f64], hop_s: f64, s: &mut Summary) {
+    let n = x.len();
+    if n == 0 {
+        return;
+    }
+    let mean = s.mean;
+    let range = s.max - s.min;
+    // thresholds above max when the track is constant: no value is above them
+    let thr = if range > 0.0 {
+        [0.25, 0.5, 0.75, 0.9].map(|p| s.min + p * range)
+    } else {
+        [f64::INFINITY; 4]
+    };
+    let time = |i: usize| times.get(i).copied().unwrap_or(i as f64 * hop_s);
+    let (mut up, mut down) = (0usize, 0usize);
+    let mut level = [0usize; 4];
+    let (mut n_peaks, mut peak_sum, mut first, mut last) = (0usize, 0.0, 0.0, 0.0);
+    // runs above the mean: count, sum and sum of squares of their lengths (frames)
+    let (mut runs, mut run_sum, mut run_sum2, mut len) = (0usize, 0usize, 0usize, 0usize);
+    let mut prev = x[0];
+    for (i, &v) in x.iter().enumerate() {
+        for (c, t) in level.iter_mut().zip(&thr) {
+            *c += usize::from(v > *t);
+        }
+        if v > mean {
+            len += 1;
+        } else if len > 0 {
+            (runs, run_sum, run_sum2, len) = (runs + 1, run_sum + len, run_sum2 + len * len, 0);
+        }
+        if i > 0 {
+            up += usize::from(v > prev);
+            down += usize::from(v < prev);
+            // a peak: above the mean, above the previous value, not below the next
+            if v > mean && v > prev && i + 1 < n && v >= x[i + 1] {
+                if n_peaks == 0 {
+                    first = time(i);
+                }
+                last = time(i);
+                n_peaks += 1;
+                peak_sum += v;
+            }
+        }
+        prev = v;
+    }
+    if len > 0 {
+        (runs, run_sum, run_sum2) = (runs + 1, run_sum + len, run_sum2 + len * len);
+    }
+    if n >= 2 {
+        s.rise_time = up as f64 / (n - 1) as f64;
+        s.fall_time = down as f64 / (n - 1) as f64;
+    }
+    s.up_level = level.map(|c| c as f64 / n as f64);
+    let span = n as f64 * hop_s;
+    if span > 0.0 {
+        s.peak_rate = n_peaks as f64 / span;
+    }
+    if n_peaks > 0 {
+        s.peak_mean_rel = peak_sum / n_peaks as f64 - mean;
+    }
+    if n_peaks > 1 {
+        // the mean of consecutive distances telescopes to (last - first) / (peaks - 1)
+        s.peak_dist_mean = (last - first) / (n_peaks - 1) as f64;
+    }
+    if runs > 0 {
+        let m = run_sum as f64 / runs as f64;
+        s.seg_len_mean = m * hop_s;
+        s.seg_len_std = (run_sum2 as f64 / runs as f64 - m * m).max(0.0).sqrt() * hop_s;
     }
 }
 
@@ -633,6 +1004,130 @@ mod tests {
         let none = sz.summarise_column(col.view(), 0.01, Some(&[false; 5]), &Statistic::ALL);
         assert_eq!(none.n, 0);
         assert_eq!(none.mean, 0.0);
+    }
+
+    /// The fuller functionals on a 10-frame track, against values computed by hand (rise /
+    /// fall, levels, peaks, segments) and with numpy (`np.polyfit` degree 1 and 2 on
+    /// `t = i * 0.01`, `np.percentile`).
+    #[test]
+    fn functionals_match_hand_and_numpy_values() {
+        let x = [1.0, 3.0, 2.0, 5.0, 4.0, 4.0, 6.0, 1.0, 2.0, 7.0];
+        let every: Vec<Statistic> = Statistic::ALL
+            .into_iter()
+            .chain(Statistic::FUNCTIONALS)
+            .collect();
+        let s = Summariser::new().summarise_wanted(&x, 0.01, &every);
+        let close = |st: Statistic, want: f64, tol: f64| {
+            let got = s.get(st);
+            assert!(
+                (got - want).abs() <= tol * want.abs().max(1.0),
+                "{st}: {got} vs {want}"
+            );
+        };
+        close(Statistic::P20, 1.8, 1e-12);
+        close(Statistic::P80, 5.2, 1e-12);
+        close(Statistic::Range2080, 3.4, 1e-12);
+        close(Statistic::Range0199, 5.91, 1e-12);
+        // np.polyfit(t, x, 1), mean squared residual
+        close(Statistic::Slope, 27.27272727272729, 1e-10);
+        close(Statistic::LinOffset, 2.272727272727271, 1e-10);
+        close(Statistic::LinError, 3.236363636363637, 1e-10);
+        // np.polyfit(t, x, 2)
+        close(Statistic::QuadA, -378.7878787878799, 1e-9);
+        close(Statistic::QuadB, 61.36363636363644, 1e-9);
+        close(Statistic::QuadC, 1.818181818181816, 1e-9);
+        close(Statistic::QuadError, 3.160606060606061, 1e-10);
+        // 5 of 9 pairs rise, 3 fall (4 -> 4 neither)
+        close(Statistic::RiseTime, 5.0 / 9.0, 1e-15);
+        close(Statistic::FallTime, 3.0 / 9.0, 1e-15);
+        // thresholds 2.5, 4, 5.5, 6.4 over min 1, range 6
+        close(Statistic::UpLevel25, 0.6, 1e-15);
+        close(Statistic::UpLevel50, 0.3, 1e-15);
+        close(Statistic::UpLevel75, 0.2, 1e-15);
+        close(Statistic::UpLevel90, 0.1, 1e-15);
+        // peaks above the mean 3.5: frames 3 (5) and 6 (6); the last frame is no peak
+        close(Statistic::PeakRate, 20.0, 1e-12);
+        close(Statistic::PeakDistMean, 0.03, 1e-12);
+        close(Statistic::PeakMeanRel, 2.0, 1e-12);
+        // runs above the mean: frames 3..=6 (4) and 9 (1)
+        close(Statistic::SegLenMean, 0.025, 1e-12);
+        close(Statistic::SegLenStd, 0.015, 1e-12);
+    }
+
+    #[test]
+    fn functionals_of_degenerate_tracks_are_defined() {
+        let every: Vec<Statistic> = Statistic::ALL
+            .into_iter()
+            .chain(Statistic::FUNCTIONALS)
+            .collect();
+        let mut sz = Summariser::new();
+        for x in [&[][..], &[2.0][..], &[2.0; 40][..], &[1.0, 4.0][..]] {
+            let s = sz.summarise_wanted(x, 0.01, &every);
+            for st in &every {
+                assert!(s.get(*st).is_finite(), "{st} of {x:?}");
+            }
+        }
+        let c = sz.summarise_wanted(&[2.0; 40], 0.01, &every);
+        assert_eq!(c.get(Statistic::LinOffset), 2.0);
+        assert_eq!(c.get(Statistic::QuadC), 2.0);
+        for st in [
+            Statistic::QuadA,
+            Statistic::QuadError,
+            Statistic::RiseTime,
+            Statistic::UpLevel50,
+            Statistic::PeakRate,
+            Statistic::SegLenMean,
+        ] {
+            assert_eq!(c.get(st), 0.0, "{st}");
+        }
+        // two frames: the line through them, no parabola
+        let two = sz.summarise_wanted(&[1.0, 4.0], 0.5, &every);
+        assert!((two.get(Statistic::Slope) - 6.0).abs() < 1e-12);
+        assert!((two.get(Statistic::QuadB) - 6.0).abs() < 1e-12);
+        assert!((two.get(Statistic::QuadC) - 1.0).abs() < 1e-12);
+        assert_eq!(two.get(Statistic::QuadA), 0.0);
+        assert_eq!(two.get(Statistic::RiseTime), 1.0);
+        // an exact parabola is recovered with zero error
+        let x: Vec<f64> = (0..50)
+            .map(|i| {
+                let t = f64::from(i) * 0.02;
+                3.0 * t * t - 2.0 * t + 0.5
+            })
+            .collect();
+        let p = sz.summarise_wanted(&x, 0.02, &every);
+        assert!((p.get(Statistic::QuadA) - 3.0).abs() < 1e-9);
+        assert!((p.get(Statistic::QuadB) + 2.0).abs() < 1e-9);
+        assert!((p.get(Statistic::QuadC) - 0.5).abs() < 1e-9);
+        assert!(p.get(Statistic::QuadError) < 1e-20);
+    }
+
+    /// Asking for the extra percentiles leaves the five basic quantiles bit for bit unchanged.
+    #[test]
+    fn extra_ranks_leave_basic_quantiles_unchanged() {
+        let mut seed = 23;
+        let x: Vec<f64> = (0..333).map(|_| lcg(&mut seed) * 5.0 - 1.0).collect();
+        let mut sz = Summariser::new();
+        let a = sz.summarise_wanted(&x, 0.01, &Statistic::ALL);
+        let b = sz.summarise_wanted(
+            &x,
+            0.01,
+            &[Statistic::ALL.as_slice(), &[Statistic::P20]].concat(),
+        );
+        for st in Statistic::ALL {
+            assert_eq!(a.get(st).to_bits(), b.get(st).to_bits(), "{st}");
+        }
+        let mut sorted = x.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert_eq!(b.p20.to_bits(), quantile_sorted(&sorted, 0.2).to_bits());
+    }
+
+    #[test]
+    fn functional_names_round_trip() {
+        for st in Statistic::FUNCTIONALS {
+            assert_eq!(st.as_str().parse::<Statistic>().expect("known"), st);
+            let json = serde_json::to_string(&st).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", st.as_str()));
+        }
     }
 
     #[test]

@@ -100,6 +100,46 @@ fn default_set_size_and_names() {
 }
 
 #[test]
+fn rich_set_size_and_names() {
+    use ser_features::{RICH_BANDS, RICH_DELTA, RICH_LLD};
+    let set = FeatureSet::by_name("rich").expect("set");
+    let names = set.names(16_000);
+    // 67 non-voice tracks and 4 voice tracks x 34, 26 log-mel bands x 12, 71 delta tracks x 15,
+    // 6 extras
+    assert_eq!(
+        names.len(),
+        71 * RICH_LLD.len() + 26 * RICH_BANDS.len() + 71 * RICH_DELTA.len() + 6
+    );
+    assert_eq!(names.len(), 3797);
+    assert!(names.iter().any(|n| n == "log_mel_7_range_20_80"));
+    assert!(!names.iter().any(|n| n.starts_with("log_mel_7_delta")));
+    for must in [
+        "rasta_mel_3_quad_a",
+        "rasta_mel_25_delta_rise_time",
+        "loudness_up_level_90",
+        "sharpness_peak_rate",
+        "band_energy_250_650_db_range_20_80",
+        "band_energy_1000_4000_db_seg_len_mean",
+        "spectral_kurtosis_lin_error",
+        "harmonicity_median",
+        "voicing_prob_fall_time",
+        "f0_semitones_voiced_quad_error",
+        "f0_semitones_delta_voiced_range_01_99",
+        "hnr_db_voiced_peak_mean_rel",
+        "mfcc_0_slope",
+        "log_energy_db_peaks_per_s",
+    ] {
+        assert!(names.iter().any(|n| n == must), "missing {must}");
+    }
+    let unique: std::collections::HashSet<_> = names.iter().collect();
+    assert_eq!(unique.len(), names.len());
+    assert!(!names.iter().any(|n| n == "f0_semitones_mean"));
+    // the statistics groups round-trip through a TOML file like any custom set
+    let text = toml::to_string(set.config()).expect("serialise");
+    assert!(text.contains("\"range_20_80\"") && text.contains("\"up_level_25\""));
+}
+
+#[test]
 fn features_are_finite_for_silent_short_and_clipped_input() {
     let inputs: Vec<(&str, Vec<f32>)> = vec![
         ("empty", Vec::new()),
@@ -122,7 +162,7 @@ fn features_are_finite_for_silent_short_and_clipped_input() {
         ),
         ("speech-like 1.5 s", speechy(1.5)),
     ];
-    for set_name in ["default", "librosa", "pyaudioanalysis"] {
+    for set_name in ["default", "librosa", "pyaudioanalysis", "rich"] {
         let set = FeatureSet::by_name(set_name).expect("set");
         let mut ex = set.extractor().expect("extractor");
         let names = set.names(16_000);

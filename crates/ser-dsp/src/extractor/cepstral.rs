@@ -294,7 +294,7 @@ fn filterbank(
     Ok(Filterbank::mel(mel, p.sample_rate_hz, p.n_fft))
 }
 
-fn check_fmax(fmax: Option<f64>, nyq: f64) -> Result<()> {
+pub(super) fn check_fmax(fmax: Option<f64>, nyq: f64) -> Result<()> {
     match fmax {
         Some(f) if !(f.is_finite() && f > 0.0 && f <= nyq * 1.000001) => Err(Error::Param {
             name: "mel.fmax_hz",

@@ -5,11 +5,12 @@
 //! | module | descriptors | reads |
 //! |---|---|---|
 //! | `time` | ZCR, energy, RMS, log energy, energy entropy | raw frame (spectral RMS: power) |
-//! | `spectral` | centroid, spread, entropy, flux, roll-off, flatness, slope, alpha ratio, Hammarberg | power, magnitudes |
+//! | `spectral` | centroid, spread, entropy, flux, roll-off, flatness, slope, alpha ratio, Hammarberg, band energies, spectral variance / skewness / kurtosis | power, magnitudes |
 //! | `cepstral` | mel, log-mel, MFCC | power |
+//! | `auditory` | loudness, sharpness, RASTA-filtered auditory bands | power |
 //! | `tonal` | chroma, tonnetz, spectral contrast | power, magnitudes |
 //! | `prosody` | YIN F0, F0 (semitones) and voicing; the pitch pass shared with `voice` | signal |
-//! | `voice` | jitter, shimmer, HNR | pitch pass |
+//! | `voice` | jitter, shimmer, HNR, harmonicity | pitch pass |
 //! | `pyaudioanalysis` | the 34 pyAudioAnalysis features and their deltas | raw frame, magnitudes |
 //!
 //! [`Extractor::new`] offers each configured descriptor, in column order, to the families'
@@ -28,6 +29,7 @@
 //! A new descriptor needs its [`Descriptor`] variant (and its check in `config.rs`) and its plan
 //! and computation in its family; `every_descriptor_has_a_family` (tests) lists all variants.
 
+mod auditory;
 mod cepstral;
 mod prosody;
 mod pyaudioanalysis;
@@ -307,6 +309,7 @@ impl Extractor {
             Box::<time::Time>::default(),
             Box::<spectral::Spectral>::default(),
             Box::<cepstral::Cepstral>::default(),
+            Box::<auditory::Auditory>::default(),
             Box::<tonal::Tonal>::default(),
             Box::<prosody::Prosody>::default(),
             Box::<voice::Voice>::default(),

@@ -1,5 +1,6 @@
 //! Spectral-shape family on the frame's power / magnitude spectrum: centroid, spread, entropy,
-//! flux, roll-off, flatness, slope, alpha ratio and Hammarberg index. The sums several of them
+//! flux, roll-off, flatness, slope, alpha ratio, Hammarberg index, band energies and the
+//! power-weighted spectral moments (variance, skewness, kurtosis). The sums several of them
 //! share (magnitude sum, power sum, sums over `ln` of the floored power) are computed once per
 //! frame, and only when a planned descriptor reads them.
 
@@ -26,6 +27,12 @@ enum Item {
         lo: (usize, usize),
         hi: (usize, usize),
     },
+    BandEnergy {
+        bins: (usize, usize),
+    },
+    Variance,
+    Skewness,
+    Kurtosis,
 }
 
 /// The spectral-shape descriptors of a set, each with its column.
@@ -43,6 +50,10 @@ pub(super) struct Spectral {
     prev_mag_sum: f64,
     /// (K, sum x, sum x^2) of the slope regression abscissa x = f / 1000.
     slope_x: (f64, f64, f64),
+    /// Some item reads the power-weighted spectral moments (variance, skewness, kurtosis).
+    moments: bool,
+    /// Bin frequencies in kHz (when `moments`).
+    freqs_khz: Vec<f64>,
 }
 
 impl Family for Spectral {
@@ -75,6 +86,16 @@ impl Family for Spectral {
                     hi: band_bins(p.freqs, 2000.0, 5000.0_f64.min(nyq)),
                 },
             ),
+            Descriptor::BandEnergy { lo_hz, hi_hz } => {
+                let name = format!("band_energy_{lo_hz}_{hi_hz}_db");
+                let bins = band_bins(p.freqs, *lo_hz, hi_hz.min(nyq));
+                self.items.push((p.n_columns(), Item::BandEnergy { bins }));
+                p.column(name, false);
+                return Ok(true);
+            }
+            Descriptor::SpectralVariance => ("spectral_variance_khz2", Item::Variance),
+            Descriptor::SpectralSkewness => ("spectral_skewness", Item::Skewness),
+            Descriptor::SpectralKurtosis => ("spectral_kurtosis", Item::Kurtosis),
             _ => return Ok(false),
         };
         let n_bins = p.freqs.len();
@@ -97,7 +118,11 @@ impl Family for Spectral {
                     freqs.iter().map(|f| (f / 1000.0).powi(2)).sum(),
                 );
             }
-            Item::AlphaRatio { .. } | Item::Hammarberg { .. } => {}
+            Item::Variance | Item::Skewness | Item::Kurtosis => {
+                self.moments = true;
+                self.freqs_khz = p.freqs.iter().map(|f| f / 1000.0).collect();
+            }
+            Item::AlphaRatio { .. } | Item::Hammarberg { .. } | Item::BandEnergy { .. } => {}
         }
         self.items.push((p.n_columns(), item));
         p.column(name.into(), false);
@@ -133,6 +158,11 @@ impl Family for Spectral {
                 }
             }
         }
+        let (variance, skewness, kurtosis) = if self.moments {
+            power_moments(power, &self.freqs_khz)
+        } else {
+            (0.0, 0.0, 0.0)
+        };
         let centroid = if self.mag && mag_sum > 0.0 {
             fastmath::dot(mag, freqs) / mag_sum
         } else {
@@ -212,10 +242,42 @@ impl Family for Spectral {
                     let h = power[hi.0..hi.1].iter().cloned().fold(0.0, f64::max);
                     10.0 * l.max(AMIN).log10() - 10.0 * h.max(AMIN).log10()
                 }
+                Item::BandEnergy { bins } => {
+                    10.0 * fastmath::sum(&power[bins.0..bins.1]).max(AMIN).log10()
+                }
+                Item::Variance => variance,
+                Item::Skewness => skewness,
+                Item::Kurtosis => kurtosis,
             };
         }
         self.prev_mag_sum = mag_sum;
     }
+}
+
+/// Variance (kHz^2), skewness and kurtosis (not excess) of the power spectrum taken as a
+/// distribution over frequency, `p_k = P_k / sum P`; all 0 for silence, skewness and kurtosis 0
+/// when the variance vanishes (a single bin).
+pub(super) fn power_moments(power: &[f64], freqs_khz: &[f64]) -> (f64, f64, f64) {
+    let s = fastmath::sum(power);
+    if !(s > 0.0) {
+        return (0.0, 0.0, 0.0);
+    }
+    let mu = fastmath::dot(power, freqs_khz) / s;
+    let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
+    for (p, f) in power.iter().zip(freqs_khz) {
+        let d = f - mu;
+        let d2 = d * d;
+        let w = p * d2;
+        m2 += w;
+        m3 += w * d;
+        m4 += w * d2;
+    }
+    let (m2, m3, m4) = (m2 / s, m3 / s, m4 / s);
+    // a variance at rounding level of the frequency scale: one bin, no shape
+    if m2 <= 1e-12 * mu.max(1e-3).powi(2) {
+        return (m2.max(0.0), 0.0, 0.0);
+    }
+    (m2, m3 / (m2 * m2.sqrt()), m4 / (m2 * m2))
 }
 
 /// Bins `start..end` with frequencies in `[lo_hz, hi_hz]` (empty when there are none).

@@ -47,6 +47,25 @@ fn one_of_each() -> Vec<Descriptor> {
         Descriptor::Jitter(pitch()),
         Descriptor::Shimmer(pitch()),
         Descriptor::Hnr(pitch()),
+        Descriptor::BandEnergy {
+            lo_hz: 250.0,
+            hi_hz: 650.0,
+        },
+        Descriptor::SpectralVariance,
+        Descriptor::SpectralSkewness,
+        Descriptor::SpectralKurtosis,
+        Descriptor::Loudness {
+            mel: MelConfig::auditory(),
+        },
+        Descriptor::Sharpness {
+            mel: MelConfig::auditory(),
+        },
+        Descriptor::RastaMel {
+            mel: MelConfig::auditory(),
+            top_db: Some(80.0),
+            pole: 0.94,
+        },
+        Descriptor::Harmonicity(pitch()),
         Descriptor::PyAudioAnalysis,
     ]
 }
@@ -80,6 +99,14 @@ fn kind(d: &Descriptor) -> usize {
         Descriptor::Shimmer(_) => 23,
         Descriptor::Hnr(_) => 24,
         Descriptor::PyAudioAnalysis => 25,
+        Descriptor::BandEnergy { .. } => 26,
+        Descriptor::SpectralVariance => 27,
+        Descriptor::SpectralSkewness => 28,
+        Descriptor::SpectralKurtosis => 29,
+        Descriptor::Loudness { .. } => 30,
+        Descriptor::Sharpness { .. } => 31,
+        Descriptor::RastaMel { .. } => 32,
+        Descriptor::Harmonicity(_) => 33,
     }
 }
 
@@ -104,7 +131,10 @@ fn every_descriptor_has_a_family() {
         .expect("valid")
         .extractor(16_000)
         .expect("planned");
-    assert_eq!(ex.names().len(), 14 + 2 * 40 + 13 + 12 + 7 + 6 + 6);
+    assert_eq!(
+        ex.names().len(),
+        14 + 2 * 40 + 13 + 12 + 7 + 6 + 6 + 4 + 2 + 26 + 1
+    );
     // pyAudioAnalysis needs its own framing
     let cfg = DescriptorConfig {
         descriptors: py,

@@ -1,5 +1,5 @@
 //! The serde form of a feature set: which frames a statistics group reads, deltas, extras, and
-//! the built-in sets (`default`, `librosa`, `pyaudioanalysis`).
+//! the built-in sets (`default`, `librosa`, `pyaudioanalysis`, `rich`).
 
 use ser_dsp::{DescriptorConfig, Length, WindowKind};
 use serde::{Deserialize, Serialize};
@@ -107,7 +107,7 @@ fn default_rate() -> u32 {
 /// |---|---|---|
 /// | `name` | required | set name, used in table file names (`<corpus>.<name>.parquet`) |
 /// | `sample_rate_hz` | 16000 | audio is resampled to this rate before extraction |
-/// | `preset` | none | ser-dsp descriptor preset: `default`, `librosa`, `pyaudioanalysis` |
+/// | `preset` | none | ser-dsp descriptor preset: `default`, `librosa`, `pyaudioanalysis`, `rich` |
 /// | `descriptors` | none | a full `ser_dsp::DescriptorConfig` (exactly one of `preset` / `descriptors`) |
 /// | `deltas` | none | [`DeltaSpec`]; none = no delta tracks |
 /// | `statistics` | required | [`StatGroup`]s |
@@ -137,6 +137,79 @@ fn group(tracks: &[&str], exclude: &[&str], statistics: &[Statistic], frames: Fr
         frames,
     }
 }
+
+/// The functionals of the `rich` set on every descriptor track (34).
+pub const RICH_LLD: [Statistic; 34] = {
+    use Statistic::*;
+    [
+        Mean,
+        Std,
+        Skewness,
+        Kurtosis,
+        Min,
+        Max,
+        P01,
+        P99,
+        Q1,
+        Median,
+        Q3,
+        Iqr,
+        Range0199,
+        P20,
+        P80,
+        Range2080,
+        Slope,
+        LinOffset,
+        LinError,
+        QuadA,
+        QuadB,
+        QuadC,
+        QuadError,
+        RiseTime,
+        FallTime,
+        UpLevel25,
+        UpLevel50,
+        UpLevel75,
+        UpLevel90,
+        PeakRate,
+        PeakDistMean,
+        PeakMeanRel,
+        SegLenMean,
+        SegLenStd,
+    ]
+};
+
+/// The functionals of the `rich` set on the plain log-mel bands (12; their detail is also in the
+/// MFCCs and the RASTA bands, which get the full [`RICH_LLD`]).
+pub const RICH_BANDS: [Statistic; 12] = {
+    use Statistic::*;
+    [
+        Mean, Std, Skewness, Kurtosis, P01, P99, Median, Range2080, Slope, LinError, RiseTime,
+        UpLevel50,
+    ]
+};
+
+/// The functionals of the `rich` set on every delta track (15).
+pub const RICH_DELTA: [Statistic; 15] = {
+    use Statistic::*;
+    [
+        Std,
+        Skewness,
+        Kurtosis,
+        P01,
+        P99,
+        Q1,
+        Q3,
+        Iqr,
+        Range0199,
+        Range2080,
+        RiseTime,
+        FallTime,
+        PeakRate,
+        PeakMeanRel,
+        SegLenMean,
+    ]
+};
 
 /// Patterns of the ser-dsp default tracks that are only meaningful on voiced frames.
 const VOICE_TRACKS: [&str; 4] = ["f0_semitones", "jitter_local", "shimmer_local_db", "hnr_db"];
@@ -260,15 +333,51 @@ impl FeatureSetConfig {
         }
     }
 
+    /// `rich`: the fuller set in the spirit of openSMILE ComParE, on ser-dsp's
+    /// [`DescriptorConfig::rich`] descriptors (the default set's 63 plus loudness, sharpness,
+    /// band energies 250–650 Hz and 1–4 kHz, spectral variance / skewness / kurtosis, 26
+    /// RASTA-filtered auditory bands, harmonicity: 97 tracks) and their deltas:
+    ///
+    /// * every non-voice track except the plain log-mel bands: the 34 [`RICH_LLD`] functionals
+    ///   (moments, extremes, percentiles and percentile ranges, linear and quadratic regression
+    ///   with errors, rise / fall times, up-level times, peaks, segments);
+    /// * F0 / jitter / shimmer / HNR over voiced frames: the same 34;
+    /// * the 26 log-mel bands: the 12 [`RICH_BANDS`] functionals, no deltas (the MFCCs are their
+    ///   DCT and the RASTA bands their modulation-filtered form, both fully summarised);
+    /// * deltas of every other track: the 15 [`RICH_DELTA`] functionals (voice tracks: over
+    ///   interior voiced frames);
+    /// * the default set's voicing and rhythm extras.
+    pub fn rich() -> Self {
+        FeatureSetConfig {
+            name: "rich".into(),
+            sample_rate_hz: 16_000,
+            preset: Some("rich".into()),
+            descriptors: None,
+            deltas: Some(DeltaSpec {
+                exclude: vec!["log_mel_*".into()],
+                ..DeltaSpec::default()
+            }),
+            statistics: vec![
+                group(&["*"], &["*_delta", "log_mel_*"], &RICH_LLD, Frames::Auto)
+                    .without(&VOICE_TRACKS),
+                group(&VOICE_TRACKS, &[], &RICH_LLD, Frames::Voiced),
+                group(&["log_mel_*"], &[], &RICH_BANDS, Frames::All),
+                group(&["*_delta"], &[], &RICH_DELTA, Frames::Auto),
+            ],
+            extras: Self::default_set().extras,
+        }
+    }
+
     /// The built-in set with this name.
     pub fn by_name(name: &str) -> Result<Self> {
         match name {
             "default" => Ok(Self::default_set()),
             "librosa" => Ok(Self::librosa()),
             "pyaudioanalysis" => Ok(Self::pyaudioanalysis()),
+            "rich" => Ok(Self::rich()),
             other => Err(Error::Param {
                 name: "feature_set",
-                expected: "default, librosa, pyaudioanalysis or a .toml file".into(),
+                expected: "default, librosa, pyaudioanalysis, rich or a .toml file".into(),
                 found: format!("{other:?}"),
             }),
         }
@@ -290,8 +399,9 @@ impl FeatureSetConfig {
                 "default" => Ok(DescriptorConfig::default()),
                 "librosa" => Ok(DescriptorConfig::librosa()),
                 "pyaudioanalysis" => Ok(DescriptorConfig::pyaudioanalysis()),
+                "rich" => Ok(DescriptorConfig::rich()),
                 other => Err(err(format!(
-                    "unknown preset {other:?}; expected default, librosa or pyaudioanalysis"
+                    "unknown preset {other:?}; expected default, librosa, pyaudioanalysis or rich"
                 ))),
             },
         }

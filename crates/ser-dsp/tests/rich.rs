@@ -1,0 +1,377 @@
+//! The descriptors of the `rich` preset against independent computations: analytic spectra
+//! (band energy, spectral moments), a numpy / scipy reference (loudness, sharpness, RASTA bands;
+//! `tests/fixtures/reference/make_rich_ref.py`), and the pitch pass's own HNR (harmonicity).
+
+use ser_dsp::{
+    Descriptor, DescriptorConfig, FrameConfig, Length, Lld, MelConfig, PadMode, PitchConfig,
+    WindowKind,
+};
+
+const SR: u32 = 16_000;
+
+fn col(lld: &Lld, name: &str) -> Vec<f32> {
+    let j = lld
+        .names
+        .iter()
+        .position(|n| n == name)
+        .unwrap_or_else(|| panic!("no column {name} in {:?}", lld.names));
+    lld.values.column(j).to_vec()
+}
+
+fn run(cfg: DescriptorConfig, x: &[f32]) -> Lld {
+    cfg.check()
+        .expect("valid config")
+        .extractor(SR)
+        .expect("extractor")
+        .compute(x)
+        .expect("compute")
+}
+
+/// `sum_j a_j sin(2 pi f_j n / sr)`.
+fn tones(parts: &[(f64, f64)], n: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| {
+            parts
+                .iter()
+                .map(|(f, a)| a * (2.0 * std::f64::consts::PI * f * i as f64 / f64::from(SR)).sin())
+                .sum::<f64>() as f32
+        })
+        .collect()
+}
+
+/// 512-sample rectangular frames, no centring, no pre-emphasis: a tone of an integer number of
+/// periods per frame falls on one bin with `|X_k| = a N / 2`.
+fn rect(descriptors: Vec<Descriptor>) -> DescriptorConfig {
+    DescriptorConfig {
+        frame: FrameConfig {
+            frame: Length::Samples(512),
+            hop: Length::Samples(512),
+            window_len: None,
+            n_fft: Some(512),
+            window: WindowKind::Rectangular,
+            center: false,
+            pad_mode: PadMode::Constant,
+        },
+        pre_emphasis: 0.0,
+        descriptors,
+        ..DescriptorConfig::default()
+    }
+}
+
+#[test]
+fn band_energy_of_a_bin_centred_tone() {
+    // 500 Hz = bin 16 of 512 at 16 kHz (16 periods per frame), amplitude 0.4
+    let x = tones(&[(500.0, 0.4)], 512 * 6);
+    let lld = run(
+        rect(vec![
+            Descriptor::BandEnergy {
+                lo_hz: 250.0,
+                hi_hz: 650.0,
+            },
+            Descriptor::BandEnergy {
+                lo_hz: 1000.0,
+                hi_hz: 4000.0,
+            },
+        ]),
+        &x,
+    );
+    assert_eq!(
+        lld.names,
+        ["band_energy_250_650_db", "band_energy_1000_4000_db"]
+    );
+    let want = 20.0 * (0.4f64 * 256.0).log10(); // P_16 = (a N / 2)^2
+    for (lo, hi) in col(&lld, "band_energy_250_650_db")
+        .iter()
+        .zip(col(&lld, "band_energy_1000_4000_db"))
+    {
+        assert!((f64::from(*lo) - want).abs() < 1e-4, "{lo} vs {want}");
+        // nothing but f32 rounding noise in the other band: at most -100 dB + a little
+        assert!(hi < -60.0, "{hi}");
+    }
+}
+
+#[test]
+fn spectral_moments_of_two_tones_are_those_of_a_two_point_distribution() {
+    // bins 16 (500 Hz) and 64 (2 kHz), powers in the ratio a1^2 : a2^2
+    let (a1, a2) = (0.5, 0.25);
+    let x = tones(&[(500.0, a1), (2000.0, a2)], 512 * 4);
+    let lld = run(
+        rect(vec![
+            Descriptor::SpectralVariance,
+            Descriptor::SpectralSkewness,
+            Descriptor::SpectralKurtosis,
+        ]),
+        &x,
+    );
+    let p = a2 * a2 / (a1 * a1 + a2 * a2); // weight of the upper point
+    let (f1, f2) = (0.5, 2.0); // kHz
+    let var = p * (1.0 - p) * (f2 - f1) * (f2 - f1);
+    let skew = (1.0 - 2.0 * p) / (p * (1.0 - p)).sqrt();
+    let kurt = (1.0 - 3.0 * p * (1.0 - p)) / (p * (1.0 - p));
+    for t in 0..lld.values.nrows() {
+        let got = |n| f64::from(col(&lld, n)[t]);
+        assert!(
+            (got("spectral_variance_khz2") - var).abs() < 1e-5 * var,
+            "var {}",
+            got("spectral_variance_khz2")
+        );
+        assert!(
+            (got("spectral_skewness") - skew).abs() < 1e-5,
+            "skew {} vs {skew}",
+            got("spectral_skewness")
+        );
+        assert!(
+            (got("spectral_kurtosis") - kurt).abs() < 1e-5 * kurt,
+            "kurt {} vs {kurt}",
+            got("spectral_kurtosis")
+        );
+    }
+    // silence: all three 0
+    let lld = run(
+        rect(vec![
+            Descriptor::SpectralVariance,
+            Descriptor::SpectralKurtosis,
+        ]),
+        &vec![0.0; 2048],
+    );
+    assert!(lld.values.iter().all(|&v| v == 0.0));
+}
+
+/// The signal of `make_rich_ref.py`.
+fn reference_signal() -> Vec<f32> {
+    use std::f64::consts::PI;
+    (0..8000)
+        .map(|i| {
+            let t = f64::from(i) / f64::from(SR);
+            let v = 0.3 * (2.0 * PI * 220.0 * t).sin() * (1.0 + 0.5 * (2.0 * PI * 3.0 * t).sin())
+                + 0.1 * (2.0 * PI * 1800.0 * t + 0.3).sin()
+                + if t > 0.2 {
+                    0.05 * (2.0 * PI * 5200.0 * t).sin()
+                } else {
+                    0.0
+                };
+            v as f32
+        })
+        .collect()
+}
+
+// Generated by `make_rich_ref.py` (numpy 2.4, scipy 1.17): frames of 400 samples every 160,
+// centred with zeros, pre-emphasis 0.97, periodic Hamming, n_fft 512, power spectrum; 26 Slaney
+// mel bands 20 Hz .. 8 kHz without area normalisation (weights rounded to f32); loudness
+// `sum E^0.3`; sharpness `0.11 sum N g(z) z / sum N` with Zwicker & Terhardt Bark; RASTA:
+// `scipy.signal.lfilter([.2, .1, 0, -.1, -.2], [1, -0.94])` on the dB bands floored 80 dB below
+// their maximum, started as rastamat does (state from the first 4 frames, outputs 0 there).
+const FRAMES: [usize; 7] = [3, 4, 5, 10, 25, 37, 48];
+const LOUDNESS: [f64; 7] = [
+    13.926338857345714,
+    14.432841228724776,
+    14.318866387445704,
+    14.47259860890381,
+    18.91717734436004,
+    21.435429098724402,
+    20.850194395462697,
+];
+const SHARPNESS: [f64; 7] = [
+    1.0531542208848268,
+    1.047477970805822,
+    1.0356127763725798,
+    1.0260890525683344,
+    2.0577457763714775,
+    1.8522214838497182,
+    1.8902884373420208,
+];
+const RASTA: [(usize, [f64; 7]); 5] = [
+    (
+        0,
+        [
+            0.0,
+            1.128680237235325,
+            1.6042703084180643,
+            2.1705732728682126,
+            -5.682452910477761,
+            2.9150676732893324,
+            1.5029997504625408,
+        ],
+    ),
+    (
+        5,
+        [
+            0.0,
+            -2.836963678649224,
+            -3.1754234852892584,
+            -1.642301752298259,
+            -5.8799123166931695,
+            1.7005783922948439,
+            0.16188042971465677,
+        ],
+    ),
+    (
+        12,
+        [
+            0.0,
+            0.1579568797173252,
+            0.1323538373215878,
+            0.09738251463325898,
+            0.03650288335374818,
+            0.017326903160816975,
+            0.008071802896939984,
+        ],
+    ),
+    (
+        20,
+        [
+            0.0,
+            -4.230283471259554,
+            -4.801373450834147,
+            -3.4962414293528936,
+            2.3095191996522413,
+            1.1619610166618664,
+            0.5760709285117791,
+        ],
+    ),
+    (
+        25,
+        [
+            0.0,
+            -2.717300808457673,
+            -2.467759868477672,
+            -1.7660802041915096,
+            2.8892619445274494,
+            1.4444191836893054,
+            0.7607107425742727,
+        ],
+    ),
+];
+
+#[test]
+fn loudness_sharpness_and_rasta_match_numpy() {
+    let cfg = DescriptorConfig {
+        frame: FrameConfig {
+            frame: Length::Samples(400),
+            hop: Length::Samples(160),
+            n_fft: Some(512),
+            ..FrameConfig::default()
+        },
+        descriptors: vec![
+            Descriptor::Loudness {
+                mel: MelConfig::auditory(),
+            },
+            Descriptor::Sharpness {
+                mel: MelConfig::auditory(),
+            },
+            Descriptor::RastaMel {
+                mel: MelConfig::auditory(),
+                top_db: Some(80.0),
+                pole: 0.94,
+            },
+        ],
+        ..DescriptorConfig::default()
+    };
+    let lld = run(cfg, &reference_signal());
+    assert_eq!(lld.values.nrows(), 51);
+    let close = |got: f32, want: f64, abs: f64, what: &str| {
+        let err = (f64::from(got) - want).abs();
+        assert!(err <= 1e-5 * want.abs() + abs, "{what}: {got} vs {want}");
+    };
+    let (loud, sharp) = (col(&lld, "loudness"), col(&lld, "sharpness"));
+    for (k, &t) in FRAMES.iter().enumerate() {
+        close(loud[t], LOUDNESS[k], 1e-6, &format!("loudness frame {t}"));
+        close(
+            sharp[t],
+            SHARPNESS[k],
+            1e-6,
+            &format!("sharpness frame {t}"),
+        );
+        for (band, want) in &RASTA {
+            let r = col(&lld, &format!("rasta_mel_{band}"));
+            // dB differences of f32-rounded input: 1e-4 dB
+            close(r[t], want[k], 1e-4, &format!("rasta_mel_{band} frame {t}"));
+        }
+    }
+    // the first four RASTA outputs are 0
+    for band in 0..26 {
+        let r = col(&lld, &format!("rasta_mel_{band}"));
+        assert!(r[..4].iter().all(|&v| v == 0.0));
+    }
+}
+
+#[test]
+fn harmonicity_is_the_autocorrelation_behind_hnr() {
+    let pitch = PitchConfig::default();
+    let cfg = DescriptorConfig {
+        descriptors: vec![
+            Descriptor::Pitch(pitch.clone()),
+            Descriptor::Hnr(pitch.clone()),
+            Descriptor::Harmonicity(pitch),
+        ],
+        ..DescriptorConfig::default()
+    };
+    // 1 s of a 200 Hz tone, then 0.5 s of silence
+    let mut x = tones(&[(200.0, 0.5)], 16_000);
+    x.extend(std::iter::repeat_n(0.0, 8000));
+    let lld = run(cfg, &x);
+    assert!(
+        !lld.voiced_only[lld
+            .names
+            .iter()
+            .position(|n| n == "harmonicity")
+            .expect("column")]
+    );
+    let (h, hnr) = (col(&lld, "harmonicity"), col(&lld, "hnr_db"));
+    for t in 10..90 {
+        assert!(h[t] > 0.999, "frame {t}: {}", h[t]);
+        // hnr = 10 log10(r / (1 - r)) with r clamped to [0.01, 0.9999]
+        let r = f64::from(h[t]).clamp(0.01, 0.9999);
+        assert!(
+            (10.0 * (r / (1.0 - r)).log10() - f64::from(hnr[t])).abs() < 0.05,
+            "frame {t}"
+        );
+    }
+    // digital silence (pitch frames entirely past the tone): 0
+    let n = h.len();
+    assert!(h[n - 10..].iter().all(|&v| v == 0.0), "{:?}", &h[n - 10..]);
+}
+
+#[test]
+fn rich_preset_has_97_columns_and_checks_bad_parameters() {
+    let set = DescriptorConfig::rich().check().expect("valid");
+    let ex = set.extractor(SR).expect("extractor");
+    assert_eq!(ex.names().len(), 97);
+    let bad = |d: Descriptor| {
+        DescriptorConfig {
+            descriptors: vec![d],
+            ..DescriptorConfig::default()
+        }
+        .check()
+        .is_err()
+    };
+    assert!(bad(Descriptor::BandEnergy {
+        lo_hz: 500.0,
+        hi_hz: 100.0
+    }));
+    assert!(bad(Descriptor::BandEnergy {
+        lo_hz: f64::NAN,
+        hi_hz: 100.0
+    }));
+    assert!(bad(Descriptor::RastaMel {
+        mel: MelConfig::auditory(),
+        top_db: Some(80.0),
+        pole: 1.0
+    }));
+    assert!(bad(Descriptor::Loudness {
+        mel: MelConfig {
+            n_mels: 0,
+            ..MelConfig::auditory()
+        }
+    }));
+    // serde: defaults for the auditory filterbank and the pole
+    let d: Descriptor = serde_json::from_str(r#"{"kind": "rasta_mel"}"#).expect("parse");
+    assert_eq!(
+        d,
+        Descriptor::RastaMel {
+            mel: MelConfig::auditory(),
+            top_db: Some(80.0),
+            pole: 0.94
+        }
+    );
+}
