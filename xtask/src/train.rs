@@ -39,7 +39,9 @@ pub struct Args {
     /// Feature set: a built-in name or a TOML file (default: the tables' set, `default`).
     #[arg(long)]
     pub feature_set: Option<String>,
-    /// Classifier: svm, logistic_regression, knn, naive_bayes, random_forest, gradient_boosting, mlp.
+    /// Classifier: svm, logistic_regression, knn, naive_bayes, random_forest, gradient_boosting,
+    /// mlp. Models holding other models (`select`, `ensemble`) are given as a `[model]` table in
+    /// `--config`.
     #[arg(long)]
     pub model: Option<String>,
     /// Hyper-parameter `key=value` of the model (repeatable), e.g. `c=10`, `kernel=linear`.
@@ -48,7 +50,8 @@ pub struct Args {
     /// TOML file with `[model]` and optional normalisation/scaler/class_weight/seed.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Normalisation protocol: training | per-speaker [default: training].
+    /// Normalisation protocol: training | per-speaker | enrolment (a per-speaker model) [default:
+    /// training].
     #[arg(long, value_parser = parse_snake::<Normalisation>)]
     pub normalisation: Option<Normalisation>,
     /// Scaler fitted on the (normalised) training rows: none | standard | robust | min-max |
