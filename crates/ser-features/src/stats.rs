@@ -703,7 +703,7 @@ fn quadratic_fit(t: &[f64], x: &[f64], t_mean: f64, s: &mut Summary) {
     // | s3 s2 0  | |b| = |suy |
     // | s2 0  n  | |c|   |sy  |
     let det = n * (s4 * s2 - s3 * s3) - s2 * s2 * s2;
-    if !(det > 1e-12 * n * s4 * s2) {
+    if det.is_nan() || det <= 1e-12 * n * s4 * s2 {
         return;
     }
     let a = (su2y * s2 * n - s3 * suy * n - s2 * s2 * sy) / det;

@@ -259,7 +259,7 @@ impl Family for Spectral {
 /// when the variance vanishes (a single bin).
 pub(super) fn power_moments(power: &[f64], freqs_khz: &[f64]) -> (f64, f64, f64) {
     let s = fastmath::sum(power);
-    if !(s > 0.0) {
+    if s.is_nan() || s <= 0.0 {
         return (0.0, 0.0, 0.0);
     }
     let mu = fastmath::dot(power, freqs_khz) / s;
