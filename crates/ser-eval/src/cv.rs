@@ -542,10 +542,12 @@ fn outer_spec(data: &Dataset, cfg: &CheckedConfig) -> SplitSpec {
 /// The report's sentence when the outer split had to be reduced (see [`outer_spec`]).
 fn outer_note(data: &Dataset, cfg: &CheckedConfig) -> Option<String> {
     match (&cfg.raw.outer, outer_spec(data, cfg)) {
-        (SplitSpec::GroupKFold { k }, SplitSpec::GroupKFold { k: run }) if run != *k => Some(format!(
-            "the configuration asks for {k} speaker-grouped folds but the data have {run} \
+        (SplitSpec::GroupKFold { k }, SplitSpec::GroupKFold { k: run }) if run != *k => {
+            Some(format!(
+                "the configuration asks for {k} speaker-grouped folds but the data have {run} \
              speakers: {run} folds were run, one speaker each"
-        )),
+            ))
+        }
         _ => None,
     }
 }
@@ -580,7 +582,9 @@ fn inner_folds(
             .min(n_text);
             return SplitSpec::GroupKFold { k }
                 .folds(&by_text, &lab, &cor, cfg.raw.seed)
-                .map_err(|e| Error::Data(format!("inner split by text of one training speaker: {e}")));
+                .map_err(|e| {
+                    Error::Data(format!("inner split by text of one training speaker: {e}"))
+                });
         }
     }
     let spec = match &cfg.raw.inner {

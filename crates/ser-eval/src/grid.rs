@@ -225,11 +225,17 @@ pub struct GridConfig {
     pub augment: Option<serde_json::Value>,
     /// Files whose keys this configuration took (as written; resolved by
     /// [`GridConfig::from_toml_file`]).
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub include: Vec<String>,
 }
 
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
@@ -525,7 +531,9 @@ fn parse_select(v: &serde_json::Value) -> std::result::Result<Option<usize>, Str
         serde_json::Value::String(s) if s == "all" => Ok(None),
         serde_json::Value::Number(n) => match n.as_u64() {
             Some(k) if k >= 1 => Ok(Some(k as usize)),
-            _ => Err(format!("`select` {n}: expected a feature count >= 1 or \"all\"")),
+            _ => Err(format!(
+                "`select` {n}: expected a feature count >= 1 or \"all\""
+            )),
         },
         other => Err(format!(
             "`select` {other}: expected a feature count >= 1 or \"all\""

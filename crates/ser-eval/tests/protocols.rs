@@ -86,7 +86,10 @@ fn enrolment_rows_are_k_per_speaker_chosen_without_labels() {
     );
     // another seed, another choice; more than a speaker has: all of them
     assert_ne!(enrolment_rows(&d, 6, 10), rows);
-    assert_eq!(enrolment_rows(&d, 100, 9), (0..d.n_rows()).collect::<Vec<_>>());
+    assert_eq!(
+        enrolment_rows(&d, 100, 9),
+        (0..d.n_rows()).collect::<Vec<_>>()
+    );
 }
 
 /// With as many enrolment utterances as a speaker has, enrolment is per-speaker normalisation;
@@ -139,11 +142,18 @@ fn one_training_speaker_selects_on_text_groups() {
         let train: BTreeSet<&str> = f.train.rows.iter().map(|&r| texts[r].as_str()).collect();
         let test: BTreeSet<&str> = f.test.iter().map(|&r| texts[r].as_str()).collect();
         assert!(train.is_disjoint(&test), "{train:?} / {test:?}");
-        let spk: BTreeSet<&str> = f.train.rows.iter().map(|&r| d.speakers[r].as_str()).collect();
+        let spk: BTreeSet<&str> = f
+            .train
+            .rows
+            .iter()
+            .map(|&r| d.speakers[r].as_str())
+            .collect();
         assert_eq!(spk.len(), 1);
     }
     let out = cv::run(&d, &cfg, 0, &|_, _| {}).expect("runs");
-    let note = out.inner_note.expect("the report says how the inner split was made");
+    let note = out
+        .inner_note
+        .expect("the report says how the inner split was made");
     assert!(note.contains("by text"), "{note}");
     assert!(out.outer_note.is_none());
     // without texts there is no split of one speaker
@@ -164,7 +174,10 @@ fn more_folds_than_speakers_runs_one_per_speaker() {
     let out = cv::run(&d, &cfg, 0, &|_, _| {}).expect("runs");
     assert_eq!(out.nested[0].summary.n_folds, 4);
     let note = out.outer_note.expect("noted");
-    assert!(note.contains("6 speaker-grouped folds") && note.contains("4"), "{note}");
+    assert!(
+        note.contains("6 speaker-grouped folds") && note.contains("4"),
+        "{note}"
+    );
 }
 
 #[test]
@@ -217,7 +230,11 @@ fn include_fills_in_what_a_config_leaves_out() {
     std::fs::write(&main, "include = \"grid/none.toml\"\n").expect("write");
     let e = GridConfig::from_toml_file(&main).unwrap_err().to_string();
     assert!(e.contains("none.toml"), "{e}");
-    std::fs::write(dir.path().join("grid/shared.toml"), "include = \"x.toml\"\n").expect("w");
+    std::fs::write(
+        dir.path().join("grid/shared.toml"),
+        "include = \"x.toml\"\n",
+    )
+    .expect("w");
     std::fs::write(&main, "include = \"grid/shared.toml\"\n").expect("write");
     let e = GridConfig::from_toml_file(&main).unwrap_err().to_string();
     assert!(e.contains("one level"), "{e}");

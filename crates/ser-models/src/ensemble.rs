@@ -389,7 +389,8 @@ impl Classifier for EnsembleParams {
                 let width = p.members.len() * n_classes;
                 let mut z = Array2::<f32>::zeros((n, width));
                 for f in 0..k {
-                    let (test, train): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| fold[i] == f);
+                    let (test, train): (Vec<usize>, Vec<usize>) =
+                        (0..n).partition(|&i| fold[i] == f);
                     if test.is_empty() {
                         continue;
                     }
@@ -481,7 +482,12 @@ mod tests {
             for j in 0..10 {
                 s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
                 let noise = (s >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
-                x[[i, j]] = noise + if j == 3 || j == 7 { 2.0 * c as f32 } else { 0.0 };
+                x[[i, j]] = noise
+                    + if j == 3 || j == 7 {
+                        2.0 * c as f32
+                    } else {
+                        0.0
+                    };
             }
         }
         let spec = ModelSpec::Select(SelectParams {
@@ -495,8 +501,7 @@ mod tests {
         assert_eq!(m.predict(x.view()).unwrap(), y);
         let narrow = x.select(Axis(1), &[0, 1, 2, 3, 4, 5, 6, 7, 8]);
         assert!(m.predict(narrow.view()).is_err());
-        let back: FittedModel =
-            serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        let back: FittedModel = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);
         let zero = SelectParams {
             k: 0,
@@ -601,8 +606,7 @@ mod tests {
         for row in p.rows() {
             assert!((row.sum() - 1.0).abs() < 1e-5, "{row}");
         }
-        let back: FittedModel =
-            serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        let back: FittedModel = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
         assert_eq!(back.predict_proba(x.view()).unwrap(), Some(p));
         // the same seed and groups give the same model
         assert_eq!(spec.fit(x.view(), &y, 3, &opts).unwrap(), e);

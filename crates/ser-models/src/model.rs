@@ -5,11 +5,11 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{FitOptions, check_features};
+use crate::ensemble::{EnsembleParams, SelectParams};
 use crate::{
     Classifier, DynClassifier, Error, FittedClassifier, GradientBoostingParams, KnnParams,
     LogisticParams, MlpParams, NaiveBayesParams, RandomForestParams, Result, SvmParams,
 };
-use crate::ensemble::{EnsembleParams, SelectParams};
 
 /// The `kind` tag of every [`ModelSpec`] variant, in declaration order (for messages and help).
 pub const MODEL_KINDS: [&str; 9] = [
