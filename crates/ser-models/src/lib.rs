@@ -38,7 +38,9 @@
 //! ## Cargo features
 //! - `candle` (off by default): MLP training with candle-nn. Without it everything else works,
 //!   including loading and predicting with a saved MLP; fitting an MLP fails with
-//!   [`Error::FeatureDisabled`].
+//!   [`Error::FeatureDisabled`]. Deep models ([`deep`]) need it to train and to predict.
+//! - `cuda` (implies `candle`): deep models train and predict on the first CUDA GPU when one
+//!   exists (candle's `cuda` feature; needs the CUDA toolkit to build), else on the CPU.
 //!
 //! ## Validation
 //! Fitting fails with a typed [`Error`] on NaN/inf, an empty matrix, labels out of range, fewer
@@ -47,6 +49,7 @@
 
 pub mod classifier;
 mod data;
+pub mod deep;
 mod error;
 pub mod knn;
 pub mod logistic;
@@ -60,6 +63,7 @@ pub mod tree;
 
 pub use classifier::{Checked, Classifier, DynClassifier, FittedAny, FittedClassifier};
 pub use data::{ClassWeight, FitOptions};
+pub use deep::{Architecture, DeepModel, DeepParams, EpochRecord, SpecAugment};
 pub use error::{Error, Result};
 pub use knn::{KnnModel, KnnParams, KnnWeights};
 pub use logistic::{LogisticModel, LogisticParams};

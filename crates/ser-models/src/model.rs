@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{FitOptions, check_features};
 use crate::{
-    Classifier, DynClassifier, Error, FittedClassifier, GradientBoostingParams, KnnParams,
+    Classifier, DeepParams, DynClassifier, Error, FittedClassifier, GradientBoostingParams, KnnParams,
     LogisticParams, MlpParams, NaiveBayesParams, RandomForestParams, Result, SvmParams,
 };
 
 /// The `kind` tag of every [`ModelSpec`] variant, in declaration order (for messages and help).
-pub const MODEL_KINDS: [&str; 7] = [
+pub const MODEL_KINDS: [&str; 8] = [
     SvmParams::KIND,
     LogisticParams::KIND,
     KnnParams::KIND,
@@ -19,6 +19,7 @@ pub const MODEL_KINDS: [&str; 7] = [
     RandomForestParams::KIND,
     GradientBoostingParams::KIND,
     MlpParams::KIND,
+    DeepParams::KIND,
 ];
 
 /// Which classifier to fit, with its hyper-parameters. Serialised with a `kind` tag, e.g.
@@ -44,6 +45,9 @@ pub enum ModelSpec {
     /// Multi-layer perceptron trained with candle-nn ([`MlpParams`]; fitting needs the `candle`
     /// feature).
     Mlp(MlpParams),
+    /// Deep networks on log-mel sequences ([`DeepParams`]: `td_cnn_lstm`, `cnn_lstm`,
+    /// `cnn_attention`; fitting and predicting need the `candle` feature).
+    Deep(DeepParams),
 }
 
 impl ModelSpec {
@@ -57,6 +61,7 @@ impl ModelSpec {
             ModelSpec::RandomForest(p) => p,
             ModelSpec::GradientBoosting(p) => p,
             ModelSpec::Mlp(p) => p,
+            ModelSpec::Deep(p) => p,
         }
     }
 
