@@ -14,9 +14,10 @@ pub mod prepare;
 pub mod quality;
 pub mod stats;
 pub mod table;
+pub mod tensor;
 
 pub use error::{Error, Result};
-pub use featureset::{FeatureExtractor, FeatureSet, FeatureSetConfig};
+pub use featureset::{FeatureExtractor, FeatureSet, FeatureSetConfig, SequenceSpec};
 pub use prepare::{
     Batch, CorpusSummary, Extracted, NoProgress, Progress, Summary, check_min_duration,
     extract_file, extract_samples, scan_corpora, table_path,
