@@ -63,7 +63,9 @@ pub mod tree;
 
 pub use classifier::{Checked, Classifier, DynClassifier, FittedAny, FittedClassifier};
 pub use data::{ClassWeight, FitOptions};
-pub use deep::{Architecture, DeepModel, DeepParams, EpochRecord, SpecAugment};
+pub use deep::{
+    Architecture, DeepModel, DeepParams, EpochProgress, EpochRecord, SpecAugment, set_progress,
+};
 pub use error::{Error, Result};
 pub use knn::{KnnModel, KnnParams, KnnWeights};
 pub use logistic::{LogisticModel, LogisticParams};

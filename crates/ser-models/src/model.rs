@@ -130,6 +130,12 @@ impl FittedModel {
         &self.spec
     }
 
+    /// The fitted classifier itself (downcast with `as_any()` to read a kind's own fields, e.g.
+    /// a [`crate::DeepModel`]'s training curve).
+    pub fn fitted(&self) -> &dyn FittedClassifier {
+        self.inner.as_ref()
+    }
+
     /// Predicted class index of each row.
     pub fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
         check_features(x, self.n_features)?;

@@ -35,6 +35,7 @@ mod net;
 mod train;
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
@@ -139,7 +140,7 @@ impl Default for DeepParams {
     fn default() -> Self {
         Self {
             architecture: Architecture::default(),
-            input_shape: [4, 96, 64],
+            input_shape: [4, 48, 64],
             channels: vec![8, 16, 24, 32],
             lstm_hidden: 32,
             lstm_layers: 2,
@@ -297,6 +298,39 @@ fn fit_deep(
         what: "training a deep model",
         feature: "candle",
     })
+}
+
+/// What a training run reports after every epoch to the [progress observer](set_progress).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochProgress {
+    pub record: EpochRecord,
+    /// `max_epochs` of the fit (early stopping may end it sooner).
+    pub max_epochs: usize,
+    /// Best validation UAR so far (NaN without a validation split).
+    pub best_val_uar: f64,
+}
+
+/// A display hook called after every epoch of every deep fit in this process.
+pub type ProgressObserver = Arc<dyn Fn(&EpochProgress) + Send + Sync>;
+
+static OBSERVER: RwLock<Option<ProgressObserver>> = RwLock::new(None);
+
+/// Installs (or with `None` removes) the process-wide epoch observer: how a front-end draws a
+/// progress bar per epoch (`cargo xtask train`, `fusion`) without the fit knowing about
+/// terminals. It only observes; it cannot change a fit.
+pub fn set_progress(observer: Option<ProgressObserver>) {
+    if let Ok(mut o) = OBSERVER.write() {
+        *o = observer;
+    }
+}
+
+#[cfg_attr(not(feature = "candle"), allow(dead_code))]
+pub(crate) fn report_progress(p: &EpochProgress) {
+    if let Ok(o) = OBSERVER.read()
+        && let Some(f) = o.as_ref()
+    {
+        f(p);
+    }
 }
 
 /// One named weight tensor of a fitted network.

@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::net::Net;
-use super::{Architecture, DeepModel, DeepParams, EpochRecord, StoredTensor};
+use super::{Architecture, DeepModel, DeepParams, EpochProgress, EpochRecord, StoredTensor};
 use crate::data::{FitOptions, check_train, class_weights};
 use crate::mlp::train::split_validation;
 use crate::{Error, Result};
@@ -418,13 +418,23 @@ pub(super) fn fit(
             let pv = posteriors(&net, &prep, &val, arch, n_classes, &dev)?;
             score(&pv, &val_y, &cw)
         };
-        history.push(EpochRecord {
+        let record = EpochRecord {
             epoch: epoch + 1,
             learning_rate: lr,
             train_loss,
             val_loss,
             val_uar,
             elapsed_s: started.elapsed().as_secs_f64(),
+        };
+        history.push(record);
+        super::report_progress(&EpochProgress {
+            record,
+            max_epochs: p.max_epochs,
+            best_val_uar: if val.is_empty() {
+                f64::NAN
+            } else {
+                best_uar.max(val_uar)
+            },
         });
         if val.is_empty() {
             continue;
