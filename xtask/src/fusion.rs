@@ -52,19 +52,7 @@ impl Args {
             ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} folds ({eta})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        let epochs = ProgressBar::new(0).with_style(
-            ProgressStyle::with_template("  epoch {pos}/{len} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        let eb = epochs.clone();
-        ser_models::set_progress(Some(std::sync::Arc::new(move |p: &ser_models::EpochProgress| {
-            eb.set_length(p.max_epochs as u64);
-            eb.set_position(p.record.epoch as u64);
-            eb.set_message(format!(
-                "loss {:.3}  val loss {:.3}  val UAR {:.3} (best {:.3})  {:.0} s",
-                p.record.train_loss, p.record.val_loss, p.record.val_uar, p.best_val_uar, p.record.elapsed_s
-            ));
-        })));
+        let epochs = crate::epochs::EpochBar::install();
         let progress = |done: usize, total: usize, f: &FoldResult| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
@@ -87,11 +75,14 @@ impl Args {
             }
         };
         let r = job.run(&progress);
-        ser_models::set_progress(None);
-        epochs.finish_and_clear();
+        drop(epochs);
         bar.finish_and_clear();
         let r = r?;
-        for (name, p) in [("deep", &r.deep), ("classical", &r.classical), ("fusion", &r.fused)] {
+        for (name, p) in [
+            ("deep", &r.deep),
+            ("classical", &r.classical),
+            ("fusion", &r.fused),
+        ] {
             if let Some(p) = p {
                 println!(
                     "{name:<10} UAR {:.3}  fold mean {:.3} ± {:.3}  accuracy {:.3}  macro-F1 {:.3}",

@@ -11,6 +11,7 @@ mod bench_prepare;
 mod crosscheck;
 mod datasets;
 mod demo;
+mod epochs;
 mod fusion;
 mod grid_search;
 mod listen;

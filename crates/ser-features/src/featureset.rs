@@ -94,8 +94,9 @@ impl FeatureSet {
             if !ok {
                 return Err(Error::Param {
                     name: "feature_set.sequence",
-                    expected: "window_frames and hop_frames in 1 ..= 10000, n_windows in 1 ..= 1000"
-                        .into(),
+                    expected:
+                        "window_frames and hop_frames in 1 ..= 10000, n_windows in 1 ..= 1000"
+                            .into(),
                     found: format!("{seq:?}"),
                 });
             }
@@ -616,10 +617,12 @@ mod tests {
         let set = FeatureSet::by_name("logmel").expect("logmel");
         assert_eq!(set.sequence_shape(), Some([4, 48, 64]));
         assert_eq!(set.len(), 4 * 48 * 64);
-        let samples: Vec<f32> = (0..16_000)
-            .map(|i| (i as f32 * 0.05).sin() * 0.1)
-            .collect();
-        let x = set.extractor().expect("extractor").extract_samples(&samples).expect("extract");
+        let samples: Vec<f32> = (0..16_000).map(|i| (i as f32 * 0.05).sin() * 0.1).collect();
+        let x = set
+            .extractor()
+            .expect("extractor")
+            .extract_samples(&samples)
+            .expect("extract");
         assert_eq!(x.len(), set.len());
         assert!(x.iter().all(|v| v.is_finite()));
         // 1 s of audio fills 51 of the 120 frames: the last window is padding, constant.

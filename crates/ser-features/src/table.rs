@@ -365,7 +365,10 @@ impl FeatureTable {
                 reason: format!("feature names: {e}"),
             })?;
             let md = BTreeMap::from([
-                ("format".to_string(), "ser-features table tensor 1".to_string()),
+                (
+                    "format".to_string(),
+                    "ser-features table tensor 1".to_string(),
+                ),
                 ("feature_set".to_string(), meta.feature_set.clone()),
                 ("config_hash".to_string(), meta.config_hash.clone()),
                 ("table_id".to_string(), id.clone()),

@@ -32,7 +32,11 @@ pub fn tensor_path(table: &Path) -> PathBuf {
 }
 
 /// Writes `m` with `metadata` to `path` atomically (temporary file, fsync, rename).
-pub fn write_tensor(path: &Path, m: &Array2<f32>, metadata: &BTreeMap<String, String>) -> Result<()> {
+pub fn write_tensor(
+    path: &Path,
+    m: &Array2<f32>,
+    metadata: &BTreeMap<String, String>,
+) -> Result<()> {
     let (rows, cols) = m.dim();
     let bytes = rows * cols * 4;
     let header = json!({
@@ -87,7 +91,10 @@ pub fn read_tensor(path: &Path) -> Result<(Array2<f32>, BTreeMap<String, String>
         .map(|a| a.iter().filter_map(Value::as_u64).collect())
         .unwrap_or_default();
     let [rows, cols] = dims[..] else {
-        return Err(bad(format!("tensor shape {}, expected [rows, features]", t["shape"])));
+        return Err(bad(format!(
+            "tensor shape {}, expected [rows, features]",
+            t["shape"]
+        )));
     };
     let bytes = rows
         .checked_mul(cols)

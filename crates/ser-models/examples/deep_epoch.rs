@@ -9,7 +9,10 @@ use rand::{Rng, SeedableRng};
 use ser_models::{Architecture, Classifier, DeepParams, FitOptions};
 
 fn main() -> Result<(), ser_models::Error> {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let rows = args.first().copied().unwrap_or(480);
     let epochs = args.get(1).copied().unwrap_or(1);
     let base = DeepParams::default();

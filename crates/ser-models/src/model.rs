@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{FitOptions, check_features};
 use crate::{
-    Classifier, DeepParams, DynClassifier, Error, FittedClassifier, GradientBoostingParams, KnnParams,
-    LogisticParams, MlpParams, NaiveBayesParams, RandomForestParams, Result, SvmParams,
+    Classifier, DeepParams, DynClassifier, Error, FittedClassifier, GradientBoostingParams,
+    KnnParams, LogisticParams, MlpParams, NaiveBayesParams, RandomForestParams, Result, SvmParams,
 };
 
 /// The `kind` tag of every [`ModelSpec`] variant, in declaration order (for messages and help).

@@ -131,7 +131,9 @@ fn save_load_predict_is_identical_and_fit_is_reproducible() {
 #[test]
 fn wrong_input_shape_is_a_clear_error() {
     let (x, y, _) = synthetic(4, 3);
-    let wrong = x.slice_axis(ndarray::Axis(1), ndarray::Slice::from(..100)).to_owned();
+    let wrong = x
+        .slice_axis(ndarray::Axis(1), ndarray::Slice::from(..100))
+        .to_owned();
     let spec = ModelSpec::Deep(tiny(Architecture::CnnLstm));
     let e = spec.fit(wrong.view(), &y, 3, &opts(1)).expect_err("shape");
     assert!(matches!(e, Error::InputShape { found: 100, .. }), "{e}");
@@ -139,7 +141,11 @@ fn wrong_input_shape_is_a_clear_error() {
     assert!(msg.contains("2 windows × 8 frames × 8 bins = 128"), "{msg}");
     let mut params = tiny(Architecture::CnnLstm);
     params.max_epochs = 1;
-    let m = params.check().expect("check").fit(x.view(), &y, 3, &opts(1)).expect("fit");
+    let m = params
+        .check()
+        .expect("check")
+        .fit(x.view(), &y, 3, &opts(1))
+        .expect("fit");
     let e = m.predict_proba(wrong.view()).expect_err("shape");
     assert!(matches!(e, Error::InputShape { .. }), "{e}");
     // Frames not divisible by 2^blocks is a parameter error.
@@ -147,5 +153,11 @@ fn wrong_input_shape_is_a_clear_error() {
         input_shape: [2, 6, 8],
         ..tiny(Architecture::CnnLstm)
     };
-    assert!(matches!(bad.check(), Err(Error::Param { name: "deep.input_shape", .. })));
+    assert!(matches!(
+        bad.check(),
+        Err(Error::Param {
+            name: "deep.input_shape",
+            ..
+        })
+    ));
 }

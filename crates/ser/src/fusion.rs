@@ -273,8 +273,15 @@ impl FusionJob {
         };
         for (done, &fi) in chosen.iter().enumerate() {
             let fold = &folds[fi];
-            let (pd, deep_fit_s, deep_model) =
-                self.fit_predict(&self.deep, &self.deep_set, &c.deep, &fold.train, &fold.test, &y, &labels)?;
+            let (pd, deep_fit_s, deep_model) = self.fit_predict(
+                &self.deep,
+                &self.deep_set,
+                &c.deep,
+                &fold.train,
+                &fold.test,
+                &y,
+                &labels,
+            )?;
             let (pc, classical_fit_s, _) = self.fit_predict(
                 &self.classical,
                 &self.classical_set,
@@ -292,7 +299,10 @@ impl FusionJob {
                     .map(|r| {
                         r.iter()
                             .enumerate()
-                            .fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b })
+                            .fold(
+                                (0, f32::NEG_INFINITY),
+                                |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+                            )
                             .0
                     })
                     .collect()
@@ -307,7 +317,9 @@ impl FusionJob {
                 classical_fit_s,
                 deep_epochs: dm.map_or(0, |m| m.history.len()),
                 deep_best_epoch: dm.map_or(0, |m| m.best_epoch),
-                deep_validation_speakers: dm.map(|m| m.validation_groups.clone()).unwrap_or_default(),
+                deep_validation_speakers: dm
+                    .map(|m| m.validation_groups.clone())
+                    .unwrap_or_default(),
                 uar_deep: metrics::uar(&truth, &argmax(&pd), k)?,
                 uar_classical: metrics::uar(&truth, &argmax(&pc), k)?,
                 uar_fused: metrics::uar(&truth, &argmax(&fused), k)?,
@@ -392,7 +404,13 @@ impl FusionJob {
         Ok((proba, fit_s, deep))
     }
 
-    fn summarise(&self, out: &mut FusionResult, tests: &[TestRow], y: &[usize], k: usize) -> Result<()> {
+    fn summarise(
+        &self,
+        out: &mut FusionResult,
+        tests: &[TestRow],
+        y: &[usize],
+        k: usize,
+    ) -> Result<()> {
         let truth: Vec<usize> = tests.iter().map(|t| y[t.row]).collect();
         let pick = |f: &dyn Fn(&TestRow) -> Vec<f32>| -> Vec<usize> {
             tests
@@ -400,7 +418,10 @@ impl FusionJob {
                 .map(|t| {
                     f(t).iter()
                         .enumerate()
-                        .fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b })
+                        .fold(
+                            (0, f32::NEG_INFINITY),
+                            |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+                        )
                         .0
                 })
                 .collect()
@@ -457,11 +478,19 @@ impl FusionJob {
         let arg = |v: &[f32]| {
             v.iter()
                 .enumerate()
-                .fold((0, f32::NEG_INFINITY), |b, (i, &x)| if x > b.1 { (i, x) } else { b })
+                .fold(
+                    (0, f32::NEG_INFINITY),
+                    |b, (i, &x)| if x > b.1 { (i, x) } else { b },
+                )
                 .0
         };
         for t in tests {
-            let fused: Vec<f32> = t.deep.iter().zip(&t.classical).map(|(d, c)| w * d + (1.0 - w) * c).collect();
+            let fused: Vec<f32> = t
+                .deep
+                .iter()
+                .zip(&t.classical)
+                .map(|(d, c)| w * d + (1.0 - w) * c)
+                .collect();
             csv.push_str(&format!(
                 "\"{}\",{},{},{},{},{},{}",
                 self.deep.paths[t.row].replace('"', "\"\""),
@@ -491,7 +520,10 @@ impl FusionJob {
             training_curve_png(
                 &self.out.join("training_curves.png"),
                 &curves,
-                &format!("{}: training curves per fold", deep_label(&r.config.deep.model)),
+                &format!(
+                    "{}: training curves per fold",
+                    deep_label(&r.config.deep.model)
+                ),
             )?;
         }
         Ok(())
@@ -523,7 +555,11 @@ fn report_md(r: &FusionResult) -> String {
     let mut s = format!(
         "# {}\n\nSplit: {} ({} of {} folds run). Rows: {} (paired by path; {} unpaired rows left out). \
          Seed {}, class weights {:?}.\n\n",
-        if c.name.is_empty() { "Deep vs classical" } else { &c.name },
+        if c.name.is_empty() {
+            "Deep vs classical"
+        } else {
+            &c.name
+        },
         r.split,
         r.folds.len(),
         r.n_folds_total,
@@ -545,7 +581,11 @@ fn report_md(r: &FusionResult) -> String {
         1.0 - c.deep_weight
     ));
     s.push_str("| system | UAR (pooled) | fold UAR mean ± std | accuracy | macro-F1 |\n|---|---:|---:|---:|---:|\n");
-    for (name, p) in [("deep", &r.deep), ("classical", &r.classical), ("fusion", &r.fused)] {
+    for (name, p) in [
+        ("deep", &r.deep),
+        ("classical", &r.classical),
+        ("fusion", &r.fused),
+    ] {
         if let Some(p) = p {
             s.push_str(&format!(
                 "| {name} | {:.3} | {:.3} ± {:.3} | {:.3} | {:.3} |\n",

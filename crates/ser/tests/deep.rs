@@ -96,7 +96,10 @@ fn a_deep_model_file_trains_predicts_and_streams() {
     assert_eq!(a.rows.len(), 4);
     for (x, y) in a.rows.iter().zip(&b.rows) {
         assert_eq!(x.label, y.label);
-        assert_eq!(x.probabilities, y.probabilities, "bit-identical after save → load");
+        assert_eq!(
+            x.probabilities, y.probabilities,
+            "bit-identical after save → load"
+        );
     }
 
     // The server's path gives what `predict` gives.
@@ -122,5 +125,9 @@ fn a_deep_model_file_trains_predicts_and_streams() {
     }
     segments.extend(r.finish().expect("finish"));
     assert!(!segments.is_empty(), "the stream gave no segment");
-    assert!(segments.iter().all(|s| s.probabilities.len() == a.labels.len()));
+    assert!(
+        segments
+            .iter()
+            .all(|s| s.probabilities.len() == a.labels.len())
+    );
 }

@@ -30,8 +30,14 @@ fn every_shipped_config_checks() {
         if text.lines().any(|l| l.trim() == "[deep]") {
             let c = ser::fusion::FusionConfig::from_toml_file(f)
                 .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-            c.deep.model.check().unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-            c.classical.model.check().unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            c.deep
+                .model
+                .check()
+                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            c.classical
+                .model
+                .check()
+                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             continue;
         }
         let cfg = GridConfig::from_toml_file(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));

@@ -215,7 +215,11 @@ impl Classifier for DeepParams {
             ));
         }
         if !(1..=1024).contains(&self.lstm_hidden) {
-            return Err(param_err("deep.lstm_hidden", "1 ..= 1024", self.lstm_hidden));
+            return Err(param_err(
+                "deep.lstm_hidden",
+                "1 ..= 1024",
+                self.lstm_hidden,
+            ));
         }
         if !(1..=4).contains(&self.lstm_layers) {
             return Err(param_err("deep.lstm_layers", "1 ..= 4", self.lstm_layers));

@@ -233,7 +233,10 @@ fn weighted_ce(logits: &Tensor, y: &Tensor, w: &Tensor) -> Result<Tensor> {
 /// generator cannot be seeded): conv weights He-uniform, other weights uniform ±1/√fan_in,
 /// biases 0; batch-norm tensors keep their constant initial values.
 fn init_weights(varmap: &VarMap, rng: &mut ChaCha8Rng) -> Result<()> {
-    let data = varmap.data().lock().map_err(|_| Error::Candle("var map lock".into()))?;
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| Error::Candle("var map lock".into()))?;
     let mut names: Vec<&String> = data.keys().collect();
     names.sort();
     for name in names {
@@ -262,7 +265,10 @@ fn init_weights(varmap: &VarMap, rng: &mut ChaCha8Rng) -> Result<()> {
 }
 
 fn snapshot(varmap: &VarMap) -> Result<BTreeMap<String, StoredTensor>> {
-    let data = varmap.data().lock().map_err(|_| Error::Candle("var map lock".into()))?;
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| Error::Candle("var map lock".into()))?;
     let mut out = BTreeMap::new();
     for (name, var) in data.iter() {
         let t = var.as_tensor();
@@ -341,7 +347,10 @@ pub(super) fn fit(
     let net = Net::new(p, n_classes, &vb)?;
     init_weights(&varmap, &mut rng)?;
     let trainable: Vec<candle_core::Var> = {
-        let data = varmap.data().lock().map_err(|_| Error::Candle("var map lock".into()))?;
+        let data = varmap
+            .data()
+            .lock()
+            .map_err(|_| Error::Candle("var map lock".into()))?;
         let mut named: Vec<(&String, &candle_core::Var)> = data
             .iter()
             .filter(|(n, _)| !n.contains("running_"))
