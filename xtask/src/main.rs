@@ -11,6 +11,8 @@ mod bench_prepare;
 mod crosscheck;
 mod datasets;
 mod demo;
+mod epochs;
+mod fusion;
 mod grid_search;
 mod listen;
 mod loadtest;
@@ -40,6 +42,8 @@ enum Command {
     Datasets(datasets::Args),
     /// The main job: features + grid search on the corpora present, or on the synthetic demo corpus.
     Demo(demo::Args),
+    /// A deep model next to a classical pipeline and their late fusion, same speaker-independent folds.
+    Fusion(fusion::Args),
     /// Nested, speaker-grouped grid search over feature tables; writes reports and plots.
     GridSearch(grid_search::Args),
     /// Live emotion lines from a microphone or a file played as a stream.
@@ -62,6 +66,7 @@ fn main() -> anyhow::Result<()> {
         Command::BenchPrepare(args) => args.run(),
         Command::Datasets(args) => args.run(),
         Command::Demo(args) => args.run(),
+        Command::Fusion(args) => args.run(),
         Command::GridSearch(args) => args.run(),
         Command::Listen(args) => args.run(),
         Command::Loadtest(args) => args.run(),

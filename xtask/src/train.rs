@@ -111,7 +111,10 @@ impl Args {
             settings.class_weight,
             settings.seed
         );
-        let t = train(&source, &settings, notes)?;
+        let epochs = crate::epochs::EpochBar::install();
+        let t = train(&source, &settings, notes);
+        drop(epochs);
+        let t = t?;
         for w in &t.warnings {
             eprintln!("warning: {w}");
         }
@@ -126,6 +129,30 @@ impl Args {
         );
         t.model.save(&self.out)?;
         println!("model: {}", serde_json::to_string(&settings.model)?);
+        if let Some(d) = p
+            .model
+            .fitted()
+            .as_any()
+            .downcast_ref::<ser_models::DeepModel>()
+        {
+            let png = self.out.with_extension("training_curve.png");
+            let curve = ser_eval::plot::TrainingCurve {
+                label: "validation speakers".into(),
+                epochs: d
+                    .history
+                    .iter()
+                    .map(|e| (e.epoch, e.train_loss, e.val_loss, e.val_uar))
+                    .collect(),
+            };
+            ser_eval::plot::training_curve_png(&png, &[curve], d.params.architecture.as_str())?;
+            println!(
+                "{} epochs, kept epoch {} (validation speakers {:?}); training curve: {}",
+                d.history.len(),
+                d.best_epoch,
+                d.validation_groups,
+                png.display()
+            );
+        }
         for (label, n) in p.labels.iter().zip(&p.summary.rows_per_label) {
             println!("  {label:<10} {n:>6} rows");
         }

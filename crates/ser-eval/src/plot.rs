@@ -1,4 +1,5 @@
-//! Plots with plotters: confusion matrix (PNG + SVG) and the emotion distribution bar chart.
+//! Plots with plotters: confusion matrix (PNG + SVG), the emotion distribution bar chart and the
+//! training curves of deep models (loss, validation UAR per epoch).
 //!
 //! Text is drawn with DejaVu Sans (embedded, see `assets/DejaVuSans-LICENSE.txt`), registered
 //! as the `sans-serif` family of plotters' `ab_glyph` text renderer: no system font is needed.
@@ -303,6 +304,112 @@ fn draw_distribution<DB: DrawingBackend>(
                 TextStyle::from((FAMILY, 14).into_font()).pos(centre),
             )
         }))
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(e)?;
+    Ok(())
+}
+
+/// One training run's curve for [`training_curve_png`]: per epoch (1-based epoch, training
+/// loss, validation loss, validation UAR); NaN values (no validation split) are left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingCurve {
+    /// Legend label (e.g. the fold's test speaker).
+    pub label: String,
+    pub epochs: Vec<(usize, f64, f64, f64)>,
+}
+
+/// Size of the training-curve chart, pixels.
+pub const TRAINING_CURVE_SIZE: (u32, u32) = (1200, 500);
+
+/// Writes the training curves of one or more fits (a deep model per fold) as a PNG: loss on the
+/// left (training solid, validation dashed), validation UAR on the right, one colour per curve.
+pub fn training_curve_png(path: &Path, curves: &[TrainingCurve], title: &str) -> Result<()> {
+    if curves.iter().all(|c| c.epochs.is_empty()) {
+        return Err(Error::Data("training-curve plot: no epochs".into()));
+    }
+    register_font();
+    png_atomic(path, TRAINING_CURVE_SIZE, |root| {
+        draw_training_curves(root, curves, title)
+    })
+}
+
+fn draw_training_curves<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    curves: &[TrainingCurve],
+    title: &str,
+) -> std::result::Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let root = root.titled(title, (FAMILY, 22)).map_err(e)?;
+    let (left, right) = root.split_horizontally(600);
+    let max_epoch = curves
+        .iter()
+        .flat_map(|c| c.epochs.iter().map(|r| r.0))
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    let finite = |v: f64| v.is_finite();
+    let max_loss = curves
+        .iter()
+        .flat_map(|c| c.epochs.iter().flat_map(|r| [r.1, r.2]))
+        .filter(|v| finite(*v))
+        .fold(0.1f64, f64::max);
+    let colour = |i: usize| Palette99::pick(i).to_rgba();
+    let mut loss = ChartBuilder::on(&left)
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(1..max_epoch, 0.0..max_loss * 1.05)
+        .map_err(|e| e.to_string())?;
+    loss.configure_mesh()
+        .x_desc("epoch")
+        .y_desc("class-weighted cross-entropy (solid: training, dashed: validation)")
+        .label_style((FAMILY, 13))
+        .axis_desc_style((FAMILY, 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let mut uar = ChartBuilder::on(&right)
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(1..max_epoch, 0.0..1.0)
+        .map_err(|e| e.to_string())?;
+    uar.configure_mesh()
+        .x_desc("epoch")
+        .y_desc("validation UAR (held-out training speakers)")
+        .label_style((FAMILY, 13))
+        .axis_desc_style((FAMILY, 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, c) in curves.iter().enumerate() {
+        let col = colour(i);
+        let pts = |f: fn(&(usize, f64, f64, f64)) -> f64| -> Vec<(usize, f64)> {
+            c.epochs
+                .iter()
+                .filter(|r| f(r).is_finite())
+                .map(|r| (r.0, f(r)))
+                .collect()
+        };
+        loss.draw_series(LineSeries::new(pts(|r| r.1), col.stroke_width(2)))
+            .map_err(|e| e.to_string())?;
+        loss.draw_series(DashedLineSeries::new(
+            pts(|r| r.2),
+            6,
+            4,
+            col.stroke_width(1),
+        ))
+        .map_err(|e| e.to_string())?;
+        uar.draw_series(LineSeries::new(pts(|r| r.3), col.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(c.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], col.stroke_width(2)));
+    }
+    uar.configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font((FAMILY, 12))
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()
         .map_err(|e| e.to_string())?;
     root.present().map_err(e)?;
     Ok(())

@@ -49,7 +49,8 @@ mod config;
 mod plan;
 
 pub use config::{
-    DeltaSpec, Extra, FeatureSetConfig, Frames, RICH_BANDS, RICH_DELTA, RICH_LLD, StatGroup,
+    DeltaSpec, Extra, FeatureSetConfig, Frames, RICH_BANDS, RICH_DELTA, RICH_LLD, SequenceSpec,
+    StatGroup,
 };
 pub use plan::glob_match;
 use plan::{Mask, Plan, ResolvedExtra};
@@ -90,6 +91,29 @@ impl FeatureSet {
                 found: config.sample_rate_hz.to_string(),
             });
         }
+        if let Some(seq) = &config.sequence {
+            let ok = (1..=10_000).contains(&seq.window_frames)
+                && (1..=10_000).contains(&seq.hop_frames)
+                && (1..=1000).contains(&seq.n_windows);
+            if !ok {
+                return Err(Error::Param {
+                    name: "feature_set.sequence",
+                    expected:
+                        "window_frames and hop_frames in 1 ..= 10000, n_windows in 1 ..= 1000"
+                            .into(),
+                    found: format!("{seq:?}"),
+                });
+            }
+            if !config.statistics.is_empty() || !config.extras.is_empty() || config.deltas.is_some()
+            {
+                return Err(Error::FeatureSet {
+                    name: config.name.clone(),
+                    reason: "a sequence set has no statistics, extras or deltas (it keeps the \
+                             frames themselves)"
+                        .into(),
+                });
+            }
+        }
         let descriptors = config.descriptor_config()?.check()?;
         let json = serde_json::to_string(&config).map_err(|e| Error::FeatureSet {
             name: config.name.clone(),
@@ -116,7 +140,7 @@ impl FeatureSet {
         Ok(set)
     }
 
-    /// A built-in set: `default`, `librosa`, `pyaudioanalysis`, `rich`.
+    /// A built-in set: `default`, `librosa`, `pyaudioanalysis`, `rich`, `logmel`.
     pub fn by_name(name: &str) -> Result<FeatureSet> {
         FeatureSet::from_config(FeatureSetConfig::by_name(name)?)
     }
@@ -167,6 +191,14 @@ impl FeatureSet {
         self.names.as_ref().clone()
     }
 
+    /// `(windows, frames, descriptors)` of a sequence set ([`SequenceSpec`]): the input shape a
+    /// deep model trained on it must have. `None` for a statistics set.
+    pub fn sequence_shape(&self) -> Option<[usize; 3]> {
+        let seq = self.config.sequence?;
+        let per_frame = self.names.len() / (seq.n_windows * seq.window_frames).max(1);
+        Some([seq.n_windows, seq.window_frames, per_frame])
+    }
+
     /// Number of features.
     pub fn len(&self) -> usize {
         self.names.len()
@@ -182,7 +214,10 @@ impl FeatureSet {
         // Resolve names and voiced-only flags once on a short probe signal.
         let probe = vec![0.0f32; self.config.sample_rate_hz as usize / 2];
         let lld = dsp.compute(&probe)?;
-        let plan = Plan::build(&self.config, &lld.names, &lld.voiced_only)?;
+        let mut plan = Plan::build(&self.config, &lld.names, &lld.voiced_only)?;
+        if let Some(seq) = &self.config.sequence {
+            plan.names = sequence_names(seq, &lld.names);
+        }
         Ok(FeatureExtractor {
             set: self.clone(),
             dsp,
@@ -251,6 +286,20 @@ impl FeatureExtractor {
         let duration_s = samples.len() as f64 / f64::from(rate);
         let lld = self.descriptors(samples)?;
         let plan = Arc::clone(&self.plan);
+        if let Some(seq) = self.set.config.sequence {
+            let out = sequence_of(&seq, &lld.values);
+            if out.len() != plan.names.len() {
+                return Err(Error::FeatureSet {
+                    name: self.set.name().to_string(),
+                    reason: format!(
+                        "sequence of {} values, expected {}",
+                        out.len(),
+                        plan.names.len()
+                    ),
+                });
+            }
+            return Ok(out);
+        }
         if lld.values.ncols() != plan.n_descriptors {
             return Err(Error::FeatureSet {
                 name: self.set.name().to_string(),
@@ -335,6 +384,50 @@ impl FeatureExtractor {
         debug_assert_eq!(out.len(), plan.names.len());
         Ok(out)
     }
+}
+
+/// Feature names of a sequence set: `seq_w<window>_t<frame>_<descriptor>`.
+fn sequence_names(seq: &SequenceSpec, descriptors: &[String]) -> Vec<String> {
+    let mut names = Vec::with_capacity(seq.n_windows * seq.window_frames * descriptors.len());
+    for w in 0..seq.n_windows {
+        for t in 0..seq.window_frames {
+            for d in descriptors {
+                names.push(format!("seq_w{w}_t{t}_{d}"));
+            }
+        }
+    }
+    names
+}
+
+/// The windows of a sequence set from frame descriptors `(frames, descriptors)`: centre-cropped
+/// or padded at the end with the smallest finite value (non-finite values become it too).
+fn sequence_of(seq: &SequenceSpec, values: &Array2<f32>) -> Vec<f32> {
+    let (n, d) = values.dim();
+    let floor = values
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(f32::INFINITY, f32::min);
+    let floor = if floor.is_finite() { floor } else { 0.0 };
+    let span = seq.span_frames();
+    let start = n.saturating_sub(span) / 2;
+    let mut out = Vec::with_capacity(seq.n_windows * seq.window_frames * d);
+    for w in 0..seq.n_windows {
+        for t in 0..seq.window_frames {
+            let frame = start + w * seq.hop_frames + t;
+            if frame < n {
+                out.extend(
+                    values
+                        .row(frame)
+                        .iter()
+                        .map(|&v| if v.is_finite() { v } else { floor }),
+                );
+            } else {
+                out.extend(std::iter::repeat_n(floor, d));
+            }
+        }
+    }
+    out
 }
 
 /// Deltas (order 1) of the selected columns; with fewer frames than the window the width shrinks
@@ -506,8 +599,48 @@ mod tests {
     }
 
     #[test]
+    fn sequence_windows_crop_pad_and_name() {
+        let seq = SequenceSpec {
+            window_frames: 2,
+            hop_frames: 1,
+            n_windows: 3,
+        };
+        // 6 frames, 1 descriptor: span 4 → centre crop starts at frame 1.
+        let v = Array2::from_shape_fn((6, 1), |(i, _)| i as f32);
+        assert_eq!(sequence_of(&seq, &v), [1.0, 2.0, 2.0, 3.0, 3.0, 4.0]);
+        // 3 frames: padded at the end with the smallest value.
+        let v = Array2::from_shape_fn((3, 1), |(i, _)| 5.0 + i as f32);
+        assert_eq!(sequence_of(&seq, &v), [5.0, 6.0, 6.0, 7.0, 7.0, 5.0]);
+        let names = sequence_names(&seq, &["a".into(), "b".into()]);
+        assert_eq!(names.len(), 12);
+        assert_eq!(names[3], "seq_w0_t1_b");
+    }
+
+    #[test]
+    fn logmel_is_a_sequence_set_of_the_deep_models_default_shape() {
+        let set = FeatureSet::by_name("logmel").expect("logmel");
+        assert_eq!(set.sequence_shape(), Some([4, 48, 64]));
+        assert_eq!(set.len(), 4 * 48 * 64);
+        let samples: Vec<f32> = (0..16_000).map(|i| (i as f32 * 0.05).sin() * 0.1).collect();
+        let x = set
+            .extractor()
+            .expect("extractor")
+            .extract_samples(&samples)
+            .expect("extract");
+        assert_eq!(x.len(), set.len());
+        assert!(x.iter().all(|v| v.is_finite()));
+        // 1 s of audio fills 51 of the 120 frames: the last window is padding, constant.
+        let last = &x[3 * 48 * 64..];
+        assert!(last.iter().all(|&v| v == last[0]));
+        // Statistics sets keep their hash: `sequence` is not serialised when absent.
+        let json = serde_json::to_string(&FeatureSetConfig::default_set()).expect("json");
+        assert!(!json.contains("sequence"));
+    }
+
+    #[test]
     fn config_round_trips_through_toml() {
         for c in [
+            FeatureSetConfig::logmel(),
             FeatureSetConfig::default_set(),
             FeatureSetConfig::librosa(),
             FeatureSetConfig::pyaudioanalysis(),

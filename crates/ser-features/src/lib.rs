@@ -14,10 +14,11 @@ pub mod prepare;
 pub mod quality;
 pub mod stats;
 pub mod table;
+pub mod tensor;
 
 pub use error::{Error, Result};
 pub use featureset::{
-    FeatureExtractor, FeatureSet, FeatureSetConfig, RICH_BANDS, RICH_DELTA, RICH_LLD,
+    FeatureExtractor, FeatureSet, FeatureSetConfig, RICH_BANDS, RICH_DELTA, RICH_LLD, SequenceSpec,
 };
 pub use prepare::{
     Batch, CorpusSummary, Extracted, NoProgress, Progress, Summary, check_min_duration,

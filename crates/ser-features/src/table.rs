@@ -20,6 +20,12 @@
 //! with the table): `ser.feature_set` (the set's name), `ser.config_hash` (hash of the set's full
 //! configuration, hex) and `ser.table` (JSON of [`TableMeta`], which also holds the per-file
 //! cache stamps used by incremental `prepare`). The CSV export carries the columns only.
+//!
+//! A table of [`TENSOR_MIN_FEATURES`] features or more (a sequence set such as `logmel`: 12,288
+//! values per utterance) keeps its feature values in a tensor file beside the Parquet file
+//! (`<corpus>.<set>.tensor.safetensors`, [`crate::tensor`]) and only the metadata columns in
+//! the Parquet file; [`TableMeta::tensor`] names it with the hash of its values, checked on
+//! reading. In memory the table is the same either way.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -103,6 +109,23 @@ pub struct TableMeta {
     /// Files that failed during the run that wrote this table.
     #[serde(default)]
     pub failed: Vec<FailedFile>,
+    /// The tensor file holding the feature values (wide tables only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tensor: Option<TensorRef>,
+}
+
+/// Tables with at least this many features store them in a tensor file beside the Parquet file.
+pub const TENSOR_MIN_FEATURES: usize = 2048;
+
+/// Where a wide table's feature values are ([`crate::tensor`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TensorRef {
+    /// File name, in the table's folder.
+    pub file: String,
+    /// FNV-1a hash of the values (hex); the tensor file's metadata must carry the same.
+    pub id: String,
+    /// Number of feature columns.
+    pub n_features: usize,
 }
 
 /// One utterance's row before it goes into a table.
@@ -240,6 +263,7 @@ impl FeatureTable {
                 config_hash: config_hash.to_string(),
                 stamps,
                 failed: Vec::new(),
+                tensor: None,
             },
         })
     }
@@ -316,6 +340,10 @@ impl FeatureTable {
                 ..TableMeta::default()
             },
         };
+        let (df, meta) = match meta.tensor.clone() {
+            Some(t) => attach_tensor(df, meta, &t, path)?,
+            None => (df, meta),
+        };
         FeatureTable::from_dataframe(df, meta).map_err(|e| Error::Table {
             path: path.to_path_buf(),
             reason: e.to_string(),
@@ -325,17 +353,50 @@ impl FeatureTable {
     /// Writes Parquet (zstd) to a temporary file next to `path`, then renames it over `path`,
     /// so an interrupted write never leaves a corrupt table.
     pub fn write_parquet(&self, path: &Path) -> Result<()> {
-        let meta_json = serde_json::to_string(&self.meta).map_err(|e| Error::Table {
+        let mut meta = self.meta.clone();
+        let mut df = self.df.clone();
+        if self.n_features() >= TENSOR_MIN_FEATURES {
+            // The values first: a table is never left naming a tensor that is not there.
+            let m = self.matrix()?;
+            let id = values_id(&m);
+            let tensor = crate::tensor::tensor_path(path);
+            let names = serde_json::to_string(&self.feature_names()).map_err(|e| Error::Table {
+                path: path.to_path_buf(),
+                reason: format!("feature names: {e}"),
+            })?;
+            let md = BTreeMap::from([
+                (
+                    "format".to_string(),
+                    "ser-features table tensor 1".to_string(),
+                ),
+                ("feature_set".to_string(), meta.feature_set.clone()),
+                ("config_hash".to_string(), meta.config_hash.clone()),
+                ("table_id".to_string(), id.clone()),
+                ("feature_names".to_string(), names),
+            ]);
+            crate::tensor::write_tensor(&tensor, &m, &md)?;
+            meta.tensor = Some(TensorRef {
+                file: tensor
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                id,
+                n_features: m.ncols(),
+            });
+            df = df
+                .select(METADATA_COLUMNS)
+                .map_err(Error::polars("selecting the metadata columns"))?;
+        }
+        let meta_json = serde_json::to_string(&meta).map_err(|e| Error::Table {
             path: path.to_path_buf(),
             reason: format!("cannot serialise table metadata: {e}"),
         })?;
         let kv = KeyValueMetadata::from_static(vec![
-            (KEY_FEATURE_SET.to_string(), self.meta.feature_set.clone()),
-            (KEY_CONFIG_HASH.to_string(), self.meta.config_hash.clone()),
+            (KEY_FEATURE_SET.to_string(), meta.feature_set.clone()),
+            (KEY_CONFIG_HASH.to_string(), meta.config_hash.clone()),
             (KEY_TABLE.to_string(), meta_json),
         ]);
         ser_fs::write_atomic(path, |file| {
-            let mut df = self.df.clone();
             ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Zstd(None))
                 .with_key_value_metadata(Some(kv))
@@ -487,6 +548,74 @@ impl FeatureTable {
     }
 }
 
+/// FNV-1a of a matrix's values (hex): the id pairing a table with its tensor file.
+fn values_id(m: &Array2<f32>) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in m.iter() {
+        for b in v.to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}-{}x{}", m.nrows(), m.ncols())
+}
+
+/// Appends the feature columns of the tensor file `t` (beside the table at `path`) to the
+/// metadata columns `df`, after checking that the file belongs to this table.
+fn attach_tensor(
+    mut df: DataFrame,
+    mut meta: TableMeta,
+    t: &TensorRef,
+    path: &Path,
+) -> Result<(DataFrame, TableMeta)> {
+    let file = path.with_file_name(&t.file);
+    let bad = |reason: String| Error::Table {
+        path: file.clone(),
+        reason,
+    };
+    if !file.is_file() {
+        return Err(bad(format!(
+            "the tensor file of table {} is missing",
+            path.display()
+        )));
+    }
+    let (m, md) = crate::tensor::read_tensor(&file)?;
+    if md.get("table_id") != Some(&t.id) || md.get("config_hash") != Some(&meta.config_hash) {
+        return Err(bad(format!(
+            "does not belong to table {} (table id {} / configuration {}, the file has {:?} / \
+             {:?}): written apart; run `cargo xtask prepare` again",
+            path.display(),
+            t.id,
+            meta.config_hash,
+            md.get("table_id"),
+            md.get("config_hash")
+        )));
+    }
+    if m.nrows() != df.height() || m.ncols() != t.n_features {
+        return Err(bad(format!(
+            "shape [{}, {}], the table has {} rows and {} features",
+            m.nrows(),
+            m.ncols(),
+            df.height(),
+            t.n_features
+        )));
+    }
+    let names: Vec<String> = md
+        .get("feature_names")
+        .and_then(|s| serde_json::from_str(s).ok())
+        .filter(|n: &Vec<String>| n.len() == m.ncols())
+        .ok_or_else(|| bad("feature names missing or of the wrong length".into()))?;
+    let columns: Vec<Column> = names
+        .iter()
+        .zip(m.columns())
+        .map(|(n, c)| Column::new(n.as_str().into(), c.to_vec()))
+        .collect();
+    df.hstack_mut(&columns)
+        .map_err(Error::polars("joining the tensor's feature columns"))?;
+    meta.tensor = None;
+    Ok((df, meta))
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -518,6 +647,39 @@ mod tests {
                 mtime_ns: 1_700_000_000_000_000_000 + i as i64,
             }),
         }
+    }
+
+    #[test]
+    fn wide_tables_keep_their_values_in_a_tensor_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = TENSOR_MIN_FEATURES + 3;
+        let names: Vec<String> = (0..d).map(|j| format!("seq_{j}")).collect();
+        let rows: Vec<FeatureRow> = (0..3).map(|i| row(i, d)).collect();
+        let t = FeatureTable::from_rows("logmel", "abc", &names, &rows).expect("table");
+        let p = dir.path().join("emodb.logmel.parquet");
+        t.write_parquet(&p).expect("write");
+        let tensor = crate::tensor::tensor_path(&p);
+        assert!(tensor.is_file());
+        // The Parquet file holds the metadata columns only.
+        let df = ParquetReader::new(File::open(&p).expect("open"))
+            .finish()
+            .expect("parquet");
+        assert_eq!(df.width(), METADATA_COLUMNS.len());
+        let back = FeatureTable::read_parquet(&p).expect("read");
+        assert_eq!(back.feature_names(), names);
+        assert_eq!(back.matrix().expect("m"), t.matrix().expect("m"));
+        assert_eq!(back.meta().tensor, None);
+        // A tensor file of another table is refused, naming both.
+        let other: Vec<FeatureRow> = (1..4).map(|i| row(i, d)).collect();
+        let t2 = FeatureTable::from_rows("logmel", "abc", &names, &other).expect("table");
+        let p2 = dir.path().join("other.logmel.parquet");
+        t2.write_parquet(&p2).expect("write");
+        std::fs::copy(crate::tensor::tensor_path(&p2), &tensor).expect("copy");
+        let e = FeatureTable::read_parquet(&p).expect_err("foreign tensor");
+        assert!(e.to_string().contains("does not belong"), "{e}");
+        std::fs::remove_file(&tensor).expect("rm");
+        let e = FeatureTable::read_parquet(&p).expect_err("missing tensor");
+        assert!(e.to_string().contains("missing"), "{e}");
     }
 
     #[test]

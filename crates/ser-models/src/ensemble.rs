@@ -496,7 +496,7 @@ mod tests {
             model: Box::new(ModelSpec::NaiveBayes(NaiveBayesParams::default())),
         });
         let m = spec.fit(x.view(), &y, 3, &FitOptions::default()).unwrap();
-        let inner = m.inner().as_any().downcast_ref::<SelectModel>().unwrap();
+        let inner = m.fitted().as_any().downcast_ref::<SelectModel>().unwrap();
         assert_eq!(inner.columns(), &[3, 7]);
         assert_eq!(m.predict(x.view()).unwrap(), y);
         let narrow = x.select(Axis(1), &[0, 1, 2, 3, 4, 5, 6, 7, 8]);

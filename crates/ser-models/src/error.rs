@@ -92,8 +92,14 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A deep model was given rows of the wrong length for its input shape.
+    #[error(
+        "wrong input shape for a deep model: expected {expected}, got {found} values per row \
+         (train and predict it on a sequence feature set of that shape, e.g. `logmel`)"
+    )]
+    InputShape { expected: String, found: usize },
     /// The neural-network backend (candle) failed.
-    #[error("mlp training failed: {0}")]
+    #[error("neural network (candle) failed: {0}")]
     Candle(String),
     /// The operation needs a cargo feature of ser-models that this build was compiled without.
     #[error("{what} needs ser-models built with its `{feature}` cargo feature")]

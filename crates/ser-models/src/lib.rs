@@ -38,7 +38,9 @@
 //! ## Cargo features
 //! - `candle` (off by default): MLP training with candle-nn. Without it everything else works,
 //!   including loading and predicting with a saved MLP; fitting an MLP fails with
-//!   [`Error::FeatureDisabled`].
+//!   [`Error::FeatureDisabled`]. Deep models ([`deep`]) need it to train and to predict.
+//! - `cuda` (implies `candle`): deep models train and predict on the first CUDA GPU when one
+//!   exists (candle's `cuda` feature; needs the CUDA toolkit to build), else on the CPU.
 //!
 //! ## Validation
 //! Fitting fails with a typed [`Error`] on NaN/inf, an empty matrix, labels out of range, fewer
@@ -48,6 +50,7 @@
 pub mod classifier;
 mod data;
 pub mod ensemble;
+pub mod deep;
 mod error;
 pub mod knn;
 pub mod logistic;
@@ -63,6 +66,9 @@ pub use classifier::{Checked, Classifier, DynClassifier, FittedAny, FittedClassi
 pub use data::{ClassWeight, FitOptions};
 pub use ensemble::{
     Combine, EnsembleModel, EnsembleParams, SelectModel, SelectParams, SelectScore, anova_f,
+};
+pub use deep::{
+    Architecture, DeepModel, DeepParams, EpochProgress, EpochRecord, SpecAugment, set_progress,
 };
 pub use error::{Error, Result};
 pub use knn::{KnnModel, KnnParams, KnnWeights};

@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 use crate::data::{FitOptions, check_features};
 use crate::ensemble::{EnsembleParams, SelectParams};
 use crate::{
-    Classifier, DynClassifier, Error, FittedClassifier, GradientBoostingParams, KnnParams,
-    LogisticParams, MlpParams, NaiveBayesParams, RandomForestParams, Result, SvmParams,
+    Classifier, DeepParams, DynClassifier, Error, FittedClassifier, GradientBoostingParams,
+    KnnParams, LogisticParams, MlpParams, NaiveBayesParams, RandomForestParams, Result, SvmParams,
 };
 
 /// The `kind` tag of every [`ModelSpec`] variant, in declaration order (for messages and help).
-pub const MODEL_KINDS: [&str; 9] = [
+pub const MODEL_KINDS: [&str; 10] = [
     SvmParams::KIND,
     LogisticParams::KIND,
     KnnParams::KIND,
@@ -22,6 +22,7 @@ pub const MODEL_KINDS: [&str; 9] = [
     MlpParams::KIND,
     SelectParams::KIND,
     EnsembleParams::KIND,
+    DeepParams::KIND,
 ];
 
 /// Which classifier to fit, with its hyper-parameters. Serialised with a `kind` tag, e.g.
@@ -51,6 +52,9 @@ pub enum ModelSpec {
     Select(SelectParams),
     /// Soft voting or stacking over member models ([`EnsembleParams`]).
     Ensemble(EnsembleParams),
+    /// Deep networks on log-mel sequences ([`DeepParams`]: `td_cnn_lstm`, `cnn_lstm`,
+    /// `cnn_attention`; fitting and predicting need the `candle` feature).
+    Deep(DeepParams),
 }
 
 impl ModelSpec {
@@ -66,6 +70,7 @@ impl ModelSpec {
             ModelSpec::Mlp(p) => p,
             ModelSpec::Select(p) => p,
             ModelSpec::Ensemble(p) => p,
+            ModelSpec::Deep(p) => p,
         }
     }
 
@@ -134,9 +139,10 @@ impl FittedModel {
         &self.spec
     }
 
-    /// The fitted classifier (downcast with `as_any` to its concrete type).
-    pub fn inner(&self) -> &dyn FittedClassifier {
-        &*self.inner
+    /// The fitted classifier itself (downcast with `as_any()` to read a kind's own fields, e.g.
+    /// a [`crate::DeepModel`]'s training curve).
+    pub fn fitted(&self) -> &dyn FittedClassifier {
+        self.inner.as_ref()
     }
 
     /// Predicted class index of each row.

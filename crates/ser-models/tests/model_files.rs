@@ -86,9 +86,13 @@ fn unknown_fitted_kind_is_a_json_error() {
     let path = dir.path().join("m.json");
     // The fitted model's tag is the last `"kind":"knn"` (the spec's comes first).
     let at = text.rfind(r#""kind":"knn""#).expect("fitted kind tag");
-    let edited = format!("{}\"kind\":\"deep\"{}", &text[..at], &text[at + 12..]);
+    let edited = format!(
+        "{}\"kind\":\"transformer\"{}",
+        &text[..at],
+        &text[at + 12..]
+    );
     std::fs::write(&path, edited).expect("write");
     let e = Pipeline::load(&path).expect_err("unknown kind");
     assert!(matches!(e, Error::Json { .. }), "{e}");
-    assert!(e.to_string().contains("deep"), "{e}");
+    assert!(e.to_string().contains("transformer"), "{e}");
 }

@@ -11,6 +11,7 @@
 //! | tables → model file | [`train::train`] | `cargo xtask train`, the server's `/train` |
 //! | audio / tables → predictions | [`predict::predict`] | `cargo xtask predict`, `/predict` |
 //! | tables → nested grid search, reports | [`evaluate::GridJob`] | `cargo xtask grid-search` |
+//! | tables → deep vs classical vs late fusion | [`fusion::FusionJob`] | `cargo xtask fusion` |
 //! | the main job | [`demo::plan`] + the above | `cargo xtask demo` |
 //! | audio chunks → live segments | [`stream::Recogniser`] | `cargo xtask listen`, `/stream` |
 //!
@@ -24,6 +25,7 @@ pub mod bench;
 pub mod demo;
 mod error;
 pub mod evaluate;
+pub mod fusion;
 mod model_file;
 pub mod predict;
 pub mod prepare;

@@ -112,6 +112,7 @@ fn default_rate() -> u32 {
 /// | `deltas` | none | [`DeltaSpec`]; none = no delta tracks |
 /// | `statistics` | required | [`StatGroup`]s |
 /// | `extras` | `[]` | [`Extra`]s |
+/// | `sequence` | none | [`SequenceSpec`]: the set is a fixed-size sequence of frames instead of statistics |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeatureSetConfig {
@@ -124,9 +125,53 @@ pub struct FeatureSetConfig {
     pub descriptors: Option<DescriptorConfig>,
     #[serde(default)]
     pub deltas: Option<DeltaSpec>,
+    #[serde(default)]
     pub statistics: Vec<StatGroup>,
     #[serde(default)]
     pub extras: Vec<Extra>,
+    /// A sequence set: the frame descriptors themselves, cut into fixed windows (no statistics,
+    /// deltas or extras). Absent from the serialised form of other sets, so their hashes are
+    /// unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<SequenceSpec>,
+}
+
+/// A sequence feature set's windows: the utterance's frame descriptors (e.g. 64 log-mel bands),
+/// centre-cropped or padded at the end to `window_frames + (n_windows - 1) * hop_frames` frames,
+/// then cut into `n_windows` windows of `window_frames` frames every `hop_frames` frames. Padding
+/// frames hold the utterance's smallest value (its log-mel floor); a window made only of
+/// padding is constant, which the deep models recognise and skip. The row is the
+/// `(n_windows, window_frames, descriptors)` tensor flattened in that order, with feature names
+/// `seq_w<window>_t<frame>_<descriptor>`.
+///
+/// | name | default | unit | range |
+/// |---|---|---|---|
+/// | `window_frames` | 48 | frames | 1 ..= 10000 |
+/// | `hop_frames` | 24 | frames | 1 ..= 10000 |
+/// | `n_windows` | 4 | windows | 1 ..= 1000 |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SequenceSpec {
+    pub window_frames: usize,
+    pub hop_frames: usize,
+    pub n_windows: usize,
+}
+
+impl Default for SequenceSpec {
+    fn default() -> Self {
+        SequenceSpec {
+            window_frames: 48,
+            hop_frames: 24,
+            n_windows: 4,
+        }
+    }
+}
+
+impl SequenceSpec {
+    /// Frames covered by the windows.
+    pub fn span_frames(&self) -> usize {
+        self.window_frames + (self.n_windows.saturating_sub(1)) * self.hop_frames
+    }
 }
 
 fn group(tracks: &[&str], exclude: &[&str], statistics: &[Statistic], frames: Frames) -> StatGroup {
@@ -231,6 +276,7 @@ impl FeatureSetConfig {
             deltas: None,
             statistics: vec![group(&["*"], &[], &Statistic::CLASSIC, Frames::All)],
             extras: Vec::new(),
+            sequence: None,
         }
     }
 
@@ -286,6 +332,7 @@ impl FeatureSetConfig {
             deltas: None,
             statistics: vec![group(&["*"], &[], &[Statistic::Mean], Frames::All)],
             extras: Vec::new(),
+            sequence: None,
         }
     }
 
@@ -330,6 +377,7 @@ impl FeatureSetConfig {
                     track: "log_energy_db".into(),
                 },
             ],
+            sequence: None,
         }
     }
 
@@ -365,6 +413,7 @@ impl FeatureSetConfig {
                 group(&["*_delta"], &[], &RICH_DELTA, Frames::Auto),
             ],
             extras: Self::default_set().extras,
+            sequence: None,
         }
     }
 
@@ -375,11 +424,48 @@ impl FeatureSetConfig {
             "librosa" => Ok(Self::librosa()),
             "pyaudioanalysis" => Ok(Self::pyaudioanalysis()),
             "rich" => Ok(Self::rich()),
+            "logmel" => Ok(Self::logmel()),
             other => Err(Error::Param {
                 name: "feature_set",
-                expected: "default, librosa, pyaudioanalysis, rich or a .toml file".into(),
+                expected: "default, librosa, pyaudioanalysis, rich, logmel or a .toml file".into(),
                 found: format!("{other:?}"),
             }),
+        }
+    }
+
+    /// `logmel`: the deep models' input, a sequence set ([`SequenceSpec`] defaults: 4 windows of
+    /// 48 frames, hop 24 frames = 0.96 s windows every 0.48 s, 2.4 s in all) of 64 log-mel
+    /// bands (Slaney, 0–8000 Hz, `10 log10(max(mel, 1e-10))` clamped at 80 dB below the
+    /// utterance's maximum) of 40 ms Hann frames every 20 ms (n_fft 640), centred, no
+    /// pre-emphasis: 4 × 48 × 64 = 12,288 values per utterance.
+    pub fn logmel() -> Self {
+        use ser_dsp::{Descriptor, FrameConfig, MelConfig};
+        let d = DescriptorConfig {
+            frame: FrameConfig {
+                frame: Length::Ms(40.0),
+                hop: Length::Ms(20.0),
+                window: WindowKind::Hann,
+                ..FrameConfig::default()
+            },
+            pre_emphasis: 0.0,
+            descriptors: vec![Descriptor::LogMel {
+                mel: MelConfig {
+                    n_mels: 64,
+                    ..MelConfig::default()
+                },
+                top_db: Some(80.0),
+            }],
+            ..DescriptorConfig::default()
+        };
+        FeatureSetConfig {
+            name: "logmel".into(),
+            sample_rate_hz: 16_000,
+            preset: None,
+            descriptors: Some(d),
+            deltas: None,
+            statistics: Vec::new(),
+            extras: Vec::new(),
+            sequence: Some(SequenceSpec::default()),
         }
     }
 

@@ -174,7 +174,7 @@ impl Plan {
                 return Err(err(format!("feature name {name:?} is produced twice")));
             }
         }
-        if names.is_empty() {
+        if names.is_empty() && config.sequence.is_none() {
             return Err(err("the set produces no feature".into()));
         }
         Ok(Plan {

@@ -14,7 +14,7 @@
 //! fitting fails with [`Error::FeatureDisabled`].
 
 #[cfg(feature = "candle")]
-mod train;
+pub(crate) mod train;
 
 #[cfg(feature = "candle")]
 use train::fit as train_mlp;

@@ -141,7 +141,7 @@ fn weighted_ce(logits: &Tensor, y: &Tensor, w: &Tensor) -> Result<Tensor> {
 
 /// Splits row indices into (train, validation). Whole groups go to validation when `groups`
 /// has at least two distinct values; otherwise a stratified random split.
-fn split_validation(
+pub(crate) fn split_validation(
     y: &[usize],
     groups: Option<&[String]>,
     fraction: f64,
