@@ -44,6 +44,13 @@ pub struct Args {
     /// Output CSV (written through a temporary file and a rename).
     #[arg(long, default_value = "predictions.csv")]
     pub out: PathBuf,
+    /// Late fusion: a second model file (e.g. a classical pipeline beside a deep model) whose
+    /// posteriors are averaged with the first's (same labels needed).
+    #[arg(long)]
+    pub fuse_with: Option<PathBuf>,
+    /// Weight of `--model`'s posteriors in the fusion (the second model gets 1 - w).
+    #[arg(long, default_value_t = 0.5)]
+    pub fuse_weight: f64,
 }
 
 impl Args {
@@ -59,7 +66,11 @@ impl Args {
         let bar = Bar::new(ProgressStyle::with_template(
             "extracting [{bar:40}] {pos}/{len} eta {eta}",
         )?);
-        let preds = predict(&model, &inputs, &bar)?;
+        let mut preds = predict(&model, &inputs, &bar)?;
+        if let Some(other) = &self.fuse_with {
+            let second = predict(&ModelFile::load(other)?, &inputs, &bar)?;
+            preds = ser::fusion::fuse_predictions(&preds, &second, self.fuse_weight)?;
+        }
         preds.write_csv(&self.out)?;
         let skipped_path = self.out.with_extension("skipped.csv");
         if preds.skipped.is_empty() {

@@ -614,3 +614,119 @@ fn report_md(r: &FusionResult) -> String {
     s.push_str("\n![training curves](training_curves.png)\n");
     s
 }
+
+/// Late fusion of two models' predictions of the same inputs (e.g. a deep model on `logmel` and
+/// a classical pipeline on `default`, `cargo xtask predict --fuse-with`): rows present in both
+/// (by path) get `w * first + (1 - w) * second` posteriors and their most probable label; rows
+/// only one model could predict are skipped with the reason. Both models must have the same
+/// labels in the same order and give probabilities.
+pub fn fuse_predictions(
+    first: &crate::predict::Predictions,
+    second: &crate::predict::Predictions,
+    first_weight: f64,
+) -> Result<crate::predict::Predictions> {
+    if first.labels != second.labels {
+        return Err(Error::Input(format!(
+            "late fusion needs the same labels: {:?} and {:?}",
+            first.labels, second.labels
+        )));
+    }
+    if !(0.0..=1.0).contains(&first_weight) {
+        return Err(Error::Input(format!(
+            "fusion weight must be in [0, 1], got {first_weight}"
+        )));
+    }
+    let w = first_weight as f32;
+    let others: HashMap<&str, &crate::predict::PredictionRow> =
+        second.rows.iter().map(|r| (r.path.as_str(), r)).collect();
+    let mut out = first.clone();
+    out.rows.clear();
+    for r in &first.rows {
+        let Some(o) = others.get(r.path.as_str()) else {
+            out.skipped.push(ser_io::Skipped {
+                path: PathBuf::from(&r.path),
+                reason: "the second model of the fusion could not predict it".into(),
+            });
+            continue;
+        };
+        let (Some(a), Some(b)) = (&r.probabilities, &o.probabilities) else {
+            return Err(Error::Input(
+                "late fusion needs probabilities from both models (an SVM needs probability = true)"
+                    .into(),
+            ));
+        };
+        let p: Vec<f32> = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| w * x + (1.0 - w) * y)
+            .collect();
+        let best = p
+            .iter()
+            .enumerate()
+            .fold(
+                (0, f32::NEG_INFINITY),
+                |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+            )
+            .0;
+        let mut row = r.clone();
+        row.label = first.labels[best].clone();
+        row.probabilities = Some(p);
+        out.rows.push(row);
+    }
+    let firsts: std::collections::HashSet<&str> =
+        first.rows.iter().map(|r| r.path.as_str()).collect();
+    for r in &second.rows {
+        if !firsts.contains(r.path.as_str()) {
+            out.skipped.push(ser_io::Skipped {
+                path: PathBuf::from(&r.path),
+                reason: "the first model of the fusion could not predict it".into(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::predict::{PredictionRow, Predictions};
+
+    fn preds(rows: &[(&str, [f32; 2])]) -> Predictions {
+        Predictions {
+            labels: vec!["angry".into(), "sad".into()],
+            rows: rows
+                .iter()
+                .map(|(p, pr)| PredictionRow {
+                    path: p.to_string(),
+                    speaker: "s".into(),
+                    truth: None,
+                    label: if pr[0] >= pr[1] { "angry" } else { "sad" }.into(),
+                    probabilities: Some(pr.to_vec()),
+                    quality: None,
+                })
+                .collect(),
+            skipped: Vec::new(),
+            from_tables: false,
+        }
+    }
+
+    #[test]
+    fn late_fusion_averages_posteriors_and_skips_unpaired_rows() {
+        let deep = preds(&[("a", [0.9, 0.1]), ("b", [0.4, 0.6]), ("c", [0.5, 0.5])]);
+        let classical = preds(&[("a", [0.1, 0.9]), ("b", [0.8, 0.2])]);
+        let f = fuse_predictions(&deep, &classical, 0.25).expect("fuse");
+        assert_eq!(f.rows.len(), 2);
+        let p = f.rows[0].probabilities.clone().expect("p");
+        assert!(
+            (p[0] - 0.3).abs() < 1e-6 && (p[1] - 0.7).abs() < 1e-6,
+            "{p:?}"
+        );
+        assert_eq!(f.rows[0].label, "sad");
+        assert_eq!(f.rows[1].label, "angry");
+        assert_eq!(f.skipped.len(), 1);
+        let mut other = classical.clone();
+        other.labels.reverse();
+        assert!(fuse_predictions(&deep, &other, 0.5).is_err());
+        assert!(fuse_predictions(&deep, &classical, 1.5).is_err());
+    }
+}
