@@ -49,8 +49,8 @@
 
 pub mod classifier;
 mod data;
-pub mod ensemble;
 pub mod deep;
+pub mod ensemble;
 mod error;
 pub mod knn;
 pub mod logistic;
@@ -64,11 +64,11 @@ pub mod tree;
 
 pub use classifier::{Checked, Classifier, DynClassifier, FittedAny, FittedClassifier};
 pub use data::{ClassWeight, FitOptions};
-pub use ensemble::{
-    Combine, EnsembleModel, EnsembleParams, SelectModel, SelectParams, SelectScore, anova_f,
-};
 pub use deep::{
     Architecture, DeepModel, DeepParams, EpochProgress, EpochRecord, SpecAugment, set_progress,
+};
+pub use ensemble::{
+    Combine, EnsembleModel, EnsembleParams, SelectModel, SelectParams, SelectScore, anova_f,
 };
 pub use error::{Error, Result};
 pub use knn::{KnnModel, KnnParams, KnnWeights};
