@@ -6,14 +6,14 @@ use std::time::Instant;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
 use ndarray::{Array2, ArrayView2};
+use rand::Rng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::net::Net;
 use super::{Architecture, DeepModel, DeepParams, EpochProgress, EpochRecord, StoredTensor};
-use crate::data::{FitOptions, check_train, class_weights};
-use crate::mlp::train::split_validation;
+use crate::data::FitOptions;
+use crate::mlp::train::{FitStart, fit_start};
 use crate::{Error, Result};
 
 /// Windows (or utterances for `td_cnn_lstm`) per forward pass when predicting.
@@ -316,19 +316,12 @@ pub(super) fn fit(
     opts: &FitOptions,
 ) -> Result<DeepModel> {
     let started = Instant::now();
-    let info = check_train(x, y, n_classes)?;
-    if let Some(g) = &opts.groups
-        && g.len() != y.len()
-    {
-        return Err(Error::Length {
-            what: "groups (one per training row)",
-            expected: y.len(),
-            found: g.len(),
-        });
-    }
-    let cw = class_weights(&info, opts.class_weight);
-    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    let (train, val) = split_validation(y, opts.groups.as_deref(), p.validation_fraction, &mut rng);
+    let FitStart {
+        cw,
+        mut rng,
+        train,
+        val,
+    } = fit_start(x, y, n_classes, opts, p.validation_fraction)?;
     let validation_groups = match &opts.groups {
         Some(g) => {
             let mut v: Vec<String> = val.iter().map(|&i| g[i].clone()).collect();

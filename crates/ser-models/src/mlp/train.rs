@@ -139,6 +139,45 @@ fn weighted_ce(logits: &Tensor, y: &Tensor, w: &Tensor) -> Result<Tensor> {
     Ok(num.broadcast_div(&den)?.neg()?)
 }
 
+/// What every network fit starts from: class weights, the seeded generator (after the
+/// validation split drew from it), and the training / validation rows.
+pub(crate) struct FitStart {
+    pub cw: Vec<f64>,
+    pub rng: ChaCha8Rng,
+    pub train: Vec<usize>,
+    pub val: Vec<usize>,
+}
+
+/// Checks the training data and the groups, then weighs the classes and splits off the
+/// validation rows (whole groups when there are groups) with a generator seeded by `opts.seed`.
+pub(crate) fn fit_start(
+    x: ArrayView2<f32>,
+    y: &[usize],
+    n_classes: usize,
+    opts: &FitOptions,
+    validation_fraction: f64,
+) -> Result<FitStart> {
+    let info = check_train(x, y, n_classes)?;
+    if let Some(g) = &opts.groups
+        && g.len() != y.len()
+    {
+        return Err(Error::Length {
+            what: "groups (one per training row)",
+            expected: y.len(),
+            found: g.len(),
+        });
+    }
+    let cw = class_weights(&info, opts.class_weight);
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let (train, val) = split_validation(y, opts.groups.as_deref(), validation_fraction, &mut rng);
+    Ok(FitStart {
+        cw,
+        rng,
+        train,
+        val,
+    })
+}
+
 /// Splits row indices into (train, validation). Whole groups go to validation when `groups`
 /// has at least two distinct values; otherwise a stratified random split.
 pub(crate) fn split_validation(
@@ -192,19 +231,12 @@ pub(super) fn fit(
     n_classes: usize,
     opts: &FitOptions,
 ) -> Result<MlpModel> {
-    let info = check_train(x, y, n_classes)?;
-    if let Some(g) = &opts.groups
-        && g.len() != y.len()
-    {
-        return Err(Error::Length {
-            what: "groups (one per training row)",
-            expected: y.len(),
-            found: g.len(),
-        });
-    }
-    let cw = class_weights(&info, opts.class_weight);
-    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    let (train, val) = split_validation(y, opts.groups.as_deref(), p.validation_fraction, &mut rng);
+    let FitStart {
+        cw,
+        mut rng,
+        train,
+        val,
+    } = fit_start(x, y, n_classes, opts, p.validation_fraction)?;
     let dev = Device::Cpu;
     let (n, d) = x.dim();
     let xs: Vec<f32> = x.iter().copied().collect();
