@@ -92,7 +92,7 @@ impl Normalisation {
                  scaler fitted on the training rows"
             }
             Normalisation::Enrolment => {
-                "enrolment: each training speaker standardised with the statistics of all its \
+                "each training speaker standardised with the statistics of all its \
                  utterances, each test speaker with those of only `enrolment_utterances` of its \
                  unlabelled utterances (chosen by seed), then the scaler fitted on the training \
                  speakers; every test utterance is scored"
