@@ -363,7 +363,7 @@ fn draw_training_curves<DB: DrawingBackend>(
         .map_err(|e| e.to_string())?;
     loss.configure_mesh()
         .x_desc("epoch")
-        .y_desc("class-weighted cross-entropy (solid: training, dashed: validation)")
+        .y_desc("weighted cross-entropy (solid: training, dashed: validation)")
         .label_style((FAMILY, 13))
         .axis_desc_style((FAMILY, 14))
         .draw()
