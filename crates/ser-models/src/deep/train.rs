@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use super::net::Net;
 use super::{Architecture, DeepModel, DeepParams, EpochProgress, EpochRecord, StoredTensor};
 use crate::data::FitOptions;
-use crate::mlp::train::{FitStart, fit_start};
+use crate::mlp::train::{FitStart, fit_start, weighted_ce};
 use crate::{Error, Result};
 
 /// Windows (or utterances for `td_cnn_lstm`) per forward pass when predicting.
@@ -218,15 +218,6 @@ fn posteriors(
         }
     }
     Ok(out)
-}
-
-/// Weighted mean cross-entropy of logits against labels.
-fn weighted_ce(logits: &Tensor, y: &Tensor, w: &Tensor) -> Result<Tensor> {
-    let ls = candle_nn::ops::log_softmax(logits, 1)?;
-    let picked = ls.gather(y, 1)?.squeeze(1)?;
-    let num = (picked * w)?.sum_all()?;
-    let den = w.sum_all()?;
-    Ok(num.broadcast_div(&den)?.neg()?)
 }
 
 /// Deterministic initialisation of every trainable tensor from `rng` (candle's own CPU

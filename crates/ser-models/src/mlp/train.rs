@@ -131,7 +131,7 @@ impl Net {
 }
 
 /// Weighted mean cross-entropy of logits against labels.
-fn weighted_ce(logits: &Tensor, y: &Tensor, w: &Tensor) -> Result<Tensor> {
+pub(crate) fn weighted_ce(logits: &Tensor, y: &Tensor, w: &Tensor) -> Result<Tensor> {
     let ls = candle_nn::ops::log_softmax(logits, 1)?;
     let picked = ls.gather(y, 1)?.squeeze(1)?;
     let num = (picked * w)?.sum_all()?;
