@@ -21,7 +21,7 @@ pub use featureset::{
     FeatureExtractor, FeatureSet, FeatureSetConfig, RICH_BANDS, RICH_DELTA, RICH_LLD, SequenceSpec,
 };
 pub use prepare::{
-    Batch, CorpusSummary, Extracted, NoProgress, Progress, Summary, check_min_duration,
+    Batch, CorpusSummary, Extracted, NoProgress, Progress, StageTimes, Summary, check_min_duration,
     extract_file, extract_samples, scan_corpora, table_path,
 };
 pub use quality::Quality;

@@ -82,6 +82,22 @@ pub struct CorpusSummary {
     /// Audio decoded and analysed in this run (s).
     pub extracted_audio_s: f64,
     pub wall_s: f64,
+    /// Wall time of each stage of this corpus (see [`StageTimes`]).
+    #[serde(default)]
+    pub stages: StageTimes,
+}
+
+/// Where one corpus's wall time went, in seconds: `plan` (reading the previous table and any
+/// checkpoint, stamping every file, deciding what to extract), `extract` (decoding and
+/// features, on all workers, checkpoints included), `assemble` (rows in manifest order) and
+/// `write` (building the table and writing Parquet / CSV). The serial stages are everything
+/// but `extract`: they bound what more workers can gain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageTimes {
+    pub plan_s: f64,
+    pub extract_s: f64,
+    pub assemble_s: f64,
+    pub write_s: f64,
 }
 
 /// The whole batch (what `summary.json` holds).
@@ -549,6 +565,7 @@ impl Batch {
                 quality: saved.quality.get(row).copied().flatten(),
             })
         };
+        let plan_s = t0.elapsed().as_secs_f64();
         progress.start(corpus, to_extract.len());
         let rate = self.set.sample_rate_hz();
         let chunk = CHECKPOINT_CHUNK_PER_JOB * rayon::current_num_threads().max(1);
@@ -591,6 +608,8 @@ impl Batch {
             }
         }
         progress.finish(corpus);
+        let t_extracted = Instant::now();
+        let extract_s = (t_extracted - t0).as_secs_f64() - plan_s;
 
         // Assemble rows in manifest order.
         let mut by_plan: HashMap<usize, Outcome> = extracted.into_iter().collect();
@@ -639,6 +658,7 @@ impl Batch {
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
 
         let audio_s = rows.iter().map(|r| r.duration_s).sum();
+        let t_assembled = Instant::now();
         let csv_path = table.with_extension("csv");
         let table_written = changed || !table.exists();
         let csv_stale = self.csv && (table_written || is_older(&csv_path, &table));
@@ -679,6 +699,12 @@ impl Batch {
             audio_s,
             extracted_audio_s,
             wall_s: t0.elapsed().as_secs_f64(),
+            stages: StageTimes {
+                plan_s,
+                extract_s,
+                assemble_s: (t_assembled - t_extracted).as_secs_f64(),
+                write_s: t_assembled.elapsed().as_secs_f64(),
+            },
         })
     }
 
