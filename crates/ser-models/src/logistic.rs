@@ -7,12 +7,13 @@
 //! Why not smartcore: smartcore 0.7's `LogisticRegression` takes no class weights and its
 //! regularisation/stopping differ from scikit-learn's; this solver converges to the same optimum.
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{
     FitOptions, argmax_rows, check_at_least, check_features, check_positive, check_train,
-    class_weights, softmax_inplace, softmax_rows,
+    class_weights, softmax_rows,
 };
 use crate::{Checked, Classifier, FittedClassifier, Result};
 
@@ -54,21 +55,56 @@ pub struct LogisticModel {
     pub n_iter: usize,
 }
 
-/// L-BFGS minimisation of `f` (returns value and gradient) from `x0`.
+/// The max-norm of a gradient as the stopping rule sees it. The L-BFGS recursion itself uses
+/// only inner products; the max-norm (the stopping rule and the scale of a steepest-descent
+/// step) is the one place where the coordinates matter, so a solver working in other orthonormal
+/// coordinates than the caller's measures it in the caller's.
+pub(crate) trait GradNorm {
+    /// `max |g|` in the caller's coordinates.
+    fn max_abs(&mut self, g: &[f64]) -> f64;
+
+    /// `max_abs(g) <= bound`, possibly without computing all of it.
+    fn at_most(&mut self, g: &[f64], bound: f64) -> bool {
+        self.max_abs(g) <= bound
+    }
+}
+
+/// The max-norm of the vector itself.
+pub(crate) struct MaxAbs;
+
+impl GradNorm for MaxAbs {
+    fn max_abs(&mut self, g: &[f64]) -> f64 {
+        inf_norm(g)
+    }
+}
+
+fn inf_norm(v: &[f64]) -> f64 {
+    v.iter().fold(0.0f64, |a, b| a.max(b.abs()))
+}
+
+/// Outcome of [`lbfgs`].
+pub(crate) struct Minimum {
+    pub x: Vec<f64>,
+    /// Iterations used.
+    pub iter: usize,
+}
+
+/// L-BFGS minimisation of `f` (returns value and gradient) from `x0`; `norm` measures gradients
+/// for the stopping rule `max|grad| <= tol * max(1, max|grad_0|)` and the steepest-descent scale.
 /// Backtracking Armijo line search; curvature pairs with `s.y <= 0` are skipped.
 pub(crate) fn lbfgs(
     mut f: impl FnMut(&[f64], &mut [f64]) -> f64,
     x0: Vec<f64>,
     max_iter: usize,
     tol: f64,
-) -> (Vec<f64>, usize) {
+    norm: &mut impl GradNorm,
+) -> Minimum {
     let n = x0.len();
     let m = 10;
     let mut x = x0;
     let mut g = vec![0.0; n];
     let mut fx = f(&x, &mut g);
-    let inf_norm = |v: &[f64]| v.iter().fold(0.0f64, |a, b| a.max(b.abs()));
-    let g0 = inf_norm(&g).max(1.0);
+    let g0 = norm.max_abs(&g).max(1.0);
     let mut s_hist: Vec<Vec<f64>> = Vec::new();
     let mut y_hist: Vec<Vec<f64>> = Vec::new();
     let mut rho_hist: Vec<f64> = Vec::new();
@@ -77,7 +113,7 @@ pub(crate) fn lbfgs(
     let mut iter = 0;
     let mut small_steps = 0;
     while iter < max_iter {
-        if inf_norm(&g) <= tol * g0 {
+        if norm.at_most(&g, tol * g0) {
             break;
         }
         iter += 1;
@@ -92,7 +128,7 @@ pub(crate) fn lbfgs(
         let gamma = if k > 0 {
             dotv(&s_hist[k - 1], &y_hist[k - 1]) / dotv(&y_hist[k - 1], &y_hist[k - 1])
         } else {
-            1.0 / inf_norm(&g).max(1e-12)
+            1.0 / norm.max_abs(&g).max(1e-12)
         };
         for v in q.iter_mut() {
             *v *= gamma;
@@ -108,7 +144,7 @@ pub(crate) fn lbfgs(
             s_hist.clear();
             y_hist.clear();
             rho_hist.clear();
-            let scale = 1.0 / inf_norm(&g).max(1e-12);
+            let scale = 1.0 / norm.max_abs(&g).max(1e-12);
             d = g.iter().map(|v| -v * scale).collect();
             gd = dotv(&g, &d);
         }
@@ -152,7 +188,7 @@ pub(crate) fn lbfgs(
             break;
         }
     }
-    (x, iter)
+    Minimum { x, iter }
 }
 
 fn dotv(a: &[f64], b: &[f64]) -> f64 {
@@ -192,47 +228,16 @@ impl Classifier for LogisticParams {
         let k = n_classes;
         let nw = k * d;
         let fit_b = p.fit_intercept;
-        let objective = |theta: &[f64], grad: &mut [f64]| -> f64 {
-            let w = ArrayView2::from_shape((k, d), &theta[..nw]).expect("theta holds k*d weights");
-            let mut z = xs.dot(&w.t());
-            if fit_b {
-                for mut row in z.rows_mut() {
-                    for (c, v) in row.iter_mut().enumerate() {
-                        *v += theta[nw + c];
-                    }
-                }
-            }
-            let mut loss = 0.0;
-            for (i, mut row) in z.rows_mut().into_iter().enumerate() {
-                let zy = row[y[i]];
-                let mx = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let lse = mx + row.iter().map(|v| (v - mx).exp()).sum::<f64>().ln();
-                loss += sw[i] * (lse - zy);
-                let rs = row
-                    .as_slice_mut()
-                    .expect("fresh matrix rows are contiguous");
-                softmax_inplace(rs);
-                rs[y[i]] -= 1.0;
-                for v in rs.iter_mut() {
-                    *v *= sw[i];
-                }
-            }
-            let gw = z.t().dot(&xs);
-            let mut reg = 0.0;
-            for (idx, gv) in gw.iter().enumerate() {
-                grad[idx] = gv + theta[idx];
-                reg += theta[idx] * theta[idx];
-            }
-            if fit_b {
-                let gb = z.sum_axis(Axis(0));
-                for c in 0..k {
-                    grad[nw + c] = gb[c];
-                }
-            }
-            loss + 0.5 * reg
-        };
-        let n_params = nw + if fit_b { k } else { 0 };
-        let (theta, n_iter) = lbfgs(objective, vec![0.0; n_params], p.max_iter, p.tol);
+        let mut obj = Objective::new(xs.view(), y, &sw, k, fit_b);
+        let n_params = obj.n_params();
+        let min = lbfgs(
+            |t: &[f64], g: &mut [f64]| obj.eval(t, g),
+            vec![0.0; n_params],
+            p.max_iter,
+            p.tol,
+            &mut MaxAbs,
+        );
+        let theta = min.x;
         let coef =
             Array2::from_shape_vec((k, d), theta[..nw].to_vec()).expect("theta holds k*d weights");
         let intercept = if fit_b {
@@ -243,8 +248,91 @@ impl Classifier for LogisticParams {
         Ok(LogisticModel {
             coef,
             intercept,
-            n_iter,
+            n_iter: min.iter,
         })
+    }
+}
+
+/// The objective and its gradient on a design `x` (n × p) for parameters `theta` = the `k × p`
+/// weights row-major, then `k` intercepts when they are fitted. The two products reuse their
+/// output matrices from one evaluation to the next.
+struct Objective<'a> {
+    x: ArrayView2<'a, f64>,
+    y: &'a [usize],
+    /// `C *` class weight of each row.
+    sw: &'a [f64],
+    k: usize,
+    fit_b: bool,
+    /// `x W^T + b`, then the weighted residuals `sw_i * (softmax - onehot)` (n × k).
+    z: Array2<f64>,
+    /// `z^T x` (k × p).
+    gw: Array2<f64>,
+}
+
+impl<'a> Objective<'a> {
+    fn new(x: ArrayView2<'a, f64>, y: &'a [usize], sw: &'a [f64], k: usize, fit_b: bool) -> Self {
+        let (n, p) = x.dim();
+        Self {
+            x,
+            y,
+            sw,
+            k,
+            fit_b,
+            z: Array2::zeros((n, k)),
+            gw: Array2::zeros((k, p)),
+        }
+    }
+
+    fn n_params(&self) -> usize {
+        self.k * self.x.ncols() + if self.fit_b { self.k } else { 0 }
+    }
+
+    fn eval(&mut self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let nw = self.k * self.x.ncols();
+        let w = ArrayView2::from_shape((self.k, self.x.ncols()), &theta[..nw])
+            .expect("theta holds k*p weights");
+        general_mat_mul(1.0, &self.x, &w.t(), 0.0, &mut self.z);
+        let bias = &theta[nw..];
+        let (gw_part, gb) = grad.split_at_mut(nw);
+        gb.fill(0.0);
+        let mut loss = 0.0;
+        for (i, mut row) in self.z.rows_mut().into_iter().enumerate() {
+            let rs = row
+                .as_slice_mut()
+                .expect("rows of a standard matrix are contiguous");
+            if self.fit_b {
+                for (v, b) in rs.iter_mut().zip(bias) {
+                    *v += b;
+                }
+            }
+            let yi = self.y[i];
+            let zy = rs[yi];
+            let mx = rs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let mut sum = 0.0;
+            for v in rs.iter_mut() {
+                *v = (*v - mx).exp();
+                sum += *v;
+            }
+            let swi = self.sw[i];
+            loss += swi * ((mx + sum.ln()) - zy);
+            // softmax minus the one-hot label, times the row's weight
+            for (c, v) in rs.iter_mut().enumerate() {
+                let pr = *v / sum;
+                *v = swi * if c == yi { pr - 1.0 } else { pr };
+            }
+            if self.fit_b {
+                for (g, v) in gb.iter_mut().zip(rs.iter()) {
+                    *g += v;
+                }
+            }
+        }
+        general_mat_mul(1.0, &self.z.t(), &self.x, 0.0, &mut self.gw);
+        let mut reg = 0.0;
+        for ((g, gv), t) in gw_part.iter_mut().zip(&self.gw).zip(&theta[..nw]) {
+            *g = gv + t;
+            reg += t * t;
+        }
+        loss + 0.5 * reg
     }
 }
 
