@@ -8,7 +8,7 @@
 //! regularisation/stopping differ from scikit-learn's; this solver converges to the same optimum.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis, Slice};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{
@@ -87,6 +87,10 @@ pub(crate) struct Minimum {
     pub x: Vec<f64>,
     /// Iterations used.
     pub iter: usize,
+    /// Stopped by the gradient rule (not by `max_iter`, a failed line search or stalled steps).
+    pub converged: bool,
+    /// `max(1, norm.max_abs(grad at x0))`: the rule is `norm.max_abs(grad) <= tol * g0`.
+    pub g0: f64,
 }
 
 /// L-BFGS minimisation of `f` (returns value and gradient) from `x0`; `norm` measures gradients
@@ -112,8 +116,10 @@ pub(crate) fn lbfgs(
     let mut gn = vec![0.0; n];
     let mut iter = 0;
     let mut small_steps = 0;
+    let mut converged = false;
     while iter < max_iter {
         if norm.at_most(&g, tol * g0) {
+            converged = true;
             break;
         }
         iter += 1;
@@ -188,7 +194,12 @@ pub(crate) fn lbfgs(
             break;
         }
     }
-    Minimum { x, iter }
+    Minimum {
+        x,
+        iter,
+        converged,
+        g0,
+    }
 }
 
 fn dotv(a: &[f64], b: &[f64]) -> f64 {
@@ -211,7 +222,8 @@ impl Classifier for LogisticParams {
         check_positive("logistic_regression.tol", self.tol)
     }
 
-    /// Fits the model.
+    /// Fits the model (the row-space reduction when `x` is wider than [`REDUCE_ABOVE`] times
+    /// its row count, else the direct problem).
     fn fit(
         p: Checked<'_, Self>,
         x: ArrayView2<f32>,
@@ -219,37 +231,356 @@ impl Classifier for LogisticParams {
         n_classes: usize,
         opts: &FitOptions,
     ) -> Result<LogisticModel> {
-        let info = check_train(x, y, n_classes)?;
-        let cw = class_weights(&info, opts.class_weight);
-        let sw: Vec<f64> = y.iter().map(|&c| p.c * cw[c]).collect();
-        // row-major whatever the input's layout: the objective walks rows of products of it
-        let xs = x.as_standard_layout().mapv(f64::from);
-        let d = xs.ncols();
-        let k = n_classes;
-        let nw = k * d;
-        let fit_b = p.fit_intercept;
-        let mut obj = Objective::new(xs.view(), y, &sw, k, fit_b);
-        let n_params = obj.n_params();
-        let min = lbfgs(
-            |t: &[f64], g: &mut [f64]| obj.eval(t, g),
-            vec![0.0; n_params],
-            p.max_iter,
-            p.tol,
-            &mut MaxAbs,
-        );
-        let theta = min.x;
-        let coef =
-            Array2::from_shape_vec((k, d), theta[..nw].to_vec()).expect("theta holds k*d weights");
-        let intercept = if fit_b {
-            theta[nw..].to_vec()
-        } else {
+        fit_solver(p.params(), x, y, n_classes, opts, Solver::Auto).map(|(m, _)| m)
+    }
+}
+
+/// Which problem a fit solves. `Auto` is what [`Classifier::fit`] does; the others exist for
+/// tests and benchmarks, which compare the two on the same data.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Solver {
+    /// `RowSpace` when the table has more than [`REDUCE_ABOVE`] columns per row, else `Direct`.
+    Auto,
+    /// L-BFGS over the `k × d` weights.
+    Direct,
+    /// L-BFGS over `k × r` weights in an orthonormal basis of the row space of `x` (rank `r`).
+    RowSpace,
+}
+
+/// How a fit went (tests and benchmarks).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SolverReport {
+    /// Rank of the row space the reduced problem used; `None` when the direct problem was solved.
+    pub rank: Option<usize>,
+    /// Gradient max-norms computed in full on the original coordinates (reduced problem only).
+    pub full_norms: usize,
+    /// The reduced solution failed the stopping rule on the original problem's gradient and the
+    /// direct problem was solved instead.
+    pub fell_back: bool,
+}
+
+impl LogisticParams {
+    /// Fits with the given [`Solver`], reporting which problem was solved.
+    #[doc(hidden)]
+    pub fn fit_with_solver(
+        &self,
+        x: ArrayView2<f32>,
+        y: &[usize],
+        n_classes: usize,
+        opts: &FitOptions,
+        solver: Solver,
+    ) -> Result<(LogisticModel, SolverReport)> {
+        fit_solver(self.check()?.params(), x, y, n_classes, opts, solver)
+    }
+}
+
+/// Use the row-space reduction when the table has more than this many columns per row. Measured
+/// with `cargo run --release -p ser-models --example logistic_reduction` (module docs).
+pub const REDUCE_ABOVE: f64 = 1.2;
+
+fn fit_solver(
+    p: &LogisticParams,
+    x: ArrayView2<f32>,
+    y: &[usize],
+    n_classes: usize,
+    opts: &FitOptions,
+    solver: Solver,
+) -> Result<(LogisticModel, SolverReport)> {
+    let info = check_train(x, y, n_classes)?;
+    let cw = class_weights(&info, opts.class_weight);
+    let sw: Vec<f64> = y.iter().map(|&c| p.c * cw[c]).collect();
+    // row-major whatever the input's layout: the objective walks rows of products of it
+    let xs = x.as_standard_layout().mapv(f64::from);
+    let (n, d) = xs.dim();
+    let reduce = match solver {
+        Solver::Auto => d as f64 > REDUCE_ABOVE * n as f64,
+        Solver::Direct => false,
+        Solver::RowSpace => true,
+    };
+    let mut report = SolverReport {
+        rank: None,
+        full_norms: 0,
+        fell_back: false,
+    };
+    if reduce && let Some(rs) = RowSpace::new(xs.view()) {
+        match fit_reduced(p, &rs, xs.view(), y, &sw, n_classes) {
+            Ok((model, full_norms)) => {
+                report.rank = Some(rs.piv.len());
+                report.full_norms = full_norms;
+                return Ok((model, report));
+            }
+            Err(full_norms) => {
+                report.full_norms = full_norms;
+                report.fell_back = true;
+            }
+        }
+    }
+    Ok((fit_direct(p, xs.view(), y, &sw, n_classes), report))
+}
+
+/// L-BFGS over the `k × d` weights (and the intercepts).
+fn fit_direct(
+    p: &LogisticParams,
+    xs: ArrayView2<f64>,
+    y: &[usize],
+    sw: &[f64],
+    k: usize,
+) -> LogisticModel {
+    let d = xs.ncols();
+    let nw = k * d;
+    let mut obj = Objective::new(xs, y, sw, k, p.fit_intercept);
+    let n_params = obj.n_params();
+    let min = lbfgs(
+        |t: &[f64], g: &mut [f64]| obj.eval(t, g),
+        vec![0.0; n_params],
+        p.max_iter,
+        p.tol,
+        &mut MaxAbs,
+    );
+    let coef =
+        Array2::from_shape_vec((k, d), min.x[..nw].to_vec()).expect("theta holds k*d weights");
+    model(coef, &min.x[nw..], k, min.iter)
+}
+
+fn model(coef: Array2<f64>, bias: &[f64], k: usize, n_iter: usize) -> LogisticModel {
+    LogisticModel {
+        coef,
+        intercept: if bias.is_empty() {
             vec![0.0; k]
+        } else {
+            bias.to_vec()
+        },
+        n_iter,
+    }
+}
+
+/// L-BFGS over `k × r` weights `W'` on the design `B` of [`RowSpace`]: `W = W' Q` gives `X W^T =
+/// B W'^T` and `||W||_F = ||W'||_F`, the same objective, and the gradient `G_W = G_W' Q`, whose
+/// max-norm is the stopping rule, as on the direct problem. When the run stops by that rule, the
+/// original objective's gradient at the recovered `(W, b)` is computed once and must pass it too,
+/// else `Err` (number of full norms so far) and the caller solves the direct problem.
+fn fit_reduced(
+    p: &LogisticParams,
+    rs: &RowSpace,
+    xs: ArrayView2<f64>,
+    y: &[usize],
+    sw: &[f64],
+    k: usize,
+) -> std::result::Result<(LogisticModel, usize), usize> {
+    let r = rs.piv.len();
+    let nw = k * r;
+    let mut obj = Objective::new(rs.b.view(), y, sw, k, p.fit_intercept);
+    let n_params = obj.n_params();
+    let mut norm = OriginalNorm::new(rs, xs, k);
+    let min = lbfgs(
+        |t: &[f64], g: &mut [f64]| obj.eval(t, g),
+        vec![0.0; n_params],
+        p.max_iter,
+        p.tol,
+        &mut norm,
+    );
+    let wp = ArrayView2::from_shape((k, r), &min.x[..nw]).expect("theta holds k*r weights");
+    let coef = rs.to_original(wp, xs);
+    let bias = &min.x[nw..];
+    if min.converged {
+        let mut theta = coef
+            .as_slice()
+            .expect("a fresh product is standard")
+            .to_vec();
+        theta.extend_from_slice(bias);
+        let mut g = vec![0.0; theta.len()];
+        Objective::new(xs, y, sw, k, p.fit_intercept).eval(&theta, &mut g);
+        if inf_norm(&g) > p.tol * min.g0 {
+            return Err(norm.full);
+        }
+    }
+    Ok((model(coef, bias, k, min.iter), norm.full))
+}
+
+/// The row space of `X` (n × d, `d > n` in use) in coordinates where it is `R^r`.
+///
+/// `K = X X^T = L L^T` by Cholesky with diagonal pivoting; the `r` pivot rows `X_S` span the row
+/// space and `L_1` (the pivot rows of `L`, lower-triangular) factors `X_S X_S^T`, so the rows of
+/// `Q = L_1^{-1} X_S` are an orthonormal basis of it and `B = X Q^T = L`. Pivots at or below
+/// `max(n, d) * eps * max K_ii` end the factorisation: they are rounding of `K` (whose entries
+/// are sums of `d` products), i.e. duplicate rows or rows combined of others. The dropped
+/// directions have squared singular values below that bound, far under the `f32` precision of
+/// the features; the reduced fit is checked on the original gradient anyway (`fit_reduced`).
+///
+/// Written by hand: the workspace has no linear algebra beyond products (ndarray's
+/// matrixmultiply), and an `n × n` pivoted Cholesky and triangular solves are a few lines, where
+/// a LAPACK or faer dependency would be a heavy one.
+struct RowSpace {
+    /// `B` (n × r), rows in `X`'s order: the design of the reduced problem.
+    b: Array2<f64>,
+    /// The `r` rows of `X` spanning its row space, in pivot order.
+    piv: Vec<usize>,
+    /// `L_1` (r × r, lower-triangular): rows `piv` of `B`.
+    l1: Array2<f64>,
+    /// `L_1^T`, row-major (back substitution walks its rows).
+    u1: Array2<f64>,
+}
+
+impl RowSpace {
+    /// `None` when `X` is zero.
+    fn new(x: ArrayView2<f64>) -> Option<Self> {
+        let (n, d) = x.dim();
+        Self::with_tol(x, n.max(d) as f64 * f64::EPSILON)
+    }
+
+    /// Drops pivots at or below `rel_tol * max K_ii`.
+    fn with_tol(x: ArrayView2<f64>, rel_tol: f64) -> Option<Self> {
+        let gram = x.dot(&x.t());
+        let (l, piv) = pivoted_cholesky(&gram, rel_tol);
+        let r = piv.len();
+        if r == 0 {
+            return None;
+        }
+        let b = l.slice_axis(Axis(1), Slice::from(..r)).to_owned();
+        let l1 = b.select(Axis(0), &piv);
+        let u1 = l1.t().as_standard_layout().into_owned();
+        Some(Self { b, piv, l1, u1 })
+    }
+
+    /// `A Q` (k × d) for `A` (k × r): `C = A L_1^{-1}` by back substitution, then `C X_S`.
+    fn to_original(&self, a: ArrayView2<f64>, x: ArrayView2<f64>) -> Array2<f64> {
+        let r = self.piv.len();
+        let mut c = Array2::<f64>::zeros((a.nrows(), x.nrows()));
+        let mut v = vec![0.0; r];
+        for (arow, mut crow) in a.rows().into_iter().zip(c.rows_mut()) {
+            // v L_1 = a, i.e. L_1^T v^T = a^T: row j of L_1^T holds L_1[j.., j]
+            for j in (0..r).rev() {
+                let u = &self.u1.row(j).to_slice().expect("standard layout")[j..];
+                v[j] = (arow[j] - dotv(&u[1..], &v[j + 1..])) / u[0];
+            }
+            // C X_S as C' X with C' zero outside the pivot rows
+            for (&i, &vj) in self.piv.iter().zip(&v) {
+                crow[i] = vj;
+            }
+        }
+        c.dot(&x)
+    }
+
+    /// Column `j` of `Q`: `L_1 q = X_S[:, j]` by forward substitution.
+    fn q_column(&self, x: ArrayView2<f64>, j: usize, q: &mut [f64]) {
+        for a in 0..q.len() {
+            let l = &self.l1.row(a).to_slice().expect("standard layout")[..=a];
+            q[a] = (x[[self.piv[a], j]] - dotv(&l[..a], &q[..a])) / l[a];
+        }
+    }
+}
+
+/// Cholesky factorisation with diagonal pivoting of a positive semi-definite `gram` (n × n),
+/// stopped when the largest remaining pivot is at most `rel_tol * max_i gram_ii`. Returns `L`
+/// (n × n; columns `r..` zero) with rows in `gram`'s order and the pivot order (length `r`):
+/// `L[:, ..r] L[:, ..r]^T` equals `gram` up to the dropped remainder, and rows `piv` of `L` are
+/// lower-triangular. Left-looking: column `j` costs one length-`j` dot per remaining row.
+fn pivoted_cholesky(gram: &Array2<f64>, rel_tol: f64) -> (Array2<f64>, Vec<usize>) {
+    let n = gram.nrows();
+    let mut l = Array2::<f64>::zeros((n, n));
+    // diagonal of the remainder `gram - L L^T`
+    let mut rest: Vec<f64> = gram.diag().to_vec();
+    let tol = rel_tol * rest.iter().copied().fold(0.0, f64::max);
+    let mut done = vec![false; n];
+    let mut piv = Vec::new();
+    let mut lp = vec![0.0; n];
+    for j in 0..n {
+        let mut best: Option<usize> = None;
+        for i in (0..n).filter(|&i| !done[i]) {
+            if best.is_none_or(|b| rest[i] > rest[b]) {
+                best = Some(i);
+            }
+        }
+        let Some(p) = best.filter(|&p| rest[p] > tol) else {
+            break;
         };
-        Ok(LogisticModel {
-            coef,
-            intercept,
-            n_iter: min.iter,
-        })
+        done[p] = true;
+        piv.push(p);
+        let lpp = rest[p].sqrt();
+        lp[..j].copy_from_slice(&l.row(p).to_slice().expect("standard layout")[..j]);
+        l[[p, j]] = lpp;
+        for i in (0..n).filter(|&i| !done[i]) {
+            let mut row = l.row_mut(i);
+            let li = row.as_slice_mut().expect("standard layout");
+            let v = (gram[[i, p]] - dotv(&li[..j], &lp[..j])) / lpp;
+            li[j] = v;
+            rest[i] -= v * v;
+        }
+    }
+    (l, piv)
+}
+
+/// How many columns of `Q` [`OriginalNorm`] keeps to try first.
+const HOT: usize = 8;
+
+/// The max-norm of a reduced gradient `(G_W', g_b)` on the original coordinates: of `G_W = G_W'
+/// Q` (k × d) and `g_b`. `at_most` first tries the columns of `Q` where `|G_W|` was largest at the
+/// last full computation (a few dot products), which shows `max|G_W| > bound` on almost every
+/// iteration; only the iteration that stops and the rare ones whose largest entry moved compute
+/// `G_W` in full (`k r^2 / 2 + k n d`, about half a direct evaluation).
+struct OriginalNorm<'a> {
+    rs: &'a RowSpace,
+    x: ArrayView2<'a, f64>,
+    k: usize,
+    /// Rows: the columns of `Q` at the [`HOT`] columns of the last full `G_W` with the largest
+    /// entries.
+    hot_q: Array2<f64>,
+    /// Full computations of `G_W`.
+    full: usize,
+}
+
+impl<'a> OriginalNorm<'a> {
+    fn new(rs: &'a RowSpace, x: ArrayView2<'a, f64>, k: usize) -> Self {
+        Self {
+            rs,
+            x,
+            k,
+            hot_q: Array2::zeros((0, rs.piv.len())),
+            full: 0,
+        }
+    }
+}
+
+impl GradNorm for OriginalNorm<'_> {
+    fn max_abs(&mut self, g: &[f64]) -> f64 {
+        let r = self.rs.piv.len();
+        let nw = self.k * r;
+        let gw_red = ArrayView2::from_shape((self.k, r), &g[..nw]).expect("k*r weights");
+        let gw = self.rs.to_original(gw_red, self.x);
+        self.full += 1;
+        let mut cols: Vec<(f64, usize)> = gw
+            .columns()
+            .into_iter()
+            .enumerate()
+            .map(|(j, c)| (c.iter().fold(0.0f64, |a, v| a.max(v.abs())), j))
+            .collect();
+        let hot = HOT.min(cols.len());
+        if hot > 0 {
+            cols.select_nth_unstable_by(hot - 1, |a, b| b.0.total_cmp(&a.0));
+        }
+        self.hot_q = Array2::zeros((hot, r));
+        for (mut q, &(_, j)) in self.hot_q.rows_mut().into_iter().zip(&cols[..hot]) {
+            let q = q.as_slice_mut().expect("standard layout");
+            self.rs.q_column(self.x, j, q);
+        }
+        inf_norm(gw.as_slice().expect("standard layout")).max(inf_norm(&g[nw..]))
+    }
+
+    fn at_most(&mut self, g: &[f64], bound: f64) -> bool {
+        let r = self.rs.piv.len();
+        let nw = self.k * r;
+        if inf_norm(&g[nw..]) > bound {
+            return false;
+        }
+        for q in self.hot_q.rows() {
+            let q = q.to_slice().expect("standard layout");
+            if g[..nw].chunks(r).any(|gc| dotv(gc, q).abs() > bound) {
+                return false;
+            }
+        }
+        self.max_abs(g) <= bound
     }
 }
 
@@ -337,6 +668,16 @@ impl<'a> Objective<'a> {
 }
 
 impl LogisticModel {
+    /// Weights, `(n_classes, n_features)`.
+    pub fn coef(&self) -> ArrayView2<'_, f64> {
+        self.coef.view()
+    }
+
+    /// Intercept per class (zeros when not fitted).
+    pub fn intercept(&self) -> &[f64] {
+        &self.intercept
+    }
+
     /// Number of input features.
     pub fn n_features(&self) -> usize {
         self.coef.ncols()
@@ -367,5 +708,71 @@ impl FittedClassifier for LogisticModel {
     /// Class of each row (largest score, before rounding the probabilities to `f32`).
     fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
         Ok(argmax_rows(&self.scores(x)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// 30 random rows of 70 columns, then 5 duplicates and 3 sums of two rows (rank 30).
+    fn rank_deficient() -> Array2<f64> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut x = Array2::from_shape_fn((38, 70), |_| f64::from(rng.random_range(-4i32..=4)));
+        for i in 0..5 {
+            let src = x.row(3 * i).to_owned();
+            x.row_mut(30 + i).assign(&src);
+        }
+        for i in 0..3 {
+            let sum = &x.row(i) + &x.row(10 + i);
+            x.row_mut(35 + i).assign(&sum);
+        }
+        x
+    }
+
+    fn max_abs_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+        assert_eq!(a.dim(), b.dim());
+        a.iter().zip(b).fold(0.0, |m, (u, v)| m.max((u - v).abs()))
+    }
+
+    #[test]
+    fn row_space_factors_the_gram_matrix_with_an_orthonormal_basis() {
+        let x = rank_deficient();
+        let rs = RowSpace::new(x.view()).expect("non-zero");
+        let r = rs.piv.len();
+        assert_eq!(r, 30);
+        let gram = x.dot(&x.t());
+        let scale = gram.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(max_abs_diff(&rs.b.dot(&rs.b.t()), &gram) <= 1e-12 * scale);
+        // the pivot rows of B are lower-triangular
+        for a in 0..r {
+            assert!(rs.l1.row(a).iter().skip(a + 1).all(|&v| v == 0.0));
+        }
+        // Q = I Q: orthonormal rows, and X Q^T = B
+        let q = rs.to_original(Array2::eye(r).view(), x.view());
+        assert!(max_abs_diff(&q.dot(&q.t()), &Array2::eye(r)) <= 1e-10);
+        assert!(max_abs_diff(&x.dot(&q.t()), &rs.b) <= 1e-9 * scale.sqrt());
+        let mut col = vec![0.0; r];
+        for j in [0, 7, 69] {
+            rs.q_column(x.view(), j, &mut col);
+            for (a, v) in col.iter().enumerate() {
+                assert!((v - q[[a, j]]).abs() <= 1e-12, "Q[{a}, {j}]");
+            }
+        }
+    }
+
+    #[test]
+    fn a_reduction_that_drops_real_directions_is_refused() {
+        let x = rank_deficient();
+        let y: Vec<usize> = (0..x.nrows()).map(|i| i % 3).collect();
+        let sw = vec![1.0; y.len()];
+        let p = LogisticParams::default();
+        let exact = RowSpace::new(x.view()).expect("non-zero");
+        assert!(fit_reduced(&p, &exact, x.view(), &y, &sw, 3).is_ok());
+        // keep only the pivots above half the largest: the fit misses directions of X
+        let coarse = RowSpace::with_tol(x.view(), 0.5).expect("non-zero");
+        assert!(coarse.piv.len() < 30);
+        assert!(fit_reduced(&p, &coarse, x.view(), &y, &sw, 3).is_err());
     }
 }
