@@ -371,7 +371,24 @@ fn fit_reduced(
 ) -> std::result::Result<(LogisticModel, usize), usize> {
     let r = rs.piv.len();
     let nw = k * r;
-    let mut obj = Objective::new(rs.b.view(), y, sw, k, p.fit_intercept);
+    // B's pivot rows first: lower-triangular, then the rest (full)
+    let n = y.len();
+    let mut order = rs.piv.clone();
+    let mut is_piv = vec![false; n];
+    for &i in &rs.piv {
+        is_piv[i] = true;
+    }
+    order.extend((0..n).filter(|&i| !is_piv[i]));
+    let b = rs.b.select(Axis(0), &order);
+    let yo: Vec<usize> = order.iter().map(|&i| y[i]).collect();
+    let swo: Vec<f64> = order.iter().map(|&i| sw[i]).collect();
+    let mut obj = Objective::new(b.view(), &yo, &swo, k, p.fit_intercept);
+    obj.blocks = (1..=STAIRS)
+        .map(|t| r * t / STAIRS)
+        .filter(|&e| e > 0)
+        .map(|e| (if e == r { n } else { e }, e))
+        .collect();
+    obj.blocks.dedup();
     let n_params = obj.n_params();
     let mut norm = OriginalNorm::new(rs, xs, k);
     let min = lbfgs(
@@ -512,6 +529,12 @@ fn pivoted_cholesky(gram: &Array2<f64>, rel_tol: f64) -> (Array2<f64>, Vec<usize
     (l, piv)
 }
 
+/// Row blocks of the reduced design (`Objective::blocks`): its pivot rows are lower-triangular,
+/// so block `t` of `STAIRS` needs only the first `t / STAIRS` of the columns, and the products cost
+/// `(STAIRS + 1) / (2 STAIRS)` of the dense ones (r = n). Measured per evaluation on 480 rows of
+/// rank 480, k = 7: 0.29 ms dense, 0.22 ms in 2 blocks, 0.18 to 0.19 ms in 4 to 12, no better in 16.
+const STAIRS: usize = 8;
+
 /// How many columns of `Q` [`OriginalNorm`] keeps to try first.
 const HOT: usize = 8;
 
@@ -589,6 +612,10 @@ impl GradNorm for OriginalNorm<'_> {
 /// output matrices from one evaluation to the next.
 struct Objective<'a> {
     x: ArrayView2<'a, f64>,
+    /// Row blocks `(end row, end column)`, in order: the rows of a block are zero from its end
+    /// column on, and the end columns do not decrease (the last is `p`). One block `(n, p)` for a
+    /// dense design; the reduced design is lower-trapezoidal and skips its zeros this way.
+    blocks: Vec<(usize, usize)>,
     y: &'a [usize],
     /// `C *` class weight of each row.
     sw: &'a [f64],
@@ -605,6 +632,7 @@ impl<'a> Objective<'a> {
         let (n, p) = x.dim();
         Self {
             x,
+            blocks: vec![(n, p)],
             y,
             sw,
             k,
@@ -622,7 +650,21 @@ impl<'a> Objective<'a> {
         let nw = self.k * self.x.ncols();
         let w = ArrayView2::from_shape((self.k, self.x.ncols()), &theta[..nw])
             .expect("theta holds k*p weights");
-        general_mat_mul(1.0, &self.x, &w.t(), 0.0, &mut self.z);
+        let mut r0 = 0;
+        for &(r1, c1) in &self.blocks {
+            let cols = Slice::from(..c1);
+            general_mat_mul(
+                1.0,
+                &self
+                    .x
+                    .slice_axis(Axis(0), Slice::from(r0..r1))
+                    .slice_axis(Axis(1), cols),
+                &w.slice_axis(Axis(1), cols).t(),
+                0.0,
+                &mut self.z.slice_axis_mut(Axis(0), Slice::from(r0..r1)),
+            );
+            r0 = r1;
+        }
         let bias = &theta[nw..];
         let (gw_part, gb) = grad.split_at_mut(nw);
         gb.fill(0.0);
@@ -657,7 +699,19 @@ impl<'a> Objective<'a> {
                 }
             }
         }
-        general_mat_mul(1.0, &self.z.t(), &self.x, 0.0, &mut self.gw);
+        // columns c0..c1 of block t are zero in the rows before it
+        let (mut r0, mut c0) = (0, 0);
+        for &(r1, c1) in &self.blocks {
+            let (rows, cols) = (Slice::from(r0..), Slice::from(c0..c1));
+            general_mat_mul(
+                1.0,
+                &self.z.slice_axis(Axis(0), rows).t(),
+                &self.x.slice_axis(Axis(0), rows).slice_axis(Axis(1), cols),
+                0.0,
+                &mut self.gw.slice_axis_mut(Axis(1), cols),
+            );
+            (r0, c0) = (r1, c1);
+        }
         let mut reg = 0.0;
         for ((g, gv), t) in gw_part.iter_mut().zip(&self.gw).zip(&theta[..nw]) {
             *g = gv + t;
