@@ -202,8 +202,24 @@ pub(crate) fn lbfgs(
     }
 }
 
+/// Inner product in eight running sums: a single sum waits on each addition's latency, eight
+/// independent ones vectorise (the L-BFGS recursion's dot products were a third of an iteration
+/// of the reduced problem).
 fn dotv(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    let mut acc = [0.0; 8];
+    for (x, y) in a8.zip(b8) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
 }
 
 fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
