@@ -6,11 +6,13 @@
 //!
 //! - default: random Gaussian tables of 480 rows, 7 classes and 480 / 576 / 720 / 1022 / 3797
 //!   columns (three class-mean directions, so the classes overlap but are learnable), C = 1;
+//!   `--shapes 2000x2400,...` for other shapes;
 //! - `--csv FILE`: a feature table written by `cargo xtask prepare --csv` (features are the
 //!   columns after `quality`, labels `emotion`, groups `speaker`): every leave-one-speaker-out
 //!   fold's training rows, standardised on themselves, as a grid search fits them;
 //! - `--c C` (default 1), `--tol TOL` (default 1e-6), `--balanced` (balanced class weights),
-//!   `--max-folds N`.
+//!   `--max-folds N`, `--reference` (also fit the direct problem at `tol / 1000` and report how far
+//!   each solution is from it: `ref_dir`, `ref_red`, relative to the largest coefficient).
 //!
 //! Run single-threaded (`RAYON_NUM_THREADS=1`; matrixmultiply does not thread here).
 
@@ -29,7 +31,9 @@ struct Args {
     c: f64,
     tol: f64,
     balanced: bool,
+    reference: bool,
     max_folds: usize,
+    shapes: Vec<(usize, usize)>,
 }
 
 fn parse_args() -> Res<Args> {
@@ -38,7 +42,9 @@ fn parse_args() -> Res<Args> {
         c: 1.0,
         tol: 1e-6,
         balanced: false,
+        reference: false,
         max_folds: usize::MAX,
+        shapes: [480, 576, 720, 1022, 3797].map(|d| (480, d)).to_vec(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -47,7 +53,19 @@ fn parse_args() -> Res<Args> {
             "--c" => a.c = it.next().ok_or("--c C")?.parse()?,
             "--tol" => a.tol = it.next().ok_or("--tol TOL")?.parse()?,
             "--balanced" => a.balanced = true,
+            "--reference" => a.reference = true,
             "--max-folds" => a.max_folds = it.next().ok_or("--max-folds N")?.parse()?,
+            "--shapes" => {
+                a.shapes = it
+                    .next()
+                    .ok_or("--shapes NxD,NxD")?
+                    .split(',')
+                    .map(|s| {
+                        let (n, d) = s.split_once('x').ok_or("NxD")?;
+                        Ok::<_, Box<dyn std::error::Error>>((n.parse()?, d.parse()?))
+                    })
+                    .collect::<Res<_>>()?;
+            }
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
@@ -92,6 +110,9 @@ struct Tally {
     fell_back: usize,
     max_coef: f64,
     max_proba: f64,
+    /// With `--reference`: max |coef - reference| / max |coef| of the direct and the reduced fit.
+    ref_direct: f64,
+    ref_reduced: f64,
 }
 
 fn fit_both(x: ArrayView2<f32>, y: &[usize], k: usize, args: &Args, t: &mut Tally) -> Res<()> {
@@ -123,6 +144,19 @@ fn fit_both(x: ArrayView2<f32>, y: &[usize], k: usize, args: &Args, t: &mut Tall
     for (a, b) in direct.coef().iter().zip(reduced.coef()) {
         t.max_coef = t.max_coef.max((a - b).abs() / scale);
     }
+    if args.reference {
+        let tight = LogisticParams {
+            tol: args.tol * 1e-3,
+            max_iter: 20_000,
+            ..p.clone()
+        };
+        let (r, _) = tight.fit_with_solver(x, y, k, &opts, Solver::Direct)?;
+        for (m, out) in [(&direct, &mut t.ref_direct), (&reduced, &mut t.ref_reduced)] {
+            for (a, b) in m.coef().iter().zip(r.coef()) {
+                *out = out.max((a - b).abs() / scale);
+            }
+        }
+    }
     let pd = direct.predict_proba(x)?.ok_or("probabilities")?;
     let pr = reduced.predict_proba(x)?.ok_or("probabilities")?;
     for (a, b) in pd.iter().zip(&pr) {
@@ -133,7 +167,7 @@ fn fit_both(x: ArrayView2<f32>, y: &[usize], k: usize, args: &Args, t: &mut Tall
 
 fn print_header() {
     println!(
-        "{:<28} {:>9} {:>9} {:>7} {:>9} {:>9} {:>6} {:>5} {:>9} {:>9}",
+        "{:<28} {:>9} {:>9} {:>7} {:>9} {:>9} {:>6} {:>5} {:>9} {:>9} {:>9} {:>9}",
         "table",
         "direct_s",
         "reduced_s",
@@ -143,13 +177,15 @@ fn print_header() {
         "norms",
         "fallb",
         "d_coef",
-        "d_proba"
+        "d_proba",
+        "ref_dir",
+        "ref_red"
     );
 }
 
 fn print_row(name: &str, t: &Tally) {
     println!(
-        "{:<28} {:>9.3} {:>9.3} {:>7.2} {:>9} {:>9} {:>6} {:>5} {:>9.1e} {:>9.1e}",
+        "{:<28} {:>9.3} {:>9.3} {:>7.2} {:>9} {:>9} {:>6} {:>5} {:>9.1e} {:>9.1e} {:>9.1e} {:>9.1e}",
         name,
         t.direct_s,
         t.reduced_s,
@@ -159,7 +195,9 @@ fn print_row(name: &str, t: &Tally) {
         t.full_norms,
         t.fell_back,
         t.max_coef,
-        t.max_proba
+        t.max_proba,
+        t.ref_direct,
+        t.ref_reduced
     );
 }
 
@@ -197,7 +235,8 @@ fn main() -> Res<()> {
     let args = parse_args()?;
     println!(
         "# C = {}, class weights {}, tol {}; d_coef = max|coef diff| / max|coef|, d_proba = max \
-         |probability diff| on the training rows",
+         |probability diff| on the training rows; columns norms, fallb: full original-space gradient \
+         norms and fallbacks of the reduced fits",
         args.c,
         if args.balanced { "balanced" } else { "none" },
         args.tol
@@ -228,14 +267,16 @@ fn main() -> Res<()> {
             t.fell_back += one.fell_back;
             t.max_coef = t.max_coef.max(one.max_coef);
             t.max_proba = t.max_proba.max(one.max_proba);
+            t.ref_direct = t.ref_direct.max(one.ref_direct);
+            t.ref_reduced = t.ref_reduced.max(one.ref_reduced);
         }
         print_row(&format!("all folds (~{}x{})", shape.0, shape.1), &t);
     } else {
-        for d in [480, 576, 720, 1022, 3797] {
-            let (x, y) = random_table(480, d, 7, d as u64);
+        for &(n, d) in &args.shapes {
+            let (x, y) = random_table(n, d, 7, d as u64);
             let mut t = Tally::default();
             fit_both(x.view(), &y, 7, &args, &mut t)?;
-            print_row(&format!("random 480x{d}"), &t);
+            print_row(&format!("random {n}x{d}"), &t);
         }
     }
     Ok(())
