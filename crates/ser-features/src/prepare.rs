@@ -25,6 +25,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -568,44 +569,83 @@ impl Batch {
         let plan_s = t0.elapsed().as_secs_f64();
         progress.start(corpus, to_extract.len());
         let rate = self.set.sample_rate_hz();
+        // One parallel pass, no barrier between groups of files: the longest files first (by
+        // size), so that the last files left for the workers are the shortest ones; a worker
+        // reuses an extractor from a small pool rather than building one per rayon split; a
+        // checkpoint is written from inside the pass when one is due and at least
+        // `chunk` files were added since the last.
         let chunk = CHECKPOINT_CHUNK_PER_JOB * rayon::current_num_threads().max(1);
-        let mut extracted: Vec<(usize, Outcome)> = Vec::with_capacity(to_extract.len());
-        let mut last_checkpoint = Instant::now();
-        let n_chunks = to_extract.len().div_ceil(chunk);
-        for (c, part) in to_extract.chunks(chunk.max(1)).enumerate() {
-            let done: Vec<(usize, Outcome)> = part
-                .par_iter()
-                .map_init(
-                    || None::<FeatureExtractor>,
-                    |slot, (i, u, stamp)| {
-                        let outcome = self.extract_one(slot, u, stamp, rate);
-                        progress.advance(&u.path);
-                        (*i, outcome)
-                    },
-                )
-                .collect();
-            extracted.extend(done);
-            let due = self
-                .checkpoint_every
-                .is_some_and(|every| last_checkpoint.elapsed() >= every);
-            if due && c + 1 < n_chunks {
-                // The rows done so far (resumed and extracted), in plan order.
-                let mut saved: Vec<FeatureRow> = plans
-                    .iter()
-                    .filter_map(|p| match p {
-                        Plan::Resume(row, u, stamp) => resumed_row(*row, u, stamp),
-                        _ => None,
-                    })
-                    .collect();
-                saved.extend(extracted.iter().filter_map(|(_, o)| match o {
-                    Outcome::Row(r) => Some((**r).clone()),
-                    Outcome::Failed(_) => None,
-                }));
-                let names = self.set.names(rate);
-                FeatureTable::from_rows(self.set.name(), self.set.config_hash(), &names, &saved)?
-                    .write_parquet(&partial_file)?;
-                last_checkpoint = Instant::now();
-            }
+        let mut order: Vec<&(usize, &Utterance, FileStamp)> = to_extract.iter().collect();
+        order.sort_by_key(|(_, _, stamp)| std::cmp::Reverse(stamp.size_bytes));
+        let extractors = ExtractorPool::default();
+        let state = Mutex::new(PassState {
+            extracted: Vec::with_capacity(to_extract.len()),
+            since_checkpoint: 0,
+            last_checkpoint: Instant::now(),
+            checkpointing: false,
+            error: None,
+        });
+        let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
+        order.par_iter().for_each_init(
+            || extractors.take(),
+            |slot, (i, u, stamp)| {
+                let outcome = self.extract_one(&mut slot.extractor, u, stamp, rate);
+                progress.advance(&u.path);
+                let saved: Option<Vec<FeatureRow>> = {
+                    let mut st = lock();
+                    st.extracted.push((*i, outcome));
+                    st.since_checkpoint += 1;
+                    let due = self
+                        .checkpoint_every
+                        .is_some_and(|every| st.last_checkpoint.elapsed() >= every);
+                    if due
+                        && st.since_checkpoint >= chunk
+                        && !st.checkpointing
+                        && st.extracted.len() < to_extract.len()
+                    {
+                        st.since_checkpoint = 0;
+                        st.checkpointing = true;
+                        // The rows done so far (resumed and extracted).
+                        let mut saved: Vec<FeatureRow> = plans
+                            .iter()
+                            .filter_map(|p| match p {
+                                Plan::Resume(row, u, stamp) => resumed_row(*row, u, stamp),
+                                _ => None,
+                            })
+                            .collect();
+                        saved.extend(st.extracted.iter().filter_map(|(_, o)| match o {
+                            Outcome::Row(r) => Some((**r).clone()),
+                            Outcome::Failed(_) => None,
+                        }));
+                        Some(saved)
+                    } else {
+                        None
+                    }
+                };
+                if let Some(saved) = saved {
+                    // written outside the lock: the other workers go on extracting
+                    let names = self.set.names(rate);
+                    let written = FeatureTable::from_rows(
+                        self.set.name(),
+                        self.set.config_hash(),
+                        &names,
+                        &saved,
+                    )
+                    .and_then(|t| t.write_parquet(&partial_file));
+                    let mut st = lock();
+                    st.checkpointing = false;
+                    st.last_checkpoint = Instant::now();
+                    if let Err(e) = written {
+                        st.error.get_or_insert(e);
+                    }
+                }
+            },
+        );
+        let PassState {
+            extracted, error, ..
+        } = state.into_inner().unwrap_or_else(PoisonError::into_inner);
+        if let Some(e) = error {
+            return Err(e);
         }
         progress.finish(corpus);
         let t_extracted = Instant::now();
@@ -751,6 +791,57 @@ pub fn check_min_duration(duration_s: f64, min_duration_s: f64) -> std::result::
         ))
     } else {
         Ok(())
+    }
+}
+
+/// What the workers of one extraction pass share.
+struct PassState {
+    extracted: Vec<(usize, Outcome)>,
+    since_checkpoint: usize,
+    last_checkpoint: Instant,
+    /// A worker is writing a checkpoint.
+    checkpointing: bool,
+    /// The first checkpoint that could not be written.
+    error: Option<Error>,
+}
+
+/// Extractors built during one pass, reused by the rayon splits that come after (building one
+/// costs ~0.7 ms for `default`, ~1.3 ms for `rich`, and rayon makes many splits).
+#[derive(Default)]
+struct ExtractorPool {
+    free: Mutex<Vec<FeatureExtractor>>,
+}
+
+/// A worker's extractor for one rayon split (empty until its first file, or after a panic
+/// dropped it); back to the pool when the split ends.
+struct Slot<'a> {
+    pool: &'a ExtractorPool,
+    extractor: Option<FeatureExtractor>,
+}
+
+impl ExtractorPool {
+    fn take(&self) -> Slot<'_> {
+        let extractor = self
+            .free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        Slot {
+            pool: self,
+            extractor,
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Some(ex) = self.extractor.take() {
+            self.pool
+                .free
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(ex);
+        }
     }
 }
 
