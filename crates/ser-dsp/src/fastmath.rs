@@ -108,6 +108,28 @@ pub(crate) fn max(a: &[f64]) -> f64 {
     r
 }
 
+/// Minimum and maximum with four independent lanes each (`(inf, -inf)` for an empty slice;
+/// NaN-free input: the same values as a sequential `f64::min` / `f64::max` fold).
+#[inline]
+pub(crate) fn min_max(a: &[f64]) -> (f64, f64) {
+    let mut lo = [f64::INFINITY; 4];
+    let mut hi = [f64::NEG_INFINITY; 4];
+    let mut ca = a.chunks_exact(4);
+    for x in &mut ca {
+        for j in 0..4 {
+            lo[j] = if x[j] < lo[j] { x[j] } else { lo[j] };
+            hi[j] = if x[j] > hi[j] { x[j] } else { hi[j] };
+        }
+    }
+    let mut l = (lo[0].min(lo[2])).min(lo[1].min(lo[3]));
+    let mut h = (hi[0].max(hi[2])).max(hi[1].max(hi[3]));
+    for &x in ca.remainder() {
+        l = l.min(x);
+        h = h.max(x);
+    }
+    (l, h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +175,15 @@ mod tests {
         assert!((dot(&a, &b) - d).abs() < 1e-12);
         assert!((sum(&a) - 27.5).abs() < 1e-12);
         assert_eq!(dot(&[], &[]), 0.0);
+    }
+
+    #[test]
+    fn min_max_matches_a_fold() {
+        for n in 0..13 {
+            let v: Vec<f64> = (0..n).map(|i| ((i * 7919) % 13) as f64 - 6.5).collect();
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(min_max(&v), (lo, hi), "n = {n}");
+        }
     }
 }

@@ -451,6 +451,14 @@ fn select_ranks(keys: &mut [u64], base: usize, ranks: &[usize]) {
     select_ranks(right, mid + 1, ranks);
 }
 
+/// [`Summariser::finish`]'s body, also compiled for AVX2 and chosen at run time: the same
+/// operations in the same order (no FMA contraction, no reassociation), so bit-identical
+/// statistics with wider loops (`docs/PERFORMANCE.md`).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn finish_wide(s: &mut Summariser, wanted: &[Statistic], hop_s: f64) -> Summary {
+    s.finish_inner(wanted, hop_s)
+}
+
 /// Reusable buffers for computing statistics without reallocating per track.
 #[derive(Debug, Default, Clone)]
 pub struct Summariser {
@@ -549,6 +557,11 @@ impl Summariser {
     }
 
     fn finish(&mut self, wanted: &[Statistic], hop_s: f64) -> Summary {
+        finish_wide(self, wanted, hop_s)
+    }
+
+    #[inline(always)]
+    fn finish_inner(&mut self, wanted: &[Statistic], hop_s: f64) -> Summary {
         let n = self.values.len();
         let mut s = Summary {
             n,

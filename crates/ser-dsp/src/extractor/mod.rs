@@ -53,6 +53,13 @@ pub use spectrum::SpectrumMethod;
 /// Lower bound of power / energy values before taking logarithms (librosa `amin`).
 const AMIN: f64 = 1e-10;
 
+/// [`Extractor::compute`]'s body (its own loops: signal preparation, framing, windowing), also
+/// compiled for AVX2 and chosen at run time; bit-identical results (see `spectral_frame`).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn compute_wide(ex: &mut Extractor, samples: &[f32]) -> Result<Lld> {
+    ex.compute_inner(samples)
+}
+
 /// A descriptor family: plans its descriptors once, then writes their columns into the
 /// caller's output, per frame ([`Family::pair`], [`Family::frame`]) and / or once per utterance
 /// ([`Family::finish`]). Its buffers are sized in [`Family::plan`] or [`Family::start`].
@@ -457,6 +464,11 @@ impl Extractor {
     /// Errors: [`Error::NonFinite`] for NaN / infinite samples, [`Error::TooShort`] when no frame
     /// fits (empty input, or shorter than one frame without centring).
     pub fn compute(&mut self, samples: &[f32]) -> Result<Lld> {
+        compute_wide(self, samples)
+    }
+
+    #[inline(always)]
+    fn compute_inner(&mut self, samples: &[f32]) -> Result<Lld> {
         // branch-free scan first (vectorisable), the index only on failure
         if samples.iter().fold(false, |bad, v| bad | !v.is_finite())
             && let Some((index, &value)) = samples.iter().enumerate().find(|(_, v)| !v.is_finite())

@@ -134,6 +134,21 @@ impl Family for Spectral {
     }
 
     fn frame(&mut self, f: &Frame<'_>, row: &mut [f64]) {
+        spectral_frame(self, f, row);
+    }
+}
+
+/// [`Spectral::frame_inner`], also compiled for AVX2 and chosen at run time (see
+/// `docs/PERFORMANCE.md`): the same operations in the same order (Rust neither contracts into
+/// FMA nor reassociates sums), so bit-identical results, with its loops four doubles wide.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn spectral_frame(s: &mut Spectral, f: &Frame<'_>, row: &mut [f64]) {
+    s.frame_inner(f, row);
+}
+
+impl Spectral {
+    #[inline(always)]
+    fn frame_inner(&mut self, f: &Frame<'_>, row: &mut [f64]) {
         let (power, mag, freqs) = (f.power, f.mag, f.freqs);
         let mag_sum: f64 = if self.mag { fastmath::sum(mag) } else { 0.0 };
         let pow_sum: f64 = if self.pow_sum {
@@ -173,10 +188,10 @@ impl Family for Spectral {
                 Item::Centroid => centroid,
                 Item::Spread => {
                     if mag_sum > 0.0 {
-                        fastmath::sum_zip(mag, freqs, |m, f| {
-                            m / mag_sum * (f - centroid) * (f - centroid)
-                        })
-                        .sqrt()
+                        // one division per frame, not per bin
+                        (fastmath::sum_zip(mag, freqs, |m, f| m * (f - centroid) * (f - centroid))
+                            / mag_sum)
+                            .sqrt()
                     } else {
                         0.0
                     }
@@ -202,10 +217,22 @@ impl Family for Spectral {
                 }
                 Item::Rolloff { fraction } => {
                     let thr = *fraction * mag_sum;
-                    let mut cum = 0.0;
                     let mut val = 0.0;
                     if mag_sum > 0.0 {
-                        for (m, f) in mag.iter().zip(freqs) {
+                        // Whole blocks of 8 bins while the running sum stays below the
+                        // threshold (one dependent add per block), then bin by bin.
+                        let (mut cum, mut k) = (0.0, 0);
+                        while k + 8 <= mag.len() {
+                            let b = &mag[k..k + 8];
+                            let block =
+                                ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]));
+                            if cum + block >= thr {
+                                break;
+                            }
+                            cum += block;
+                            k += 8;
+                        }
+                        for (m, f) in mag[k..].iter().zip(&freqs[k..]) {
                             cum += m;
                             if cum >= thr {
                                 val = *f;
@@ -238,8 +265,8 @@ impl Family for Spectral {
                     10.0 * h.max(AMIN).log10() - 10.0 * l.max(AMIN).log10()
                 }
                 Item::Hammarberg { lo, hi } => {
-                    let l = power[lo.0..lo.1].iter().cloned().fold(0.0, f64::max);
-                    let h = power[hi.0..hi.1].iter().cloned().fold(0.0, f64::max);
+                    let l = fastmath::max(&power[lo.0..lo.1]).max(0.0);
+                    let h = fastmath::max(&power[hi.0..hi.1]).max(0.0);
                     10.0 * l.max(AMIN).log10() - 10.0 * h.max(AMIN).log10()
                 }
                 Item::BandEnergy { bins } => {

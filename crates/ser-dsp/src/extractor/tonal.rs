@@ -245,12 +245,7 @@ fn extreme_means(v: &[f64], take: usize, buf: &mut Vec<f64>) -> (f64, f64) {
     }
     let take = take.clamp(1, m);
     if take == 1 {
-        let (mut lo, mut hi) = (v[0], v[0]);
-        for &x in &v[1..] {
-            lo = lo.min(x);
-            hi = hi.max(x);
-        }
-        return (lo, hi);
+        return crate::fastmath::min_max(v);
     }
     if take <= 8 {
         // lo: ascending `take` smallest so far; hi: descending `take` largest so far
