@@ -180,18 +180,11 @@ impl PitchTracker {
         }
         // total energy with independent accumulators; running sums only where d(k) needs them
         let total = crate::fastmath::dot(y, y);
-        // csum[k] = sum_{m<=k} y_m^2, filled up to `filled` (exclusive) as the lags need it:
-        // voiced frames stop at their first trough, long before the last lag.
-        let mut filled = 0usize;
         let mut acc = 0.0;
-        let mut fill_to = |csum: &mut [f64], upto: usize, filled: &mut usize| {
-            let upto = upto.min(lags);
-            while *filled < upto {
-                acc += y[*filled] * y[*filled];
-                csum[*filled] = acc;
-                *filled += 1;
-            }
-        };
+        for (c, v) in self.csum[..lags].iter_mut().zip(y) {
+            acc += v * v;
+            *c = acc;
+        }
         let energy = total / n as f64;
         // Difference function (librosa 0.11): d(k) = 2 (acf0 - acf_k) - sum_{m<k} y_m^2.
         // Cumulative mean normalised difference over the lags of the F0 range, computed lag by
@@ -200,19 +193,14 @@ impl PitchTracker {
         // the choice are the same as computing every lag first.
         // d(tau) / (cum(tau) / tau + tiny) = tau d(tau) / (cum(tau) + tau tiny): one division
         let acf0 = self.acf[0];
-        fill_to(&mut self.csum, self.min_period + 32, &mut filled);
-        let (acf, csum) = (&self.acf, &self.csum);
-        let d = |csum: &[f64], k: usize| 2.0 * (acf0 - acf[k]) - csum[k - 1];
-        let mut cum: f64 = (1..self.min_period).map(|k| d(csum, k)).sum();
+        let d = |k: usize| 2.0 * (acf0 - self.acf[k]) - self.csum[k - 1];
+        let mut cum: f64 = (1..self.min_period).map(d).sum();
         let m = self.yin.len();
         let thr = self.cfg.trough_threshold;
         let mut first_trough = None;
         for i in 0..m {
             let tau = self.min_period + i;
-            if tau > filled {
-                fill_to(&mut self.csum, tau + 32, &mut filled);
-            }
-            let dv = d(&self.csum, tau);
+            let dv = d(tau);
             cum += dv;
             let t = tau as f64;
             self.yin[i] = t * dv / (cum + t * f64::MIN_POSITIVE);
@@ -257,7 +245,6 @@ impl PitchTracker {
         let t0 = period.round() as usize;
         let mut r_period: f64 = 0.0;
         let (t_lo, t_hi) = (t0.saturating_sub(1).max(1), (t0 + 1).min(lags - 1));
-        fill_to(&mut self.csum, t_hi, &mut filled);
         // energy of the last `tau` samples, from the shortest tail up
         let mut tail = crate::fastmath::dot(&y[n - t_lo.min(n)..], &y[n - t_lo.min(n)..]);
         for tau in t_lo..=t_hi {
