@@ -111,26 +111,7 @@ impl Family for Cepstral {
 
     /// Filterbank outputs of frames `t` and `t + 1` into their rows / the MFCC scratch.
     fn pair(&mut self, t: usize, [pa, pb]: [&[f64]; 2], [ra, rb]: [&mut [f64]; 2]) {
-        for (lo, hi, item) in &mut self.items {
-            let (lo, hi) = (*lo, *hi);
-            match item {
-                Item::Mel { fb } => fb.apply2(pa, pb, &mut ra[lo..hi], &mut rb[lo..hi]),
-                Item::LogMel { fb, .. } => {
-                    fb.apply2(pa, pb, &mut ra[lo..hi], &mut rb[lo..hi]);
-                    fastmath::power_to_db_inplace(&mut ra[lo..hi], AMIN);
-                    fastmath::power_to_db_inplace(&mut rb[lo..hi], AMIN);
-                }
-                Item::Mfcc(m) if m.shared.is_none() => {
-                    let nm = m.scratch.ncols();
-                    let sf = m.scratch.as_slice_mut().expect("standard layout");
-                    let (sa, sb) = sf[t * nm..(t + 2) * nm].split_at_mut(nm);
-                    m.fb.apply2(pa, pb, sa, sb);
-                    fastmath::power_to_db_inplace(sa, AMIN);
-                    fastmath::power_to_db_inplace(sb, AMIN);
-                }
-                Item::Mfcc(_) => {}
-            }
-        }
+        cepstral_pair(self, t, [pa, pb], [ra, rb])
     }
 
     fn frame(&mut self, f: &Frame<'_>, row: &mut [f64]) {
@@ -302,5 +283,37 @@ pub(super) fn check_fmax(fmax: Option<f64>, nyq: f64) -> Result<()> {
             found: f.to_string(),
         }),
         _ => Ok(()),
+    }
+}
+
+/// Also compiled for AVX2 and chosen at run time; bit-identical results (see `spectral_frame`).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn cepstral_pair(s: &mut Cepstral, t: usize, [pa, pb]: [&[f64]; 2], [ra, rb]: [&mut [f64]; 2]) {
+    s.pair_inner(t, [pa, pb], [ra, rb])
+}
+
+impl Cepstral {
+    #[inline(always)]
+    fn pair_inner(&mut self, t: usize, [pa, pb]: [&[f64]; 2], [ra, rb]: [&mut [f64]; 2]) {
+        for (lo, hi, item) in &mut self.items {
+            let (lo, hi) = (*lo, *hi);
+            match item {
+                Item::Mel { fb } => fb.apply2(pa, pb, &mut ra[lo..hi], &mut rb[lo..hi]),
+                Item::LogMel { fb, .. } => {
+                    fb.apply2(pa, pb, &mut ra[lo..hi], &mut rb[lo..hi]);
+                    fastmath::power_to_db_inplace(&mut ra[lo..hi], AMIN);
+                    fastmath::power_to_db_inplace(&mut rb[lo..hi], AMIN);
+                }
+                Item::Mfcc(m) if m.shared.is_none() => {
+                    let nm = m.scratch.ncols();
+                    let sf = m.scratch.as_slice_mut().expect("standard layout");
+                    let (sa, sb) = sf[t * nm..(t + 2) * nm].split_at_mut(nm);
+                    m.fb.apply2(pa, pb, sa, sb);
+                    fastmath::power_to_db_inplace(sa, AMIN);
+                    fastmath::power_to_db_inplace(sb, AMIN);
+                }
+                Item::Mfcc(_) => {}
+            }
+        }
     }
 }

@@ -79,6 +79,25 @@ impl Family for Time {
     }
 
     fn frame(&mut self, f: &Frame<'_>, row: &mut [f64]) {
+        time_frame(self, f, row)
+    }
+}
+
+/// Sign changes between consecutive samples; samples with |x| <= 1e-10 count as positive.
+fn zero_crossings(frame: &[f64]) -> usize {
+    let sb = |v: f64| v.abs() > 1e-10 && v < 0.0;
+    frame.windows(2).filter(|w| sb(w[0]) != sb(w[1])).count()
+}
+
+/// Also compiled for AVX2 and chosen at run time; bit-identical results (see `spectral_frame`).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn time_frame(s: &mut Time, f: &Frame<'_>, row: &mut [f64]) {
+    s.frame_inner(f, row)
+}
+
+impl Time {
+    #[inline(always)]
+    fn frame_inner(&mut self, f: &Frame<'_>, row: &mut [f64]) {
         let fl = self.frame_len;
         let raw_energy = if self.mean_square {
             fastmath::dot(f.raw, f.raw) / fl as f64
@@ -116,10 +135,4 @@ impl Family for Time {
             };
         }
     }
-}
-
-/// Sign changes between consecutive samples; samples with |x| <= 1e-10 count as positive.
-fn zero_crossings(frame: &[f64]) -> usize {
-    let sb = |v: f64| v.abs() > 1e-10 && v < 0.0;
-    frame.windows(2).filter(|w| sb(w[0]) != sb(w[1])).count()
 }

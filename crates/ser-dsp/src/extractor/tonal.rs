@@ -109,39 +109,7 @@ impl Family for Tonal {
     }
 
     fn frame(&mut self, f: &Frame<'_>, row: &mut [f64]) {
-        for (lo, hi, item) in &mut self.items {
-            let cols = &mut row[*lo..*hi];
-            match item {
-                Item::Chroma { fb } => chroma(fb, f.power, cols),
-                Item::Tonnetz { fb, phi } => {
-                    let mut ch = [0.0; 12];
-                    chroma(fb, f.power, &mut ch);
-                    let s: f64 = ch.iter().map(|v| v.abs()).sum();
-                    if s > f64::MIN_POSITIVE {
-                        for v in ch.iter_mut() {
-                            *v /= s;
-                        }
-                    }
-                    for (p, c) in phi.iter().zip(cols.iter_mut()) {
-                        *c = p.iter().zip(&ch).map(|(a, b)| a * b).sum();
-                    }
-                }
-                Item::Contrast { bands, scratch } => {
-                    let nb = bands.len();
-                    let mut r = scratch.row_mut(f.t);
-                    let r = r.as_slice_mut().expect("standard layout");
-                    for (k, band) in bands.iter().enumerate() {
-                        let (valley, peak) = extreme_means(
-                            &f.mag[band.start..band.end],
-                            band.take,
-                            &mut self.sorted,
-                        );
-                        r[nb + k] = valley;
-                        r[k] = peak;
-                    }
-                }
-            }
-        }
+        tonal_frame(self, f, row)
     }
 
     /// Contrast: peaks and valleys to dB (floored 80 dB below their maxima), then their
@@ -238,6 +206,7 @@ fn contrast_bands(
 /// Means of the `take` smallest and the `take` largest values of `v` (`take` clamped to
 /// `1..=len`; (0, 0) for an empty slice). One pass with small insertion lists for `take <= 8`
 /// (spectral contrast takes 1 to 3 bins per band at usual sizes), partial selection otherwise.
+#[inline(always)]
 fn extreme_means(v: &[f64], take: usize, buf: &mut Vec<f64>) -> (f64, f64) {
     let m = v.len();
     if m == 0 {
@@ -285,6 +254,51 @@ fn extreme_means(v: &[f64], take: usize, buf: &mut Vec<f64>) -> (f64, f64) {
     }
     let peak = buf[m - take..].iter().sum::<f64>() / n;
     (valley, peak)
+}
+
+/// Also compiled for AVX2 and chosen at run time; bit-identical results (see `spectral_frame`).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn tonal_frame(s: &mut Tonal, f: &Frame<'_>, row: &mut [f64]) {
+    s.frame_inner(f, row)
+}
+
+impl Tonal {
+    #[inline(always)]
+    fn frame_inner(&mut self, f: &Frame<'_>, row: &mut [f64]) {
+        for (lo, hi, item) in &mut self.items {
+            let cols = &mut row[*lo..*hi];
+            match item {
+                Item::Chroma { fb } => chroma(fb, f.power, cols),
+                Item::Tonnetz { fb, phi } => {
+                    let mut ch = [0.0; 12];
+                    chroma(fb, f.power, &mut ch);
+                    let s: f64 = ch.iter().map(|v| v.abs()).sum();
+                    if s > f64::MIN_POSITIVE {
+                        for v in ch.iter_mut() {
+                            *v /= s;
+                        }
+                    }
+                    for (p, c) in phi.iter().zip(cols.iter_mut()) {
+                        *c = p.iter().zip(&ch).map(|(a, b)| a * b).sum();
+                    }
+                }
+                Item::Contrast { bands, scratch } => {
+                    let nb = bands.len();
+                    let mut r = scratch.row_mut(f.t);
+                    let r = r.as_slice_mut().expect("standard layout");
+                    for (k, band) in bands.iter().enumerate() {
+                        let (valley, peak) = extreme_means(
+                            &f.mag[band.start..band.end],
+                            band.take,
+                            &mut self.sorted,
+                        );
+                        r[nb + k] = valley;
+                        r[k] = peak;
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
