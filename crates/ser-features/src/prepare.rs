@@ -644,8 +644,15 @@ impl Batch {
         let PassState {
             extracted, error, ..
         } = state.into_inner().unwrap_or_else(PoisonError::into_inner);
+        // A checkpoint is insurance against an interruption, not part of the result: when one
+        // cannot be written the run goes on, says so, and writes its table as usual (a disk
+        // that refuses the table too fails that write below, naming the file).
         if let Some(e) = error {
-            return Err(e);
+            let note = format!("a checkpoint could not be written ({e})");
+            cache_note = Some(match cache_note {
+                Some(n) => format!("{n}; {note}"),
+                None => note,
+            });
         }
         progress.finish(corpus);
         let t_extracted = Instant::now();
@@ -715,7 +722,7 @@ impl Batch {
             }
         }
         // The table is complete: the checkpoint of an interrupted run has served.
-        if partial_file.exists() {
+        if partial_file.is_file() {
             std::fs::remove_file(&partial_file).map_err(|e| Error::io(&partial_file, e))?;
         }
         if n_resumed > 0 {
@@ -801,7 +808,7 @@ struct PassState {
     last_checkpoint: Instant,
     /// A worker is writing a checkpoint.
     checkpointing: bool,
-    /// The first checkpoint that could not be written.
+    /// Why the first checkpoint that failed could not be written.
     error: Option<Error>,
 }
 

@@ -86,3 +86,32 @@ fn an_interrupted_prepare_resumes_from_its_checkpoint() {
     );
     assert_eq!(a.matrix().expect("m"), b.matrix().expect("m"));
 }
+
+#[test]
+fn a_checkpoint_that_cannot_be_written_does_not_stop_the_run() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cfg = ser_io::demo::DemoConfig {
+        n_speakers: 4,
+        utterances_per_emotion: 2,
+        ..Default::default()
+    };
+    ser_io::demo::write_demo_corpus(&tmp.path().join("custom"), &cfg).expect("demo");
+    let corpora = scan_corpora(tmp.path(), &["custom".to_string()]).expect("scan");
+    let out = tmp.path().join("out");
+    // a folder where the checkpoint file would go: every checkpoint write fails
+    std::fs::create_dir_all(out.join("custom.default.partial.parquet")).expect("blocker");
+    let summary = Batch::new(FeatureSet::by_name("default").expect("set"), &out)
+        .with_jobs(1)
+        .with_checkpoint_every(Some(Duration::ZERO))
+        .run(&corpora, &NoProgress)
+        .expect("the run completes without its checkpoint");
+    let c = &summary.corpora[0];
+    assert_eq!((c.rows, c.extracted), (40, 40));
+    let note = c.cache_note.as_deref().unwrap_or_default();
+    assert!(
+        note.contains("a checkpoint could not be written") && note.contains("partial"),
+        "{note}"
+    );
+    let table = FeatureTable::read_parquet(&out.join("custom.default.parquet")).expect("table");
+    assert_eq!(table.n_rows(), 40);
+}
