@@ -24,8 +24,8 @@ impl Progress for CrashAfter {
     fn finish(&self, _name: &str) {}
 }
 
-#[test]
-fn an_interrupted_prepare_resumes_from_its_checkpoint() {
+/// A custom corpus of 40 demo utterances (4 speakers) in a temporary folder, scanned.
+fn demo_corpus() -> (tempfile::TempDir, Vec<(String, ser_io::Manifest)>) {
     let tmp = tempfile::tempdir().expect("tmp");
     let cfg = ser_io::demo::DemoConfig {
         n_speakers: 4,
@@ -35,6 +35,12 @@ fn an_interrupted_prepare_resumes_from_its_checkpoint() {
     let files = ser_io::demo::write_demo_corpus(&tmp.path().join("custom"), &cfg).expect("demo");
     assert_eq!(files.len(), 40);
     let corpora = scan_corpora(tmp.path(), &["custom".to_string()]).expect("scan");
+    (tmp, corpora)
+}
+
+#[test]
+fn an_interrupted_prepare_resumes_from_its_checkpoint() {
+    let (tmp, corpora) = demo_corpus();
     let set = FeatureSet::by_name("default").expect("set");
     let out = tmp.path().join("out");
     // One job: 32 files per chunk, a checkpoint after every chunk.
@@ -89,14 +95,7 @@ fn an_interrupted_prepare_resumes_from_its_checkpoint() {
 
 #[test]
 fn a_checkpoint_that_cannot_be_written_does_not_stop_the_run() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let cfg = ser_io::demo::DemoConfig {
-        n_speakers: 4,
-        utterances_per_emotion: 2,
-        ..Default::default()
-    };
-    ser_io::demo::write_demo_corpus(&tmp.path().join("custom"), &cfg).expect("demo");
-    let corpora = scan_corpora(tmp.path(), &["custom".to_string()]).expect("scan");
+    let (tmp, corpora) = demo_corpus();
     let out = tmp.path().join("out");
     // a folder where the checkpoint file would go: every checkpoint write fails
     std::fs::create_dir_all(out.join("custom.default.partial.parquet")).expect("blocker");
