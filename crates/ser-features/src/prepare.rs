@@ -16,7 +16,8 @@
 //! ([`Batch::with_checkpoint_every`]) to `<corpus>.<set>.partial.parquet`; a run that was
 //! interrupted (Ctrl-C, a crash, a power cut) leaves it behind, and the next run takes those rows
 //! back when their files' stamps are unchanged. The checkpoint is removed once the table is
-//! complete.
+//! complete. A checkpoint that cannot be written is noted in the summary (`cache_note`) and the
+//! run goes on.
 //!
 //! Safety: tables and the summary are written to a temporary file and renamed. A file that cannot
 //! be stamped, decoded or analysed — even one that makes the extractor panic — is skipped with its
@@ -247,7 +248,8 @@ pub struct Batch {
     min_duration_s: f64,
 }
 
-/// Files extracted between two looks at the checkpoint clock, per worker.
+/// At least this many files per worker between two checkpoints (so that a short
+/// `checkpoint_every` does not rewrite the checkpoint after every file).
 const CHECKPOINT_CHUNK_PER_JOB: usize = 32;
 
 /// The checkpoint of an interrupted run of `table`: `<corpus>.<set>.partial.parquet`.
