@@ -5,25 +5,8 @@ use ser_dsp::{
     PitchConfig, WindowKind, delta, pulse_stats,
 };
 
-const SR: u32 = 16_000;
-
-fn col(lld: &Lld, name: &str) -> Vec<f32> {
-    let j = lld
-        .names
-        .iter()
-        .position(|n| n == name)
-        .unwrap_or_else(|| panic!("no column {name} in {:?}", lld.names));
-    lld.values.column(j).to_vec()
-}
-
-fn run(cfg: DescriptorConfig, x: &[f32]) -> Lld {
-    cfg.check()
-        .expect("valid config")
-        .extractor(SR)
-        .expect("extractor")
-        .compute(x)
-        .expect("compute")
-}
+mod common;
+use common::{SR, col, run};
 
 fn sine(f: f64, n: usize, amp: f64) -> Vec<f32> {
     (0..n)

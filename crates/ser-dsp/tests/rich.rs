@@ -3,29 +3,11 @@
 //! `tests/fixtures/reference/make_rich_ref.py`), and the pitch pass's own HNR (harmonicity).
 
 use ser_dsp::{
-    Descriptor, DescriptorConfig, FrameConfig, Length, Lld, MelConfig, PadMode, PitchConfig,
-    WindowKind,
+    Descriptor, DescriptorConfig, FrameConfig, Length, MelConfig, PadMode, PitchConfig, WindowKind,
 };
 
-const SR: u32 = 16_000;
-
-fn col(lld: &Lld, name: &str) -> Vec<f32> {
-    let j = lld
-        .names
-        .iter()
-        .position(|n| n == name)
-        .unwrap_or_else(|| panic!("no column {name} in {:?}", lld.names));
-    lld.values.column(j).to_vec()
-}
-
-fn run(cfg: DescriptorConfig, x: &[f32]) -> Lld {
-    cfg.check()
-        .expect("valid config")
-        .extractor(SR)
-        .expect("extractor")
-        .compute(x)
-        .expect("compute")
-}
+mod common;
+use common::{SR, col, run};
 
 /// `sum_j a_j sin(2 pi f_j n / sr)`.
 fn tones(parts: &[(f64, f64)], n: usize) -> Vec<f32> {
