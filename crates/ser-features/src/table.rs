@@ -623,11 +623,23 @@ fn attach_tensor(
 /// strings and integers keep dictionary encoding, and pages are Snappy-compressed (the
 /// Parquet ecosystem's default codec, read by every reader). Columns are encoded in parallel
 /// on the current rayon pool. Writing the 535-row, 1035-column EMO-DB table took ~105 ms with
-/// `ParquetWriter` and ~50 ms this way (same table and build, docs/PERFORMANCE.md).
+/// `ParquetWriter` and ~50 ms this way (same table and build, docs/PERFORMANCE.md); ~30 ms
+/// since float pages are encoded here ([`plain_float_pages`], the same bytes).
 fn write_parquet_file<W: std::io::Write>(
     file: W,
     df: &DataFrame,
     kv: &[(&str, String)],
+) -> PolarsResult<()> {
+    write_parquet_pages(file, df, kv, true)
+}
+
+/// [`write_parquet_file`]; `own_float_pages: false` sends every column through polars-parquet's
+/// encoder (the reference the tests compare the float pages' bytes with).
+fn write_parquet_pages<W: std::io::Write>(
+    file: W,
+    df: &DataFrame,
+    kv: &[(&str, String)],
+    own_float_pages: bool,
 ) -> PolarsResult<()> {
     use polars_parquet::write::{
         CompressedPage, CompressionOptions, DynIter, DynStreamingIterator, Encoding, FileWriter,
@@ -661,6 +673,11 @@ fn write_parquet_file<W: std::io::Write>(
             .zip(fields.par_iter())
             .zip(encodings.par_iter())
             .map(|((array, field), encoding)| {
+                if own_float_pages
+                    && let Some(pages) = plain_float_pages(array.as_ref(), field, options)
+                {
+                    return Ok(vec![pages?]);
+                }
                 let leaves = array_to_columns(array, field.clone(), options, &[*encoding])?;
                 leaves
                     .into_iter()
@@ -690,6 +707,125 @@ fn write_parquet_file<W: std::io::Write>(
     }));
     writer.end(Some(pairs))?;
     Ok(())
+}
+
+/// The pages of a float column without missing values, PLAIN-encoded and compressed: the bytes
+/// polars-parquet writes for it (same page split, definition levels, statistics and header),
+/// built here because its own encoder is compiled without optimisation for build time (see the
+/// workspace profile) and spent most of the write in unoptimised iterator adapters. `None` for
+/// every other column, which takes polars-parquet's path.
+fn plain_float_pages(
+    array: &dyn polars_arrow::array::Array,
+    field: &polars_parquet::write::ParquetType,
+    options: polars_parquet::write::WriteOptions,
+) -> Option<PolarsResult<Vec<polars_parquet::write::CompressedPage>>> {
+    use polars_arrow::array::PrimitiveArray;
+    use polars_parquet::write::ParquetType;
+    let ParquetType::PrimitiveType(type_) = field else {
+        return None;
+    };
+    if array.null_count() > 0 || array.is_empty() {
+        return None;
+    }
+    match array.dtype() {
+        ArrowDataType::Float32 => Some(plain_pages::<f32>(
+            array.as_any().downcast_ref::<PrimitiveArray<f32>>()?,
+            type_,
+            options,
+        )),
+        ArrowDataType::Float64 => Some(plain_pages::<f64>(
+            array.as_any().downcast_ref::<PrimitiveArray<f64>>()?,
+            type_,
+            options,
+        )),
+        _ => None,
+    }
+}
+
+fn plain_pages<T>(
+    array: &polars_arrow::array::PrimitiveArray<T>,
+    type_: &polars_parquet::parquet::schema::types::PrimitiveType,
+    options: polars_parquet::write::WriteOptions,
+) -> PolarsResult<Vec<polars_parquet::write::CompressedPage>>
+where
+    T: polars_arrow::types::NativeType + polars_parquet::parquet::types::NativeType,
+{
+    use polars_arrow::array::Array;
+    use polars_arrow::scalar::PrimitiveScalar;
+    use polars_parquet::parquet::CowBuffer;
+    use polars_parquet::parquet::metadata::Descriptor;
+    use polars_parquet::parquet::page::{DataPage, DataPageHeader, DataPageHeaderV1};
+    use polars_parquet::parquet::schema::Repetition;
+    use polars_parquet::parquet::statistics::PrimitiveStatistics;
+    use polars_parquet::write::{Encoding, Page, Version, compress, write_def_levels};
+
+    let n = array.len();
+    // polars-parquet's page split: at most 1 MiB of estimated bytes (values and validity) per page
+    let bytes = n * size_of::<T>() + array.validity().map_or(0, |b| b.len().div_ceil(8));
+    let per_row = if n == 0 { 0 } else { bytes / n };
+    let max_page = options.data_page_size.unwrap_or(1 << 20);
+    let rows_per_page = (max_page / (per_row + 1)).max(1);
+    let optional = type_.field_info.repetition == Repetition::Optional;
+    let mut pages = Vec::with_capacity(n.div_ceil(rows_per_page).max(1));
+    let mut offset = 0;
+    loop {
+        let len = rows_per_page.min(n - offset);
+        let slice = array.clone().sliced(offset, len);
+        let mut buffer = Vec::with_capacity(len * size_of::<T>() + 16);
+        let validity = slice.validity();
+        match options.version {
+            Version::V1 => write_def_levels(&mut buffer, optional, validity, len, options.version)?,
+            Version::V2 => polars_bail!(ComputeError: "float pages are written as V1"),
+        }
+        for v in slice.values().iter() {
+            buffer.extend_from_slice(
+                polars_parquet::parquet::types::NativeType::to_le_bytes(v).as_ref(),
+            );
+        }
+        let statistics = options.has_statistics().then(|| {
+            let st = &options.statistics;
+            let value = |s: Box<dyn polars_arrow::scalar::Scalar>| {
+                s.as_any()
+                    .downcast_ref::<PrimitiveScalar<T>>()
+                    .and_then(|s| *s.value())
+            };
+            let (min, max) = match (st.min_value, st.max_value) {
+                (false, false) => (None, None),
+                _ => polars_compute::min_max::dyn_array_min_max_propagate_nan(&slice as &dyn Array)
+                    .map_or((None, None), |(l, r)| (value(l), value(r))),
+            };
+            PrimitiveStatistics::<T> {
+                primitive_type: type_.clone(),
+                null_count: st.null_count.then_some(0),
+                distinct_count: None,
+                min_value: min.filter(|_| st.min_value).map(|x| x.norm_min()),
+                max_value: max.filter(|_| st.max_value).map(|x| x.norm_max()),
+            }
+            .serialize()
+        });
+        let header = DataPageHeader::V1(DataPageHeaderV1 {
+            num_values: len as i32,
+            encoding: Encoding::Plain.into(),
+            definition_level_encoding: Encoding::Rle.into(),
+            repetition_level_encoding: Encoding::Rle.into(),
+            statistics,
+        });
+        let page = DataPage::new(
+            header,
+            CowBuffer::Owned(buffer),
+            Descriptor {
+                primitive_type: type_.clone(),
+                max_def_level: 0,
+                max_rep_level: 0,
+            },
+            len,
+        );
+        pages.push(compress(Page::Data(page), Vec::new(), options.compression)?);
+        offset += len;
+        if offset >= n {
+            return Ok(pages);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -831,6 +967,54 @@ mod tests {
         let empty = FeatureTable::from_rows("t", "h", &names, &[]).expect("empty table");
         assert_eq!(empty.n_rows(), 0);
         assert_eq!(empty.matrix().expect("m").dim(), (0, 2));
+    }
+
+    /// The float pages encoded here are byte for byte polars-parquet's: special values (NaN,
+    /// signed zeros, infinities, which decide the statistics), both float widths, a column too
+    /// long for one page, and the columns that keep polars' path (strings, missing values).
+    #[test]
+    fn own_float_pages_write_the_same_bytes_as_polars_parquet() {
+        let n = 300_000; // 1.2 MB of f32: two pages
+        let special = [f32::NAN, -0.0, 0.0, f32::INFINITY, f32::NEG_INFINITY, 1e-40];
+        let a: Vec<f32> = (0..n)
+            .map(|i| special.get(i).copied().unwrap_or((i as f32).sin() * 3.0))
+            .collect();
+        let zeros: Vec<f64> = (0..n)
+            .map(|i| if i % 2 == 0 { -0.0 } else { 0.0 })
+            .collect();
+        let nan: Vec<f32> = vec![f32::NAN; n];
+        let with_null: Vec<Option<f32>> = (0..n).map(|i| (i != 7).then_some(i as f32)).collect();
+        let text: Vec<String> = (0..n).map(|i| format!("u{}", i % 13)).collect();
+        let wide: Vec<f64> = (0..n).map(|i| (i as f64).sqrt() - 100.0).collect();
+        let df = DataFrame::new(
+            n,
+            vec![
+                Column::new("text".into(), text),
+                Column::new("a".into(), a),
+                Column::new("zeros".into(), zeros),
+                Column::new("nan".into(), nan),
+                Column::new("with_null".into(), with_null),
+                Column::new("wide".into(), wide),
+            ],
+        )
+        .unwrap();
+        let kv = [("ser.test", "1".to_string())];
+        let mut ours = Vec::new();
+        write_parquet_pages(&mut ours, &df, &kv, true).unwrap();
+        let mut theirs = Vec::new();
+        write_parquet_pages(&mut theirs, &df, &kv, false).unwrap();
+        assert!(ours.len() > 4 * n, "{} bytes", ours.len());
+        assert!(
+            ours == theirs,
+            "the files differ ({} vs {} bytes)",
+            ours.len(),
+            theirs.len()
+        );
+        // and it reads back as written
+        let back = ParquetReader::new(std::io::Cursor::new(ours))
+            .finish()
+            .unwrap();
+        assert!(back.equals_missing(&df));
     }
 
     #[test]
