@@ -762,7 +762,7 @@ where
     let n = array.len();
     // polars-parquet's page split: at most 1 MiB of estimated bytes (values and validity) per page
     let bytes = n * size_of::<T>() + array.validity().map_or(0, |b| b.len().div_ceil(8));
-    let per_row = if n == 0 { 0 } else { bytes / n };
+    let per_row = bytes.checked_div(n).unwrap_or(0);
     let max_page = options.data_page_size.unwrap_or(1 << 20);
     let rows_per_page = (max_page / (per_row + 1)).max(1);
     let optional = type_.field_info.repetition == Repetition::Optional;
