@@ -50,7 +50,6 @@ pub(crate) struct PitchTracker {
     csum: Vec<f64>,
     yin: Vec<f64>,
     pulses: Vec<(f64, f64)>,
-    signed: Vec<f64>,
 }
 
 impl std::fmt::Debug for PitchTracker {
@@ -104,7 +103,6 @@ impl PitchTracker {
             csum: vec![0.0; frame_len],
             yin: vec![0.0; max_period - min_period + 1],
             pulses: Vec::with_capacity(frame_len),
-            signed: Vec::with_capacity(frame_len),
             cfg,
             frame_len,
             sr,
@@ -279,7 +277,6 @@ impl PitchTracker {
             self.sr / self.cfg.fmax_hz,
             self.sr / self.cfg.fmin_hz,
             &mut self.pulses,
-            &mut self.signed,
         )
     }
 }
@@ -311,8 +308,7 @@ fn fast_len(n: usize) -> usize {
 /// maximum inside the frame (a truncated pulse at the frame edge) ends the search.
 pub fn pulse_stats(y: &[f64], period: f64, min_period: f64, max_period: f64) -> Option<PulseStats> {
     let mut buf = Vec::with_capacity(y.len());
-    let mut signed = Vec::with_capacity(y.len());
-    pulse_stats_into(y, period, min_period, max_period, &mut buf, &mut signed)
+    pulse_stats_into(y, period, min_period, max_period, &mut buf)
 }
 
 fn pulse_stats_into(
@@ -321,7 +317,6 @@ fn pulse_stats_into(
     min_period: f64,
     max_period: f64,
     pulses: &mut Vec<(f64, f64)>,
-    signed: &mut Vec<f64>,
 ) -> Option<PulseStats> {
     let n = y.len();
     if !(period.is_finite() && period >= 2.0) || n < 3 {
@@ -330,56 +325,11 @@ fn pulse_stats_into(
     // anchor: the first sample of largest |y|
     let y_max = max_by(y, f64::abs);
     let anchor = y.iter().position(|v| v.abs() == y_max).unwrap_or(0);
-    let s = if y[anchor] < 0.0 { -1.0 } else { 1.0 };
-    // work on the polarity-corrected signal
-    signed.clear();
-    signed.extend(y.iter().map(|v| s * v));
-    let sy = &signed[..];
-    let refine = |i: usize| -> (f64, f64) {
-        if i == 0 || i + 1 >= n {
-            return (i as f64, sy[i]);
-        }
-        let (l, c, r) = (sy[i - 1], sy[i], sy[i + 1]);
-        let a = l + r - 2.0 * c;
-        if a.abs() < 1e-300 {
-            return (i as f64, c);
-        }
-        let sh = ((l - r) / (2.0 * a)).clamp(-0.5, 0.5);
-        (i as f64 + sh, c - 0.25 * (l - r) * sh)
-    };
-    // first index of the maximum of sy[lo..=hi]
-    let argmax = |lo: usize, hi: usize| -> usize {
-        let w = &sy[lo..=hi];
-        let m = max_by(w, |v| v);
-        lo + w.iter().position(|v| *v == m).unwrap_or(0)
-    };
-    // a pulse must be a local maximum inside the frame (not a search-interval or frame edge)
-    let is_peak =
-        |q: usize| q > 0 && q + 1 < n && sy[q] >= sy[q - 1] && sy[q] >= sy[q + 1] && sy[q] > 0.0;
-    pulses.clear();
-    let lo_off = (0.7 * period).round().max(1.0) as usize;
-    let hi_off = (1.3 * period).round() as usize;
-    // backward from the anchor (collected in reverse order, flipped below)
-    let mut p = anchor;
-    while p >= lo_off {
-        let q = argmax(p.saturating_sub(hi_off), p - lo_off);
-        if !is_peak(q) {
-            break;
-        }
-        pulses.push(refine(q));
-        p = q;
-    }
-    pulses.reverse();
-    pulses.push(refine(anchor));
-    // forward
-    let mut p = anchor;
-    while p + lo_off < n {
-        let q = argmax(p + lo_off, (p + hi_off).min(n - 1));
-        if !is_peak(q) {
-            break;
-        }
-        pulses.push(refine(q));
-        p = q;
+    // work on the polarity-corrected signal (read through the sign, not copied)
+    if y[anchor] < 0.0 {
+        collect_pulses::<true>(y, anchor, period, pulses);
+    } else {
+        collect_pulses::<false>(y, anchor, period, pulses);
     }
     // Keep the longest run of consecutive plausible periods around the anchor.
     let mut sum_t = 0.0;
@@ -420,6 +370,69 @@ fn pulse_stats_into(
         shimmer_local_db: sum_da / n_da as f64,
         n_pulses: n_t + 1,
     })
+}
+
+/// The pulses of `y` read with polarity `NEG` (`-y` when true: the same values as multiplying by
+/// -1), from `anchor` backward and forward, in time order, into `pulses`
+/// ([`pulse_stats`] describes the search).
+#[inline(always)]
+fn collect_pulses<const NEG: bool>(
+    y: &[f64],
+    anchor: usize,
+    period: f64,
+    pulses: &mut Vec<(f64, f64)>,
+) {
+    let n = y.len();
+    let at = |i: usize| if NEG { -y[i] } else { y[i] };
+    let refine = |i: usize| -> (f64, f64) {
+        if i == 0 || i + 1 >= n {
+            return (i as f64, at(i));
+        }
+        let (l, c, r) = (at(i - 1), at(i), at(i + 1));
+        let a = l + r - 2.0 * c;
+        if a.abs() < 1e-300 {
+            return (i as f64, c);
+        }
+        let sh = ((l - r) / (2.0 * a)).clamp(-0.5, 0.5);
+        (i as f64 + sh, c - 0.25 * (l - r) * sh)
+    };
+    // first index of the maximum of the signed y[lo..=hi]
+    let argmax = |lo: usize, hi: usize| -> usize {
+        let w = &y[lo..=hi];
+        let m = max_by(w, |v| if NEG { -v } else { v });
+        lo + w
+            .iter()
+            .position(|v| (if NEG { -*v } else { *v }) == m)
+            .unwrap_or(0)
+    };
+    // a pulse must be a local maximum inside the frame (not a search-interval or frame edge)
+    let is_peak =
+        |q: usize| q > 0 && q + 1 < n && at(q) >= at(q - 1) && at(q) >= at(q + 1) && at(q) > 0.0;
+    pulses.clear();
+    let lo_off = (0.7 * period).round().max(1.0) as usize;
+    let hi_off = (1.3 * period).round() as usize;
+    // backward from the anchor (collected in reverse order, flipped below)
+    let mut p = anchor;
+    while p >= lo_off {
+        let q = argmax(p.saturating_sub(hi_off), p - lo_off);
+        if !is_peak(q) {
+            break;
+        }
+        pulses.push(refine(q));
+        p = q;
+    }
+    pulses.reverse();
+    pulses.push(refine(anchor));
+    // forward
+    let mut p = anchor;
+    while p + lo_off < n {
+        let q = argmax(p + lo_off, (p + hi_off).min(n - 1));
+        if !is_peak(q) {
+            break;
+        }
+        pulses.push(refine(q));
+        p = q;
+    }
 }
 
 /// Maximum of `f(v_i)` over finite values with four independent lanes (-inf for none).
