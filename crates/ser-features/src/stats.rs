@@ -214,23 +214,22 @@ impl Statistic {
         }
     }
 
-    /// True when the statistic needs a sorted copy of the track.
-    fn needs_sort(self) -> bool {
-        matches!(
-            self,
-            Statistic::Median
-                | Statistic::P01
-                | Statistic::P99
-                | Statistic::Q1
-                | Statistic::Q3
-                | Statistic::Iqr
-                | Statistic::Range0199
-        ) || self.needs_p20_p80()
-    }
-
-    /// True when the statistic reads the 20th / 80th percentiles.
-    fn needs_p20_p80(self) -> bool {
-        matches!(self, Statistic::P20 | Statistic::P80 | Statistic::Range2080)
+    /// The quantiles the statistic reads (order statistics: a selection over the track), as bits
+    /// over [`QUANTILES`].
+    fn quantiles(self) -> u8 {
+        match self {
+            Statistic::P01 => 1 << 0,
+            Statistic::P20 => 1 << 1,
+            Statistic::Q1 => 1 << 2,
+            Statistic::Median => 1 << 3,
+            Statistic::Q3 => 1 << 4,
+            Statistic::P80 => 1 << 5,
+            Statistic::P99 => 1 << 6,
+            Statistic::Iqr => (1 << 2) | (1 << 4),
+            Statistic::Range2080 => (1 << 1) | (1 << 5),
+            Statistic::Range0199 => (1 << 0) | (1 << 6),
+            _ => 0,
+        }
     }
 
     /// True when the statistic reads the frames' times (regressions, peaks).
@@ -407,6 +406,10 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     let (a, b) = (sorted[lo.min(n - 1)], sorted[hi.min(n - 1)]);
     if lo == hi { a } else { a + (b - a) * frac }
 }
+
+/// The quantiles that statistics read (bit `i` of [`Statistic::quantiles`] is `QUANTILES[i]`),
+/// ascending so that their ranks are.
+const QUANTILES: [f64; 7] = [0.01, 0.2, 0.25, 0.5, 0.75, 0.8, 0.99];
 
 /// The two order statistics (ranks, 0-based) that quantile `q` of `n > 0` values interpolates
 /// between, as [`quantile_sorted`] reads them.
@@ -597,35 +600,35 @@ impl Summariser {
             }
         }
 
-        if wanted.iter().any(|w| w.needs_sort()) {
+        let wanted_q = wanted.iter().fold(0, |a, w| a | w.quantiles());
+        if wanted_q != 0 {
             if constant {
                 (s.median, s.p01, s.p99, s.q1, s.q3) = (min, min, min, min, min);
                 (s.p20, s.p80) = (min, min);
             } else {
                 self.keys.clear();
                 self.keys.extend(x.iter().map(|&v| order_key(v)));
-                // Only the order statistics the quantiles read are put in place (a selection
-                // per rank, recursing into the parts between them): the same values as a full
-                // sort, in fewer comparisons. Ranks ascending, as `select_ranks` wants them.
-                const QS: [f64; 5] = [0.01, 0.25, 0.5, 0.75, 0.99];
-                const QS7: [f64; 7] = [0.01, 0.2, 0.25, 0.5, 0.75, 0.8, 0.99];
-                let extra = wanted.iter().any(|w| w.needs_p20_p80());
-                let qs: &[f64] = if extra { &QS7 } else { &QS };
-                let mut ranks = [0usize; 14];
-                for (i, q) in qs.iter().enumerate() {
-                    (ranks[2 * i], ranks[2 * i + 1]) = quantile_ranks(n, *q);
+                // Only the order statistics the wanted quantiles read are put in place (a
+                // selection per rank, recursing into the parts between them): the same values as
+                // a full sort, in fewer comparisons. Ranks ascending, as `select_ranks` wants them.
+                let mut ranks = [0usize; 2 * QUANTILES.len()];
+                let mut m = 0;
+                for (i, q) in QUANTILES.iter().enumerate() {
+                    if wanted_q >> i & 1 == 1 {
+                        (ranks[m], ranks[m + 1]) = quantile_ranks(n, *q);
+                        m += 2;
+                    }
                 }
-                select_ranks(&mut self.keys, 0, &ranks[..2 * qs.len()]);
-                let q = |p| quantile_of_keys(&self.keys, p);
-                s.median = q(0.5);
-                s.p01 = q(0.01);
-                s.p99 = q(0.99);
-                s.q1 = q(0.25);
-                s.q3 = q(0.75);
-                if extra {
-                    s.p20 = q(0.2);
-                    s.p80 = q(0.8);
-                }
+                select_ranks(&mut self.keys, 0, &ranks[..m]);
+                let q = |i: usize| {
+                    if wanted_q >> i & 1 == 1 {
+                        quantile_of_keys(&self.keys, QUANTILES[i])
+                    } else {
+                        0.0
+                    }
+                };
+                (s.p01, s.p20, s.q1, s.median) = (q(0), q(1), q(2), q(3));
+                (s.q3, s.p80, s.p99) = (q(4), q(5), q(6));
             }
         }
 
@@ -1132,6 +1135,28 @@ mod tests {
         let mut sorted = x.clone();
         sorted.sort_by(f64::total_cmp);
         assert_eq!(b.p20.to_bits(), quantile_sorted(&sorted, 0.2).to_bits());
+    }
+
+    /// Each statistic asked for alone (so only its own quantiles are selected) has the bits it
+    /// has when every statistic is asked for.
+    #[test]
+    fn statistics_alone_match_all_at_once() {
+        let every: Vec<Statistic> = Statistic::ALL
+            .into_iter()
+            .chain(Statistic::FUNCTIONALS)
+            .collect();
+        let mut seed = 29;
+        let mut sz = Summariser::new();
+        for n in [1usize, 2, 5, 33, 101, 400] {
+            let x: Vec<f64> = (0..n)
+                .map(|_| (lcg(&mut seed) * 9.0 - 4.0).round())
+                .collect();
+            let all = sz.summarise_wanted(&x, 0.01, &every);
+            for st in &every {
+                let one = sz.summarise_wanted(&x, 0.01, &[*st]);
+                assert_eq!(one.get(*st).to_bits(), all.get(*st).to_bits(), "{st} n={n}");
+            }
+        }
     }
 
     #[test]
