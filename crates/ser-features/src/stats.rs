@@ -454,11 +454,40 @@ fn select_ranks(keys: &mut [u64], base: usize, ranks: &[usize]) {
     select_ranks(right, mid + 1, ranks);
 }
 
-/// [`Summariser::finish`]'s body, also compiled for AVX2 and chosen at run time: the same
+/// [`Summariser::summarise_column`]'s body (the copy of the kept values and
+/// [`Summariser::finish_inner`]), also compiled for AVX2 and chosen at run time: the same
 /// operations in the same order (no FMA contraction, no reassociation), so bit-identical
 /// statistics with wider loops (`docs/PERFORMANCE.md`).
 #[multiversion::multiversion(targets("x86_64+avx2"))]
-fn finish_wide(s: &mut Summariser, wanted: &[Statistic], hop_s: f64) -> Summary {
+fn column_wide(
+    s: &mut Summariser,
+    column: ArrayView1<'_, f32>,
+    hop_s: f64,
+    mask: Option<&[bool]>,
+    wanted: &[Statistic],
+) -> Summary {
+    let timed = wanted.iter().any(|w| w.needs_times());
+    s.running = match mask {
+        None => s.copy_column(column, hop_s, timed, |_| true),
+        Some(m) => s.copy_column(column, hop_s, timed, |i| m.get(i).copied().unwrap_or(false)),
+    };
+    s.finish_inner(wanted, hop_s)
+}
+
+/// [`Summariser::summarise_wanted`]'s body, compiled like [`column_wide`].
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn values_wide(s: &mut Summariser, values: &[f64], hop_s: f64, wanted: &[Statistic]) -> Summary {
+    s.values.clear();
+    s.times.clear();
+    let mut running = Running::default();
+    for (i, &v) in values.iter().enumerate() {
+        if v.is_finite() {
+            s.values.push(v);
+            s.times.push(i as f64 * hop_s);
+            running.add(v);
+        }
+    }
+    s.running = running;
     s.finish_inner(wanted, hop_s)
 }
 
@@ -468,6 +497,37 @@ pub struct Summariser {
     values: Vec<f64>,
     times: Vec<f64>,
     keys: Vec<u64>,
+    /// Minimum, maximum and sum of `values`, taken while they are copied in.
+    running: Running,
+}
+
+/// Minimum, maximum and sum of a track's kept values, accumulated in the copy loop (one pass
+/// instead of three): the same operations in the same order as a separate `f64::min` /
+/// `f64::max` scan and `Iterator::sum` (which starts from −0.0), so the same bits.
+#[derive(Debug, Clone, Copy)]
+struct Running {
+    min: f64,
+    max: f64,
+    sum: f64,
+}
+
+impl Default for Running {
+    fn default() -> Self {
+        Running {
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            sum: -0.0,
+        }
+    }
+}
+
+impl Running {
+    #[inline(always)]
+    fn add(&mut self, v: f64) {
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+        self.sum += v;
+    }
 }
 
 /// An integer whose order is `f64::total_cmp`'s order of `v`.
@@ -504,15 +564,7 @@ impl Summariser {
 
     /// Statistics of one f64 track whose frames are `hop_s` seconds apart.
     pub fn summarise(&mut self, values: &[f64], hop_s: f64) -> Summary {
-        self.values.clear();
-        self.times.clear();
-        for (i, &v) in values.iter().enumerate() {
-            if v.is_finite() {
-                self.values.push(v);
-                self.times.push(i as f64 * hop_s);
-            }
-        }
-        self.finish(Statistic::ALL.as_slice(), hop_s)
+        self.summarise_wanted(values, hop_s, Statistic::ALL.as_slice())
     }
 
     /// The statistics `wanted` of one f64 track whose frames are `hop_s` seconds apart (the
@@ -523,15 +575,7 @@ impl Summariser {
         hop_s: f64,
         wanted: &[Statistic],
     ) -> Summary {
-        self.values.clear();
-        self.times.clear();
-        for (i, &v) in values.iter().enumerate() {
-            if v.is_finite() {
-                self.values.push(v);
-                self.times.push(i as f64 * hop_s);
-            }
-        }
-        self.finish(wanted, hop_s)
+        values_wide(self, values, hop_s, wanted)
     }
 
     /// Statistics of one f32 column, optionally restricted to the frames where `mask` is true
@@ -544,23 +588,41 @@ impl Summariser {
         mask: Option<&[bool]>,
         wanted: &[Statistic],
     ) -> Summary {
-        self.values.clear();
-        self.times.clear();
-        let timed = wanted.iter().any(|w| w.needs_times());
-        for (i, &v) in column.iter().enumerate() {
-            let keep = mask.is_none_or(|m| m.get(i).copied().unwrap_or(false));
-            if keep && v.is_finite() {
-                self.values.push(f64::from(v));
+        column_wide(self, column, hop_s, mask, wanted)
+    }
+
+    /// Copies the finite values of `column` at the frames `keep` accepts into `values` (and
+    /// their times into `times` when `timed`), returning their minimum, maximum and sum. The
+    /// column is indexed (not iterated: ndarray's iterator over a strided view is a call that is
+    /// not compiled for AVX2 with the caller), and the buffers are reserved once.
+    #[inline(always)]
+    fn copy_column(
+        &mut self,
+        column: ArrayView1<'_, f32>,
+        hop_s: f64,
+        timed: bool,
+        keep: impl Fn(usize) -> bool,
+    ) -> Running {
+        let (values, times) = (&mut self.values, &mut self.times);
+        values.clear();
+        times.clear();
+        values.reserve(column.len());
+        if timed {
+            times.reserve(column.len());
+        }
+        let mut running = Running::default();
+        for i in 0..column.len() {
+            let v = column[i];
+            if keep(i) && v.is_finite() {
+                let v = f64::from(v);
+                values.push(v);
+                running.add(v);
                 if timed {
-                    self.times.push(i as f64 * hop_s);
+                    times.push(i as f64 * hop_s);
                 }
             }
         }
-        self.finish(wanted, hop_s)
-    }
-
-    fn finish(&mut self, wanted: &[Statistic], hop_s: f64) -> Summary {
-        finish_wide(self, wanted, hop_s)
+        running
     }
 
     #[inline(always)]
@@ -574,19 +636,12 @@ impl Summariser {
             return s;
         }
         let x = &self.values;
-        // min / max: a linear scan (also exact for the constant-track test below).
-        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-        for &v in x {
-            min = min.min(v);
-            max = max.max(v);
-        }
+        // min / max / sum: taken in the copy loop (min / max exact for the constant-track test
+        // below).
+        let Running { min, max, sum } = self.running;
         s.min = min;
         s.max = max;
-        s.mean = if min == max {
-            min
-        } else {
-            x.iter().sum::<f64>() / n as f64
-        };
+        s.mean = if min == max { min } else { sum / n as f64 };
         let constant = min == max;
 
         if !constant && wanted.iter().any(|w| w.needs_moments()) {
@@ -1156,6 +1211,31 @@ mod tests {
                 let one = sz.summarise_wanted(&x, 0.01, &[*st]);
                 assert_eq!(one.get(*st).to_bits(), all.get(*st).to_bits(), "{st} n={n}");
             }
+        }
+    }
+
+    /// The running minimum, maximum and sum have the bits of a separate scan and of
+    /// `Iterator::sum` (whose start, −0.0, shows in the sum of −0.0 alone).
+    #[test]
+    fn running_matches_scan_and_iterator_sum() {
+        let mut seed = 31;
+        let random: Vec<f64> = (0..500).map(|_| lcg(&mut seed) * 6.0 - 3.0).collect();
+        for x in [
+            &[-0.0][..],
+            &[-0.0, -0.0],
+            &[0.0, -0.0],
+            &[-0.0, 0.0, 1e-300, -1e300],
+            &random,
+        ] {
+            let mut r = Running::default();
+            for &v in x {
+                r.add(v);
+            }
+            let min = x.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+            let max = x.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+            assert_eq!(r.sum.to_bits(), x.iter().sum::<f64>().to_bits(), "{x:?}");
+            assert_eq!(r.min.to_bits(), min.to_bits(), "{x:?}");
+            assert_eq!(r.max.to_bits(), max.to_bits(), "{x:?}");
         }
     }
 
