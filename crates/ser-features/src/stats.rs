@@ -214,23 +214,22 @@ impl Statistic {
         }
     }
 
-    /// True when the statistic needs a sorted copy of the track.
-    fn needs_sort(self) -> bool {
-        matches!(
-            self,
-            Statistic::Median
-                | Statistic::P01
-                | Statistic::P99
-                | Statistic::Q1
-                | Statistic::Q3
-                | Statistic::Iqr
-                | Statistic::Range0199
-        ) || self.needs_p20_p80()
-    }
-
-    /// True when the statistic reads the 20th / 80th percentiles.
-    fn needs_p20_p80(self) -> bool {
-        matches!(self, Statistic::P20 | Statistic::P80 | Statistic::Range2080)
+    /// The quantiles the statistic reads (order statistics: a selection over the track), as bits
+    /// over [`QUANTILES`].
+    fn quantiles(self) -> u8 {
+        match self {
+            Statistic::P01 => 1 << 0,
+            Statistic::P20 => 1 << 1,
+            Statistic::Q1 => 1 << 2,
+            Statistic::Median => 1 << 3,
+            Statistic::Q3 => 1 << 4,
+            Statistic::P80 => 1 << 5,
+            Statistic::P99 => 1 << 6,
+            Statistic::Iqr => (1 << 2) | (1 << 4),
+            Statistic::Range2080 => (1 << 1) | (1 << 5),
+            Statistic::Range0199 => (1 << 0) | (1 << 6),
+            _ => 0,
+        }
     }
 
     /// True when the statistic reads the frames' times (regressions, peaks).
@@ -408,6 +407,10 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     if lo == hi { a } else { a + (b - a) * frac }
 }
 
+/// The quantiles that statistics read (bit `i` of [`Statistic::quantiles`] is `QUANTILES[i]`),
+/// ascending so that their ranks are.
+const QUANTILES: [f64; 7] = [0.01, 0.2, 0.25, 0.5, 0.75, 0.8, 0.99];
+
 /// The two order statistics (ranks, 0-based) that quantile `q` of `n > 0` values interpolates
 /// between, as [`quantile_sorted`] reads them.
 fn quantile_ranks(n: usize, q: f64) -> (usize, usize) {
@@ -451,11 +454,40 @@ fn select_ranks(keys: &mut [u64], base: usize, ranks: &[usize]) {
     select_ranks(right, mid + 1, ranks);
 }
 
-/// [`Summariser::finish`]'s body, also compiled for AVX2 and chosen at run time: the same
+/// [`Summariser::summarise_column`]'s body (the copy of the kept values and
+/// [`Summariser::finish_inner`]), also compiled for AVX2 and chosen at run time: the same
 /// operations in the same order (no FMA contraction, no reassociation), so bit-identical
 /// statistics with wider loops (`docs/PERFORMANCE.md`).
 #[multiversion::multiversion(targets("x86_64+avx2"))]
-fn finish_wide(s: &mut Summariser, wanted: &[Statistic], hop_s: f64) -> Summary {
+fn column_wide(
+    s: &mut Summariser,
+    column: ArrayView1<'_, f32>,
+    hop_s: f64,
+    mask: Option<&[bool]>,
+    wanted: &[Statistic],
+) -> Summary {
+    let timed = wanted.iter().any(|w| w.needs_times());
+    s.running = match mask {
+        None => s.copy_column(column, hop_s, timed, |_| true),
+        Some(m) => s.copy_column(column, hop_s, timed, |i| m.get(i).copied().unwrap_or(false)),
+    };
+    s.finish_inner(wanted, hop_s)
+}
+
+/// [`Summariser::summarise_wanted`]'s body, compiled like [`column_wide`].
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn values_wide(s: &mut Summariser, values: &[f64], hop_s: f64, wanted: &[Statistic]) -> Summary {
+    s.values.clear();
+    s.times.clear();
+    let mut running = Running::default();
+    for (i, &v) in values.iter().enumerate() {
+        if v.is_finite() {
+            s.values.push(v);
+            s.times.push(i as f64 * hop_s);
+            running.add(v);
+        }
+    }
+    s.running = running;
     s.finish_inner(wanted, hop_s)
 }
 
@@ -465,6 +497,37 @@ pub struct Summariser {
     values: Vec<f64>,
     times: Vec<f64>,
     keys: Vec<u64>,
+    /// Minimum, maximum and sum of `values`, taken while they are copied in.
+    running: Running,
+}
+
+/// Minimum, maximum and sum of a track's kept values, accumulated in the copy loop (one pass
+/// instead of three): the same operations in the same order as a separate `f64::min` /
+/// `f64::max` scan and `Iterator::sum` (which starts from −0.0), so the same bits.
+#[derive(Debug, Clone, Copy)]
+struct Running {
+    min: f64,
+    max: f64,
+    sum: f64,
+}
+
+impl Default for Running {
+    fn default() -> Self {
+        Running {
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            sum: -0.0,
+        }
+    }
+}
+
+impl Running {
+    #[inline(always)]
+    fn add(&mut self, v: f64) {
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+        self.sum += v;
+    }
 }
 
 /// An integer whose order is `f64::total_cmp`'s order of `v`.
@@ -501,15 +564,7 @@ impl Summariser {
 
     /// Statistics of one f64 track whose frames are `hop_s` seconds apart.
     pub fn summarise(&mut self, values: &[f64], hop_s: f64) -> Summary {
-        self.values.clear();
-        self.times.clear();
-        for (i, &v) in values.iter().enumerate() {
-            if v.is_finite() {
-                self.values.push(v);
-                self.times.push(i as f64 * hop_s);
-            }
-        }
-        self.finish(Statistic::ALL.as_slice(), hop_s)
+        self.summarise_wanted(values, hop_s, Statistic::ALL.as_slice())
     }
 
     /// The statistics `wanted` of one f64 track whose frames are `hop_s` seconds apart (the
@@ -520,15 +575,7 @@ impl Summariser {
         hop_s: f64,
         wanted: &[Statistic],
     ) -> Summary {
-        self.values.clear();
-        self.times.clear();
-        for (i, &v) in values.iter().enumerate() {
-            if v.is_finite() {
-                self.values.push(v);
-                self.times.push(i as f64 * hop_s);
-            }
-        }
-        self.finish(wanted, hop_s)
+        values_wide(self, values, hop_s, wanted)
     }
 
     /// Statistics of one f32 column, optionally restricted to the frames where `mask` is true
@@ -541,23 +588,41 @@ impl Summariser {
         mask: Option<&[bool]>,
         wanted: &[Statistic],
     ) -> Summary {
-        self.values.clear();
-        self.times.clear();
-        let timed = wanted.iter().any(|w| w.needs_times());
-        for (i, &v) in column.iter().enumerate() {
-            let keep = mask.is_none_or(|m| m.get(i).copied().unwrap_or(false));
-            if keep && v.is_finite() {
-                self.values.push(f64::from(v));
+        column_wide(self, column, hop_s, mask, wanted)
+    }
+
+    /// Copies the finite values of `column` at the frames `keep` accepts into `values` (and
+    /// their times into `times` when `timed`), returning their minimum, maximum and sum. The
+    /// column is indexed (not iterated: ndarray's iterator over a strided view is a call that is
+    /// not compiled for AVX2 with the caller), and the buffers are reserved once.
+    #[inline(always)]
+    fn copy_column(
+        &mut self,
+        column: ArrayView1<'_, f32>,
+        hop_s: f64,
+        timed: bool,
+        keep: impl Fn(usize) -> bool,
+    ) -> Running {
+        let (values, times) = (&mut self.values, &mut self.times);
+        values.clear();
+        times.clear();
+        values.reserve(column.len());
+        if timed {
+            times.reserve(column.len());
+        }
+        let mut running = Running::default();
+        for i in 0..column.len() {
+            let v = column[i];
+            if keep(i) && v.is_finite() {
+                let v = f64::from(v);
+                values.push(v);
+                running.add(v);
                 if timed {
-                    self.times.push(i as f64 * hop_s);
+                    times.push(i as f64 * hop_s);
                 }
             }
         }
-        self.finish(wanted, hop_s)
-    }
-
-    fn finish(&mut self, wanted: &[Statistic], hop_s: f64) -> Summary {
-        finish_wide(self, wanted, hop_s)
+        running
     }
 
     #[inline(always)]
@@ -571,19 +636,12 @@ impl Summariser {
             return s;
         }
         let x = &self.values;
-        // min / max: a linear scan (also exact for the constant-track test below).
-        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-        for &v in x {
-            min = min.min(v);
-            max = max.max(v);
-        }
+        // min / max / sum: taken in the copy loop (min / max exact for the constant-track test
+        // below).
+        let Running { min, max, sum } = self.running;
         s.min = min;
         s.max = max;
-        s.mean = if min == max {
-            min
-        } else {
-            x.iter().sum::<f64>() / n as f64
-        };
+        s.mean = if min == max { min } else { sum / n as f64 };
         let constant = min == max;
 
         if !constant && wanted.iter().any(|w| w.needs_moments()) {
@@ -597,35 +655,35 @@ impl Summariser {
             }
         }
 
-        if wanted.iter().any(|w| w.needs_sort()) {
+        let wanted_q = wanted.iter().fold(0, |a, w| a | w.quantiles());
+        if wanted_q != 0 {
             if constant {
                 (s.median, s.p01, s.p99, s.q1, s.q3) = (min, min, min, min, min);
                 (s.p20, s.p80) = (min, min);
             } else {
                 self.keys.clear();
                 self.keys.extend(x.iter().map(|&v| order_key(v)));
-                // Only the order statistics the quantiles read are put in place (a selection
-                // per rank, recursing into the parts between them): the same values as a full
-                // sort, in fewer comparisons. Ranks ascending, as `select_ranks` wants them.
-                const QS: [f64; 5] = [0.01, 0.25, 0.5, 0.75, 0.99];
-                const QS7: [f64; 7] = [0.01, 0.2, 0.25, 0.5, 0.75, 0.8, 0.99];
-                let extra = wanted.iter().any(|w| w.needs_p20_p80());
-                let qs: &[f64] = if extra { &QS7 } else { &QS };
-                let mut ranks = [0usize; 14];
-                for (i, q) in qs.iter().enumerate() {
-                    (ranks[2 * i], ranks[2 * i + 1]) = quantile_ranks(n, *q);
+                // Only the order statistics the wanted quantiles read are put in place (a
+                // selection per rank, recursing into the parts between them): the same values as
+                // a full sort, in fewer comparisons. Ranks ascending, as `select_ranks` wants them.
+                let mut ranks = [0usize; 2 * QUANTILES.len()];
+                let mut m = 0;
+                for (i, q) in QUANTILES.iter().enumerate() {
+                    if wanted_q >> i & 1 == 1 {
+                        (ranks[m], ranks[m + 1]) = quantile_ranks(n, *q);
+                        m += 2;
+                    }
                 }
-                select_ranks(&mut self.keys, 0, &ranks[..2 * qs.len()]);
-                let q = |p| quantile_of_keys(&self.keys, p);
-                s.median = q(0.5);
-                s.p01 = q(0.01);
-                s.p99 = q(0.99);
-                s.q1 = q(0.25);
-                s.q3 = q(0.75);
-                if extra {
-                    s.p20 = q(0.2);
-                    s.p80 = q(0.8);
-                }
+                select_ranks(&mut self.keys, 0, &ranks[..m]);
+                let q = |i: usize| {
+                    if wanted_q >> i & 1 == 1 {
+                        quantile_of_keys(&self.keys, QUANTILES[i])
+                    } else {
+                        0.0
+                    }
+                };
+                (s.p01, s.p20, s.q1, s.median) = (q(0), q(1), q(2), q(3));
+                (s.q3, s.p80, s.p99) = (q(4), q(5), q(6));
             }
         }
 
@@ -1132,6 +1190,53 @@ mod tests {
         let mut sorted = x.clone();
         sorted.sort_by(f64::total_cmp);
         assert_eq!(b.p20.to_bits(), quantile_sorted(&sorted, 0.2).to_bits());
+    }
+
+    /// Each statistic asked for alone (so only its own quantiles are selected) has the bits it
+    /// has when every statistic is asked for.
+    #[test]
+    fn statistics_alone_match_all_at_once() {
+        let every: Vec<Statistic> = Statistic::ALL
+            .into_iter()
+            .chain(Statistic::FUNCTIONALS)
+            .collect();
+        let mut seed = 29;
+        let mut sz = Summariser::new();
+        for n in [1usize, 2, 5, 33, 101, 400] {
+            let x: Vec<f64> = (0..n)
+                .map(|_| (lcg(&mut seed) * 9.0 - 4.0).round())
+                .collect();
+            let all = sz.summarise_wanted(&x, 0.01, &every);
+            for st in &every {
+                let one = sz.summarise_wanted(&x, 0.01, &[*st]);
+                assert_eq!(one.get(*st).to_bits(), all.get(*st).to_bits(), "{st} n={n}");
+            }
+        }
+    }
+
+    /// The running minimum, maximum and sum have the bits of a separate scan and of
+    /// `Iterator::sum` (whose start, −0.0, shows in the sum of −0.0 alone).
+    #[test]
+    fn running_matches_scan_and_iterator_sum() {
+        let mut seed = 31;
+        let random: Vec<f64> = (0..500).map(|_| lcg(&mut seed) * 6.0 - 3.0).collect();
+        for x in [
+            &[-0.0][..],
+            &[-0.0, -0.0],
+            &[0.0, -0.0],
+            &[-0.0, 0.0, 1e-300, -1e300],
+            &random,
+        ] {
+            let mut r = Running::default();
+            for &v in x {
+                r.add(v);
+            }
+            let min = x.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+            let max = x.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+            assert_eq!(r.sum.to_bits(), x.iter().sum::<f64>().to_bits(), "{x:?}");
+            assert_eq!(r.min.to_bits(), min.to_bits(), "{x:?}");
+            assert_eq!(r.max.to_bits(), max.to_bits(), "{x:?}");
+        }
     }
 
     #[test]
