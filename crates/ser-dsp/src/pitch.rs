@@ -195,29 +195,25 @@ impl PitchTracker {
         let mut cum: f64 = (1..self.min_period).map(d).sum();
         let m = self.yin.len();
         let thr = self.cfg.trough_threshold;
-        let (lo, hi) = (self.min_period, self.min_period + m);
-        // the lags of the F0 range with the acf and cumulative energy each reads (no index
-        // checks); the trough test keeps the two previous values in registers
-        let range = self.acf[lo..hi].iter().zip(&self.csum[lo - 1..hi - 1]);
         let mut first_trough = None;
-        let (mut prev2, mut prev1) = (f64::NAN, f64::NAN);
-        for (i, ((&acf_k, &csum_k), out)) in range.zip(self.yin.iter_mut()).enumerate() {
-            let dv = 2.0 * (acf0 - acf_k) - csum_k;
+        for i in 0..m {
+            let tau = self.min_period + i;
+            let dv = d(tau);
             cum += dv;
-            let t = (lo + i) as f64;
-            let v = t * dv / (cum + t * f64::MIN_POSITIVE);
-            *out = v;
-            // the trough test of lag i - 1, as soon as its right neighbour is known
-            let trough = match i {
-                0 => false,
-                1 => prev1 < v,
-                _ => prev1 < prev2 && prev1 <= v,
-            };
-            if trough && prev1 < thr {
-                first_trough = Some(i - 1);
-                break;
+            let t = tau as f64;
+            self.yin[i] = t * dv / (cum + t * f64::MIN_POSITIVE);
+            if i >= 1 {
+                let (y, j) = (&self.yin, i - 1);
+                let trough = if j == 0 {
+                    y[0] < y[1]
+                } else {
+                    y[j] < y[j - 1] && y[j] <= y[j + 1]
+                };
+                if trough && y[j] < thr {
+                    first_trough = Some(j);
+                    break;
+                }
             }
-            (prev2, prev1) = (prev1, v);
         }
         let yin = &self.yin;
         let idx = first_trough.unwrap_or_else(|| {
