@@ -26,10 +26,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use rayon::prelude::*;
 use ser_io::{Manifest, Utterance};
 use serde::{Deserialize, Serialize};
 
@@ -549,7 +549,7 @@ impl Batch {
             changed = true;
         }
 
-        // Extract in parallel, one extractor per rayon worker split.
+        // Extract in parallel (below: one queue of files, one extractor per worker).
         let to_extract: Vec<(usize, &Utterance, FileStamp)> = plans
             .iter()
             .enumerate()
@@ -571,15 +571,17 @@ impl Batch {
         let plan_s = t0.elapsed().as_secs_f64();
         progress.start(corpus, to_extract.len());
         let rate = self.set.sample_rate_hz();
-        // One parallel pass, no barrier between groups of files: the longest files first (by
-        // size), so that the last files left for the workers are the shortest ones; a worker
-        // reuses an extractor from a small pool rather than building one per rayon split; a
-        // checkpoint is written from inside the pass when one is due and at least
-        // `chunk` files were added since the last.
+        // One parallel pass, no barrier between groups of files: the files, longest first (by
+        // size), are a queue that every worker of the pool takes the next file from, so the
+        // last files left are the shortest ones and no worker waits while another still has a
+        // run of files it cannot share (rayon's splitting of a slice can leave one worker a
+        // sequential tail: up to a third of the run idle on one of two cores, seen with
+        // `perf sched`). Each worker keeps one extractor. A checkpoint is written from inside
+        // the pass when one is due and at least `chunk` files were added since the last.
         let chunk = CHECKPOINT_CHUNK_PER_JOB * rayon::current_num_threads().max(1);
         let mut order: Vec<&(usize, &Utterance, FileStamp)> = to_extract.iter().collect();
         order.sort_by_key(|(_, _, stamp)| std::cmp::Reverse(stamp.size_bytes));
-        let extractors = ExtractorPool::default();
+        let next = AtomicUsize::new(0);
         let state = Mutex::new(PassState {
             extracted: Vec::with_capacity(to_extract.len()),
             since_checkpoint: 0,
@@ -588,10 +590,10 @@ impl Batch {
             error: None,
         });
         let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
-        order.par_iter().for_each_init(
-            || extractors.take(),
-            |slot, (i, u, stamp)| {
-                let outcome = self.extract_one(&mut slot.extractor, u, stamp, rate);
+        rayon::broadcast(|_| {
+            let mut extractor: Option<FeatureExtractor> = None;
+            while let Some((i, u, stamp)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let outcome = self.extract_one(&mut extractor, u, stamp, rate);
                 progress.advance(&u.path);
                 let saved: Option<Vec<FeatureRow>> = {
                     let mut st = lock();
@@ -641,8 +643,8 @@ impl Batch {
                         st.error.get_or_insert(e);
                     }
                 }
-            },
-        );
+            }
+        });
         let PassState {
             extracted, error, ..
         } = state.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -812,46 +814,6 @@ struct PassState {
     checkpointing: bool,
     /// Why the first checkpoint that failed could not be written.
     error: Option<Error>,
-}
-
-/// Extractors built during one pass, reused by the rayon splits that come after (building one
-/// costs ~0.7 ms for `default`, ~1.3 ms for `rich`, and rayon makes many splits).
-#[derive(Default)]
-struct ExtractorPool {
-    free: Mutex<Vec<FeatureExtractor>>,
-}
-
-/// A worker's extractor for one rayon split (empty until its first file, or after a panic
-/// dropped it); back to the pool when the split ends.
-struct Slot<'a> {
-    pool: &'a ExtractorPool,
-    extractor: Option<FeatureExtractor>,
-}
-
-impl ExtractorPool {
-    fn take(&self) -> Slot<'_> {
-        let extractor = self
-            .free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        Slot {
-            pool: self,
-            extractor,
-        }
-    }
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        if let Some(ex) = self.extractor.take() {
-            self.pool
-                .free
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(ex);
-        }
-    }
 }
 
 /// Decodes `path` at `rate` Hz and extracts `set`'s features ([`extract_samples`]), with the

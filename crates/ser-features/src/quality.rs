@@ -149,7 +149,11 @@ mod tests {
                     } else {
                         FLOOR_DBFS
                     },
-                    clipped_fraction: if n == 0 { 0.0 } else { clipped as f32 / n as f32 },
+                    clipped_fraction: if n == 0 {
+                        0.0
+                    } else {
+                        clipped as f32 / n as f32
+                    },
                 };
                 assert_eq!(q, want, "n = {n}, peak at {peak_at}");
             }
