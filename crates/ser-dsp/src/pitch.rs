@@ -513,7 +513,17 @@ mod tests {
             }
             best
         };
-        let pool = [0.5, 0.25, 0.25, -0.0, 0.0, f64::NAN, f64::INFINITY, 1e-300, 0.75];
+        let pool = [
+            0.5,
+            0.25,
+            0.25,
+            -0.0,
+            0.0,
+            f64::NAN,
+            f64::INFINITY,
+            1e-300,
+            0.75,
+        ];
         let mut seed = 99u64;
         for n in 1..40 {
             for _ in 0..200 {
