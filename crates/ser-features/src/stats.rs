@@ -497,6 +497,8 @@ pub struct Summariser {
     values: Vec<f64>,
     times: Vec<f64>,
     keys: Vec<u64>,
+    /// Indices of a track's peaks ([`shape`]).
+    peaks: Vec<usize>,
     /// Minimum, maximum and sum of `values`, taken while they are copied in.
     running: Running,
 }
@@ -717,7 +719,7 @@ impl Summariser {
             }
         }
         if wanted.iter().any(|w| w.needs_shape()) {
-            shape(x, &self.times, hop_s, &mut s);
+            shape(x, &self.times, hop_s, &mut s, &mut self.peaks);
         }
         for v in [
             &mut s.mean,
@@ -792,10 +794,12 @@ fn quadratic_fit(t: &[f64], x: &[f64], t_mean: f64, s: &mut Summary) {
     s.quad_error = err / n;
 }
 
-/// The shape pass into `s`, one loop over the values: rise / fall fractions, up-level times,
-/// peaks, runs above the mean. `times` are the values' times (s) when the caller recorded them
+/// The shape statistics into `s`: rise / fall fractions, up-level times, peaks, runs above the
+/// mean, in passes without data-dependent branches (a noisy track mispredicted the old
+/// frame-by-frame loop at every run boundary and peak; the results are the same bits). `times` are the values' times (s) when the caller recorded them
 /// (else empty: peak distances then use `i · hop_s`).
-fn shape(x: &[f64], times: &[f64], hop_s: f64, s: &mut Summary) {
+#[inline(always)]
+fn shape(x: &[f64], times: &[f64], hop_s: f64, s: &mut Summary, peaks: &mut Vec<usize>) {
     let n = x.len();
     if n == 0 {
         return;
@@ -809,38 +813,43 @@ fn shape(x: &[f64], times: &[f64], hop_s: f64, s: &mut Summary) {
         [f64::INFINITY; 4]
     };
     let time = |i: usize| times.get(i).copied().unwrap_or(i as f64 * hop_s);
-    let (mut up, mut down) = (0usize, 0usize);
+    // Counts without branches (vectorised): values above each level, rises and falls.
     let mut level = [0usize; 4];
-    let (mut n_peaks, mut peak_sum, mut first, mut last) = (0usize, 0.0, 0.0, 0.0);
-    // runs above the mean: count, sum and sum of squares of their lengths (frames)
-    let (mut runs, mut run_sum, mut run_sum2, mut len) = (0usize, 0usize, 0usize, 0usize);
-    let mut prev = x[0];
-    for (i, &v) in x.iter().enumerate() {
+    for &v in x {
         for (c, t) in level.iter_mut().zip(&thr) {
             *c += usize::from(v > *t);
         }
-        if v > mean {
-            len += 1;
-        } else if len > 0 {
-            (runs, run_sum, run_sum2, len) = (runs + 1, run_sum + len, run_sum2 + len * len, 0);
-        }
-        if i > 0 {
-            up += usize::from(v > prev);
-            down += usize::from(v < prev);
-            // a peak: above the mean, above the previous value, not below the next
-            if v > mean && v > prev && i + 1 < n && v >= x[i + 1] {
-                if n_peaks == 0 {
-                    first = time(i);
-                }
-                last = time(i);
-                n_peaks += 1;
-                peak_sum += v;
-            }
-        }
-        prev = v;
     }
-    if len > 0 {
-        (runs, run_sum, run_sum2) = (runs + 1, run_sum + len, run_sum2 + len * len);
+    let (mut up, mut down) = (0usize, 0usize);
+    for w in x.windows(2) {
+        up += usize::from(w[1] > w[0]);
+        down += usize::from(w[1] < w[0]);
+    }
+    // Runs above the mean, without branches: a run starts where `len` is 0; a run of length L
+    // adds 1 + 3 + ... + (2L - 1) = L² to the sum of squared lengths, one frame at a time.
+    let (mut runs, mut run_sum, mut run_sum2, mut len) = (0usize, 0usize, 0usize, 0usize);
+    for &v in x {
+        let above = usize::from(v > mean);
+        runs += above & usize::from(len == 0);
+        len = (len + 1) * above;
+        run_sum += above;
+        run_sum2 += (2 * len).saturating_sub(1);
+    }
+    // Peaks (above the mean, above the previous value, not below the next), their indices
+    // gathered without branches, then summed in frame order (the same sum as frame by frame).
+    peaks.clear();
+    peaks.resize(n, 0);
+    let mut n_peaks = 0usize;
+    for i in 1..n.saturating_sub(1) {
+        let v = x[i];
+        let peak = (v > mean) & (v > x[i - 1]) & (v >= x[i + 1]);
+        peaks[n_peaks] = i;
+        n_peaks += usize::from(peak);
+    }
+    let found = &peaks[..n_peaks];
+    let mut peak_sum = 0.0;
+    for &i in found {
+        peak_sum += x[i];
     }
     if n >= 2 {
         s.rise_time = up as f64 / (n - 1) as f64;
@@ -856,6 +865,7 @@ fn shape(x: &[f64], times: &[f64], hop_s: f64, s: &mut Summary) {
     }
     if n_peaks > 1 {
         // the mean of consecutive distances telescopes to (last - first) / (peaks - 1)
+        let (first, last) = (time(found[0]), time(found[n_peaks - 1]));
         s.peak_dist_mean = (last - first) / (n_peaks - 1) as f64;
     }
     if runs > 0 {
@@ -883,9 +893,137 @@ pub fn to_f32(v: f64) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The frame-by-frame `shape` this module had before the branch-free one: the reference.
+    fn shape_reference(x: &[f64], times: &[f64], hop_s: f64, s: &mut Summary) {
+        let n = x.len();
+        if n == 0 {
+            return;
+        }
+        let mean = s.mean;
+        let range = s.max - s.min;
+        // thresholds above max when the track is constant: no value is above them
+        let thr = if range > 0.0 {
+            [0.25, 0.5, 0.75, 0.9].map(|p| s.min + p * range)
+        } else {
+            [f64::INFINITY; 4]
+        };
+        let time = |i: usize| times.get(i).copied().unwrap_or(i as f64 * hop_s);
+        let (mut up, mut down) = (0usize, 0usize);
+        let mut level = [0usize; 4];
+        let (mut n_peaks, mut peak_sum, mut first, mut last) = (0usize, 0.0, 0.0, 0.0);
+        // runs above the mean: count, sum and sum of squares of their lengths (frames)
+        let (mut runs, mut run_sum, mut run_sum2, mut len) = (0usize, 0usize, 0usize, 0usize);
+        let mut prev = x[0];
+        for (i, &v) in x.iter().enumerate() {
+            for (c, t) in level.iter_mut().zip(&thr) {
+                *c += usize::from(v > *t);
+            }
+            if v > mean {
+                len += 1;
+            } else if len > 0 {
+                (runs, run_sum, run_sum2, len) = (runs + 1, run_sum + len, run_sum2 + len * len, 0);
+            }
+            if i > 0 {
+                up += usize::from(v > prev);
+                down += usize::from(v < prev);
+                // a peak: above the mean, above the previous value, not below the next
+                if v > mean && v > prev && i + 1 < n && v >= x[i + 1] {
+                    if n_peaks == 0 {
+                        first = time(i);
+                    }
+                    last = time(i);
+                    n_peaks += 1;
+                    peak_sum += v;
+                }
+            }
+            prev = v;
+        }
+        if len > 0 {
+            (runs, run_sum, run_sum2) = (runs + 1, run_sum + len, run_sum2 + len * len);
+        }
+        if n >= 2 {
+            s.rise_time = up as f64 / (n - 1) as f64;
+            s.fall_time = down as f64 / (n - 1) as f64;
+        }
+        s.up_level = level.map(|c| c as f64 / n as f64);
+        let span = n as f64 * hop_s;
+        if span > 0.0 {
+            s.peak_rate = n_peaks as f64 / span;
+        }
+        if n_peaks > 0 {
+            s.peak_mean_rel = peak_sum / n_peaks as f64 - mean;
+        }
+        if n_peaks > 1 {
+            // the mean of consecutive distances telescopes to (last - first) / (peaks - 1)
+            s.peak_dist_mean = (last - first) / (n_peaks - 1) as f64;
+        }
+        if runs > 0 {
+            let m = run_sum as f64 / runs as f64;
+            s.seg_len_mean = m * hop_s;
+            s.seg_len_std = (run_sum2 as f64 / runs as f64 - m * m).max(0.0).sqrt() * hop_s;
+        }
+    }
     use ndarray::Array1;
     use ndarray_stats::{Quantile1dExt, interpolate::Linear};
     use noisy_float::types::n64;
+
+    /// The branch-free `shape` gives the frame-by-frame loop's bits on every field: noisy and
+    /// smooth tracks, quantised ones (ties, plateaus, values equal to the mean), constant
+    /// tracks, lengths 1 to 4 and longer, with and without recorded times.
+    #[test]
+    fn branch_free_shape_is_the_frame_by_frame_loop() {
+        let mut seed = 2024u64;
+        let mut peaks = Vec::new();
+        let bits = |s: &Summary| {
+            let mut v = vec![
+                s.rise_time,
+                s.fall_time,
+                s.peak_rate,
+                s.peak_mean_rel,
+                s.peak_dist_mean,
+                s.seg_len_mean,
+                s.seg_len_std,
+            ];
+            v.extend(s.up_level);
+            v.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        };
+        for n in (1..12).chain([50, 301, 1000]) {
+            for kind in 0..4 {
+                let x: Vec<f64> = (0..n)
+                    .map(|i| match kind {
+                        0 => lcg(&mut seed) - 0.5,
+                        1 => (i as f64 * 0.3).sin() + 0.1 * lcg(&mut seed),
+                        2 => (lcg(&mut seed) * 4.0).floor(),
+                        _ => 1.25,
+                    })
+                    .collect();
+                let (min, max) = x
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                        (a.min(v), b.max(v))
+                    });
+                let base = Summary {
+                    n,
+                    min,
+                    max,
+                    mean: if kind == 2 {
+                        1.0
+                    } else {
+                        x.iter().sum::<f64>() / n as f64
+                    },
+                    ..Summary::default()
+                };
+                let times: Vec<f64> = (0..n).map(|i| i as f64 * 0.01 + 0.005).collect();
+                for t in [&times[..], &[]] {
+                    let (mut ours, mut reference) = (base, base);
+                    shape(&x, t, 0.01, &mut ours, &mut peaks);
+                    shape_reference(&x, t, 0.01, &mut reference);
+                    assert_eq!(bits(&ours), bits(&reference), "n {n}, kind {kind}: {x:?}");
+                }
+            }
+        }
+    }
 
     fn lcg(seed: &mut u64) -> f64 {
         *seed = seed
