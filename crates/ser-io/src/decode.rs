@@ -329,12 +329,7 @@ fn decode_packets(
             } else {
                 interleaved.clear();
                 interleaved.extend(bytes.chunks_exact(2).map(sample));
-                let scale = 1.0 / channels as f32;
-                mono.extend(
-                    interleaved
-                        .chunks_exact(channels)
-                        .map(|frame| frame.iter().sum::<f32>() * scale),
-                );
+                push_downmixed(&mut mono, &interleaved, channels);
             }
             continue;
         }
@@ -383,16 +378,7 @@ fn decode_packets(
         }
         interleaved.resize(buf.samples_interleaved(), 0.0);
         buf.copy_to_slice_interleaved(&mut interleaved[..]);
-        if channels == 1 {
-            mono.extend_from_slice(&interleaved[..frames]);
-        } else {
-            let scale = 1.0 / channels as f32;
-            mono.extend(
-                interleaved
-                    .chunks_exact(channels)
-                    .map(|frame| frame.iter().sum::<f32>() * scale),
-            );
-        }
+        push_downmixed(&mut mono, &interleaved, channels);
     }
     if packets > 0 && decode_errors * 2 > packets {
         return Err(Error::Decode {
@@ -421,6 +407,21 @@ fn decode_packets(
         samples: mono,
         sample_rate_hz,
     })
+}
+
+/// Appends the frames of `interleaved` (`channels` samples each) to `mono`, their channels
+/// averaged.
+fn push_downmixed(mono: &mut Vec<f32>, interleaved: &[f32], channels: usize) {
+    if channels == 1 {
+        mono.extend_from_slice(interleaved);
+    } else {
+        let scale = 1.0 / channels as f32;
+        mono.extend(
+            interleaved
+                .chunks_exact(channels)
+                .map(|frame| frame.iter().sum::<f32>() * scale),
+        );
+    }
 }
 
 /// Applies `policy` to the NaN or infinite samples of `mono` (decoded from `path`, averaged over
