@@ -127,87 +127,36 @@ impl PitchTracker {
     ) -> (PitchFrame, Option<PitchFrame>) {
         let n = self.frame_len;
         debug_assert_eq!(y0.len(), n);
-        let big_n = self.buf.len();
-        match y1 {
-            Some(y1) => {
-                for ((c, a), b) in self.buf.iter_mut().zip(y0).zip(y1) {
-                    *c = Complex::new(*a as f32, *b as f32);
-                }
-            }
-            None => {
-                for (c, a) in self.buf.iter_mut().zip(y0) {
-                    *c = Complex::new(*a as f32, 0.0);
-                }
-            }
-        }
-        self.buf[n..].fill(Complex::new(0.0, 0.0));
+        let lags = (self.max_period + 3).min(n);
+        pack_pair(&mut self.buf, n, y0, y1);
         self.fwd
             .process_with_scratch(&mut self.buf, &mut self.scratch);
-        // k and N - k share the same (real, even) power values
-        let z0 = self.buf[0];
-        self.buf[0] = Complex::new(z0.re * z0.re, z0.im * z0.im);
-        for k in 1..=big_n / 2 {
-            let (z, w) = (self.buf[k], self.buf[big_n - k]);
-            let (ar, ai) = (z.re + w.re, z.im - w.im);
-            let (br, bi) = (z.re - w.re, z.im + w.im);
-            let pq = Complex::new(0.25 * (ar * ar + ai * ai), 0.25 * (br * br + bi * bi));
-            self.buf[k] = pq;
-            self.buf[big_n - k] = pq;
-        }
+        pair_power(&mut self.buf);
         self.inv
             .process_with_scratch(&mut self.buf, &mut self.scratch);
-        let scale = 1.0 / big_n as f64;
-        let lags = (self.max_period + 3).min(n);
-        for ((a, b), c) in self.acf[..lags]
-            .iter_mut()
-            .zip(self.acf2[..lags].iter_mut())
-            .zip(&self.buf)
-        {
-            *a = f64::from(c.re) * scale;
-            *b = f64::from(c.im) * scale;
-        }
-        // Running energies of both frames in one loop: two independent add chains, each summed
-        // in the same order as alone, so the same values in about half the time.
-        match y1 {
-            Some(y1) => {
-                let (mut a0, mut a1) = (0.0, 0.0);
-                for (((c0, c1), v0), v1) in self.csum[..lags]
-                    .iter_mut()
-                    .zip(self.csum2[..lags].iter_mut())
-                    .zip(y0)
-                    .zip(y1)
-                {
-                    a0 += v0 * v0;
-                    a1 += v1 * v1;
-                    *c0 = a0;
-                    *c1 = a1;
-                }
-            }
-            None => {
-                let mut acc = 0.0;
-                for (c, v) in self.csum[..lags].iter_mut().zip(y0) {
-                    acc += v * v;
-                    *c = acc;
-                }
-            }
-        }
-        let f0 = self.finish(y0, false);
-        let f1 = y1.map(|y1| self.finish(y1, true));
+        let totals = unpack_pair(
+            &self.buf,
+            [&mut self.acf[..lags], &mut self.acf2[..lags]],
+            [&mut self.csum[..lags], &mut self.csum2[..lags]],
+            y0,
+            y1,
+        );
+        let f0 = self.finish(y0, totals[0], false);
+        let f1 = y1.map(|y1| self.finish(y1, totals[1], true));
         (f0, f1)
     }
 
     /// YIN on one frame whose autocorrelation and running energies are in `acf` and `csum` (or
     /// `acf2` and `csum2` when `second`).
-    fn finish(&mut self, y: &[f64], second: bool) -> PitchFrame {
+    fn finish(&mut self, y: &[f64], total: f64, second: bool) -> PitchFrame {
         let n = self.frame_len;
         let lags = (self.max_period + 3).min(n);
         if second {
             std::mem::swap(&mut self.acf, &mut self.acf2);
             std::mem::swap(&mut self.csum, &mut self.csum2);
         }
-        // total energy with independent accumulators; the running sums (`csum`, only where d(k)
-        // needs them) come from `analyse_pair`
-        let total = crate::fastmath::dot(y, y);
+        // the total energy and the running sums (`csum`, only where d(k) needs them) come from
+        // `analyse_pair`
         let energy = total / n as f64;
         // Difference function (librosa 0.11): d(k) = 2 (acf0 - acf_k) - sum_{m<k} y_m^2.
         // Cumulative mean normalised difference over the lags of the F0 range, computed lag by
@@ -301,6 +250,91 @@ impl PitchTracker {
     }
 }
 
+/// `buf = y0 + i y1` in single precision (`y1` absent: 0), zero-padded after the first `n`.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn pack_pair(buf: &mut [Complex<f32>], n: usize, y0: &[f64], y1: Option<&[f64]>) {
+    match y1 {
+        Some(y1) => {
+            for ((c, a), b) in buf.iter_mut().zip(y0).zip(y1) {
+                *c = Complex::new(*a as f32, *b as f32);
+            }
+        }
+        None => {
+            for (c, a) in buf.iter_mut().zip(y0) {
+                *c = Complex::new(*a as f32, 0.0);
+            }
+        }
+    }
+    buf[n..].fill(Complex::new(0.0, 0.0));
+}
+
+/// From the transform `Z` of `y0 + i y1`, `|Y0_k|^2 + i |Y1_k|^2` in place: with `W = Z_{N-k}`,
+/// `|Y0_k|^2 = |Z_k + conj W|^2 / 4` and `|Y1_k|^2 = |Z_k - conj W|^2 / 4`, the same at `k` and
+/// `N - k` (real, even). Bins `k` and `N - k` are walked as two slices, one reversed.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn pair_power(buf: &mut [Complex<f32>]) {
+    let big_n = buf.len();
+    debug_assert!(big_n.is_multiple_of(2));
+    let power = |z: Complex<f32>, w: Complex<f32>| {
+        let (ar, ai) = (z.re + w.re, z.im - w.im);
+        let (br, bi) = (z.re - w.re, z.im + w.im);
+        Complex::new(0.25 * (ar * ar + ai * ai), 0.25 * (br * br + bi * bi))
+    };
+    let z0 = buf[0];
+    buf[0] = Complex::new(z0.re * z0.re, z0.im * z0.im);
+    let half = big_n / 2;
+    let zh = buf[half];
+    buf[half] = power(zh, zh);
+    // bins 1..half pair with N-1 down to half+1
+    let (lo, hi) = buf[1..].split_at_mut(half - 1);
+    for (z, w) in lo.iter_mut().zip(hi[1..].iter_mut().rev()) {
+        let pq = power(*z, *w);
+        *z = pq;
+        *w = pq;
+    }
+}
+
+/// The first `lags` autocorrelation values of both frames (real and imaginary part of the
+/// inverse transform, scaled by `1 / N`) into `acf`, and the running energies of both frames
+/// into `csum` in one loop: two independent add chains, each summed in the same order as alone.
+/// Returns both frames' total energies (`fastmath::dot(y, y)`; 0 for a missing second frame).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn unpack_pair(
+    buf: &[Complex<f32>],
+    acf: [&mut [f64]; 2],
+    csum: [&mut [f64]; 2],
+    y0: &[f64],
+    y1: Option<&[f64]>,
+) -> [f64; 2] {
+    let scale = 1.0 / buf.len() as f64;
+    let [acf0, acf1] = acf;
+    let [cs0, cs1] = csum;
+    for ((a, b), c) in acf0.iter_mut().zip(acf1.iter_mut()).zip(buf) {
+        *a = f64::from(c.re) * scale;
+        *b = f64::from(c.im) * scale;
+    }
+    match y1 {
+        Some(y1) => {
+            let (mut a0, mut a1) = (0.0, 0.0);
+            for (((c0, c1), v0), v1) in cs0.iter_mut().zip(cs1.iter_mut()).zip(y0).zip(y1) {
+                a0 += v0 * v0;
+                a1 += v1 * v1;
+                *c0 = a0;
+                *c1 = a1;
+            }
+        }
+        None => {
+            let mut acc = 0.0;
+            for (c, v) in cs0.iter_mut().zip(y0) {
+                acc += v * v;
+                *c = acc;
+            }
+        }
+    }
+    let dot = crate::fastmath::dot;
+    [dot(y0, y0), y1.map_or(0.0, |y1| dot(y1, y1))]
+}
+
 /// The index a scan `best = 0; for i in 1.. { if v[i] < v[best] { best = i } }` ends with,
 /// computed as the smallest value in four lanes (vectorised; `x < m` skips NaNs as the scan's
 /// `<` does) and then its first position. A NaN at index 0 keeps index 0, as the scan does.
@@ -355,6 +389,7 @@ pub fn pulse_stats(y: &[f64], period: f64, min_period: f64, max_period: f64) -> 
     pulse_stats_into(y, period, min_period, max_period, &mut buf)
 }
 
+#[multiversion::multiversion(targets("x86_64+avx2"))]
 fn pulse_stats_into(
     y: &[f64],
     period: f64,
@@ -367,8 +402,7 @@ fn pulse_stats_into(
         return None;
     }
     // anchor: the first sample of largest |y|
-    let y_max = max_by(y, f64::abs);
-    let anchor = y.iter().position(|v| v.abs() == y_max).unwrap_or(0);
+    let anchor = first_argmax_by(y, f64::abs);
     // work on the polarity-corrected signal (read through the sign, not copied)
     if y[anchor] < 0.0 {
         collect_pulses::<true>(y, anchor, period, pulses);
@@ -442,12 +476,7 @@ fn collect_pulses<const NEG: bool>(
     };
     // first index of the maximum of the signed y[lo..=hi]
     let argmax = |lo: usize, hi: usize| -> usize {
-        let w = &y[lo..=hi];
-        let m = max_by(w, |v| if NEG { -v } else { v });
-        lo + w
-            .iter()
-            .position(|v| (if NEG { -*v } else { *v }) == m)
-            .unwrap_or(0)
+        lo + first_argmax_by(&y[lo..=hi], |v| if NEG { -v } else { v })
     };
     // a pulse must be a local maximum inside the frame (not a search-interval or frame edge)
     let is_peak =
@@ -479,21 +508,45 @@ fn collect_pulses<const NEG: bool>(
     }
 }
 
-/// Maximum of `f(v_i)` over finite values with four independent lanes (-inf for none).
+/// The first index `i` where `f(v_i)` takes its largest value (NaN never counts; 0 when no
+/// value exceeds -inf and none equals it): what `m = max f(v_i); position(f(v_i) == m)` finds,
+/// in one pass. Four lanes each keep their largest value and its first index (a later value
+/// replaces it only when strictly larger); the answer is the smallest index among the lanes
+/// holding the overall largest value.
 #[inline(always)]
-fn max_by(v: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+fn first_argmax_by(v: &[f64], f: impl Fn(f64) -> f64) -> usize {
     let mut m = [f64::NEG_INFINITY; 4];
+    let mut at = [usize::MAX; 4];
     let mut ch = v.chunks_exact(4);
+    let mut base = 0;
     for c in &mut ch {
         for j in 0..4 {
             let x = f(c[j]);
-            m[j] = if x > m[j] { x } else { m[j] };
+            let gt = x > m[j];
+            m[j] = if gt { x } else { m[j] };
+            at[j] = if gt { base + j } else { at[j] };
+        }
+        base += 4;
+    }
+    for (j, &x) in ch.remainder().iter().enumerate() {
+        let x = f(x);
+        if x > m[j] {
+            m[j] = x;
+            at[j] = base + j;
         }
     }
-    for &x in ch.remainder() {
-        m[0] = m[0].max(f(x));
+    let best = m
+        .iter()
+        .fold(f64::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+    if best == f64::NEG_INFINITY {
+        // nothing above -inf: the first value equal to it, if any
+        return v.iter().position(|&x| f(x) == best).unwrap_or(0);
     }
-    m[0].max(m[1]).max(m[2].max(m[3]))
+    (0..4)
+        .filter(|&j| m[j] == best)
+        .map(|j| at[j])
+        .min()
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -537,5 +590,43 @@ mod tests {
             }
         }
         assert_eq!(first_min(&[]), 0);
+    }
+
+    /// `first_argmax_by` is the two passes it replaces (largest `f(v_i)`, then its first
+    /// position): ties, signed zeros, NaNs, infinities, every length around the lane width, for
+    /// `abs`, identity and negation.
+    #[test]
+    fn first_argmax_is_max_then_position() {
+        fn two_pass(v: &[f64], f: &dyn Fn(f64) -> f64) -> usize {
+            let m = v.iter().map(|&x| f(x)).fold(f64::NEG_INFINITY, f64::max);
+            v.iter().position(|&x| f(x) == m).unwrap_or(0)
+        }
+        let pool = [
+            0.5,
+            -0.5,
+            0.25,
+            -0.0,
+            0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e-300,
+            -0.75,
+        ];
+        let fs: [&dyn Fn(f64) -> f64; 3] = [&f64::abs, &|x| x, &|x: f64| -x];
+        let mut seed = 7u64;
+        for n in 0..40 {
+            for _ in 0..300 {
+                let v: Vec<f64> = (0..n)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        pool[(seed >> 33) as usize % pool.len()]
+                    })
+                    .collect();
+                for f in fs {
+                    assert_eq!(first_argmax_by(&v, f), two_pass(&v, f), "{v:?}");
+                }
+            }
+        }
     }
 }

@@ -629,9 +629,7 @@ impl Extractor {
                 } else {
                     frame_at(x, start, pad_mode, &mut self.raw)
                 };
-                for (m, p) in self.mag.iter_mut().zip(power) {
-                    *m = p.sqrt();
-                }
+                sqrt_into(&mut self.mag, power);
                 let frame = Frame {
                     t: u,
                     start,
@@ -650,6 +648,15 @@ impl Extractor {
                 std::mem::swap(&mut self.mag, &mut self.prev_mag);
             }
         }
+    }
+}
+
+/// `out_k = sqrt(power_k)` (magnitudes), compiled for AVX2 too: four square roots per
+/// instruction instead of two, the same correctly rounded values.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn sqrt_into(out: &mut [f64], power: &[f64]) {
+    for (m, p) in out.iter_mut().zip(power) {
+        *m = p.sqrt();
     }
 }
 

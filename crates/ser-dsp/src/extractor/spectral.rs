@@ -159,17 +159,22 @@ impl Spectral {
         // ln of the floored power, shared by flatness, slope and entropy
         let (mut sum_ln, mut sum_x_ln, mut sum_p_ln) = (0.0, 0.0, 0.0);
         if !self.ln_power.is_empty() {
+            // and whether any bin lies in (0, amin), counted in the same branch-free pass
+            let mut below = 0usize;
             for (l, p) in self.ln_power.iter_mut().zip(power) {
                 *l = ln_pos(p.max(AMIN));
+                below += usize::from(*p < AMIN && *p > 0.0);
             }
             sum_ln = fastmath::sum(&self.ln_power);
             sum_x_ln = fastmath::dot(freqs, &self.ln_power);
             // sum P ln P: the dot product uses ln(amin) below amin; fix those (rare) bins
             sum_p_ln = fastmath::dot(power, &self.ln_power);
-            let ln_amin = AMIN.ln();
-            for p in power {
-                if *p < AMIN && *p > 0.0 {
-                    sum_p_ln += p * (p.ln() - ln_amin);
+            if below > 0 {
+                let ln_amin = AMIN.ln();
+                for p in power {
+                    if *p < AMIN && *p > 0.0 {
+                        sum_p_ln += p * (p.ln() - ln_amin);
+                    }
                 }
             }
         }
