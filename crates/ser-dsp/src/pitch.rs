@@ -509,44 +509,45 @@ fn collect_pulses<const NEG: bool>(
 }
 
 /// The first index `i` where `f(v_i)` takes its largest value (NaN never counts; 0 when no
-/// value exceeds -inf and none equals it): what `m = max f(v_i); position(f(v_i) == m)` finds,
-/// in one pass. Four lanes each keep their largest value and its first index (a later value
-/// replaces it only when strictly larger); the answer is the smallest index among the lanes
-/// holding the overall largest value.
+/// value exceeds -inf and none equals it): what `m = max f(v_i); position(f(v_i) == m)` finds.
+/// The maximum in sixteen lanes (four independent vectors, so the compares do not wait on each
+/// other), then the position by blocks of eight tested at once.
 #[inline(always)]
 fn first_argmax_by(v: &[f64], f: impl Fn(f64) -> f64) -> usize {
-    let mut m = [f64::NEG_INFINITY; 4];
-    let mut at = [usize::MAX; 4];
-    let mut ch = v.chunks_exact(4);
-    let mut base = 0;
+    const L: usize = 16;
+    let mut m = [f64::NEG_INFINITY; L];
+    let mut ch = v.chunks_exact(L);
     for c in &mut ch {
-        for j in 0..4 {
+        for j in 0..L {
             let x = f(c[j]);
-            let gt = x > m[j];
-            m[j] = if gt { x } else { m[j] };
-            at[j] = if gt { base + j } else { at[j] };
+            m[j] = if x > m[j] { x } else { m[j] };
         }
-        base += 4;
     }
     for (j, &x) in ch.remainder().iter().enumerate() {
         let x = f(x);
-        if x > m[j] {
-            m[j] = x;
-            at[j] = base + j;
-        }
+        m[j] = if x > m[j] { x } else { m[j] };
     }
     let best = m
         .iter()
         .fold(f64::NEG_INFINITY, |a, &b| if b > a { b } else { a });
-    if best == f64::NEG_INFINITY {
-        // nothing above -inf: the first value equal to it, if any
-        return v.iter().position(|&x| f(x) == best).unwrap_or(0);
+    const B: usize = 8;
+    let mut blocks = v.chunks_exact(B);
+    let mut base = 0;
+    for c in &mut blocks {
+        let mut hit = false;
+        for &x in c {
+            hit |= f(x) == best;
+        }
+        if hit {
+            return base + c.iter().position(|&x| f(x) == best).unwrap_or(0);
+        }
+        base += B;
     }
-    (0..4)
-        .filter(|&j| m[j] == best)
-        .map(|j| at[j])
-        .min()
-        .unwrap_or(0)
+    // not found at all (nothing above -inf, no -inf either): 0, as `position(..).unwrap_or(0)`
+    match blocks.remainder().iter().position(|&x| f(x) == best) {
+        Some(i) => base + i,
+        None => 0,
+    }
 }
 
 #[cfg(test)]
