@@ -216,6 +216,13 @@ fn extreme_means(v: &[f64], take: usize, buf: &mut Vec<f64>) -> (f64, f64) {
     if take == 1 {
         return crate::fastmath::min_max(v);
     }
+    // 2 and 3 are the usual takes of the wide upper bands
+    if take == 2 {
+        return sums_over(extremes_lanes::<2>(v), take);
+    }
+    if take == 3 {
+        return sums_over(extremes_lanes::<3>(v), take);
+    }
     if take <= 8 {
         // lo: ascending `take` smallest so far; hi: descending `take` largest so far
         let mut lo = [f64::INFINITY; 8];
@@ -254,6 +261,74 @@ fn extreme_means(v: &[f64], take: usize, buf: &mut Vec<f64>) -> (f64, f64) {
     }
     let peak = buf[m - take..].iter().sum::<f64>() / n;
     (valley, peak)
+}
+
+/// The means of the two lists of [`extremes_lanes`], each summed in its list's order (smallest
+/// first, largest first), as the insertion lists of [`extreme_means`] are.
+#[inline(always)]
+fn sums_over<const K: usize>((lo, hi): ([f64; K], [f64; K]), take: usize) -> (f64, f64) {
+    let n = take as f64;
+    (lo.iter().sum::<f64>() / n, hi.iter().sum::<f64>() / n)
+}
+
+/// The `K` smallest values of `v` ascending and the `K` largest descending (`v.len() >= K`;
+/// NaN never taken), branch-free: four lanes each keep their own `K` smallest and largest by
+/// compare-exchange down the list (vectorised across the lanes), then the lanes' lists and the
+/// tail go through the insertion lists of [`extreme_means`]. The `K` extremes of the union of
+/// the lanes' extremes are the slice's, so the lists are the same.
+#[inline(always)]
+fn extremes_lanes<const K: usize>(v: &[f64]) -> ([f64; K], [f64; K]) {
+    const L: usize = 4;
+    let mut lo = [[f64::INFINITY; L]; K];
+    let mut hi = [[f64::NEG_INFINITY; L]; K];
+    let mut ch = v.chunks_exact(L);
+    for c in &mut ch {
+        for j in 0..L {
+            let mut y = c[j];
+            // (min, max) as single min / max instructions: a row never holds a NaN, and a
+            // NaN `y` passes down unchanged and is never stored
+            for row in lo.iter_mut() {
+                let a = row[j];
+                row[j] = if y < a { y } else { a };
+                y = if a > y { a } else { y };
+            }
+            let mut y = c[j];
+            for row in hi.iter_mut() {
+                let a = row[j];
+                row[j] = if y > a { y } else { a };
+                y = if a < y { a } else { y };
+            }
+        }
+    }
+    let mut flo = [f64::INFINITY; K];
+    let mut fhi = [f64::NEG_INFINITY; K];
+    let mut push = |x: f64, y: f64| {
+        if x < flo[K - 1] {
+            let mut i = K - 1;
+            while i > 0 && flo[i - 1] > x {
+                flo[i] = flo[i - 1];
+                i -= 1;
+            }
+            flo[i] = x;
+        }
+        if y > fhi[K - 1] {
+            let mut i = K - 1;
+            while i > 0 && fhi[i - 1] < y {
+                fhi[i] = fhi[i - 1];
+                i -= 1;
+            }
+            fhi[i] = y;
+        }
+    };
+    for (l, h) in lo.iter().zip(&hi) {
+        for j in 0..L {
+            push(l[j], h[j]);
+        }
+    }
+    for &x in ch.remainder() {
+        push(x, x);
+    }
+    (flo, fhi)
 }
 
 /// Also compiled for AVX2 and chosen at run time; bit-identical results (see `spectral_frame`).
@@ -333,5 +408,46 @@ mod tests {
             }
         }
         assert_eq!(extreme_means(&[], 3, &mut buf), (0.0, 0.0));
+    }
+
+    /// Bit for bit the sums of the sorted extremes (smallest first; largest first), for the
+    /// lane path (takes 2 and 3) and the insertion path, on non-integer values with ties,
+    /// NaNs and every length around the lane width.
+    #[test]
+    fn extreme_means_are_the_sorted_sums_bit_for_bit() {
+        let mut state = 11u64;
+        let mut buf = Vec::new();
+        for len in 1usize..=40 {
+            for _ in 0..50 {
+                let v: Vec<f64> = (0..len)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1);
+                        match (state >> 33) % 20 {
+                            0 => f64::NAN,
+                            1 => 0.1,
+                            r => ((state >> 40) as f64 / 7.0).sqrt() + r as f64 * 1e-3,
+                        }
+                    })
+                    .collect();
+                let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                s.sort_by(f64::total_cmp);
+                for take in 1usize..=5 {
+                    let t = take.clamp(1, len);
+                    if s.len() < t {
+                        continue; // NaNs leave fewer values than the take
+                    }
+                    let lo = s[..t].iter().sum::<f64>() / t as f64;
+                    let hi = s[s.len() - t..].iter().rev().sum::<f64>() / t as f64;
+                    let (a, b) = extreme_means(&v, take, &mut buf);
+                    assert_eq!(
+                        (a.to_bits(), b.to_bits()),
+                        (lo.to_bits(), hi.to_bits()),
+                        "{v:?} {take}"
+                    );
+                }
+            }
+        }
     }
 }
