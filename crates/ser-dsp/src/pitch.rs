@@ -331,8 +331,38 @@ fn unpack_pair(
             }
         }
     }
-    let dot = crate::fastmath::dot;
-    [dot(y0, y0), y1.map_or(0.0, |y1| dot(y1, y1))]
+    match y1 {
+        Some(y1) => energies(y0, y1),
+        None => [crate::fastmath::dot(y0, y0), 0.0],
+    }
+}
+
+/// `[dot(y0, y0), dot(y1, y1)]` (`fastmath::dot`, frames of one length) in one loop: each sum
+/// keeps its four lanes and its order, so the same bits, but the two add chains run side by
+/// side instead of one after the other (one AVX2 register per sum: alone, each block waits on
+/// the previous block's add).
+#[inline(always)]
+fn energies(y0: &[f64], y1: &[f64]) -> [f64; 2] {
+    debug_assert_eq!(y0.len(), y1.len());
+    let n = y0.len().min(y1.len());
+    let (c0, c1) = (y0[..n].chunks_exact(4), y1[..n].chunks_exact(4));
+    let (r0, r1) = (c0.remainder(), c1.remainder());
+    let (mut a, mut b) = ([0.0f64; 4], [0.0f64; 4]);
+    for (x, y) in c0.zip(c1) {
+        for j in 0..4 {
+            a[j] += x[j] * x[j];
+            b[j] += y[j] * y[j];
+        }
+    }
+    let (mut ta, mut tb) = (0.0, 0.0);
+    for (x, y) in r0.iter().zip(r1) {
+        ta += x * x;
+        tb += y * y;
+    }
+    [
+        (a[0] + a[2]) + (a[1] + a[3]) + ta,
+        (b[0] + b[2]) + (b[1] + b[3]) + tb,
+    ]
 }
 
 /// The index a scan `best = 0; for i in 1.. { if v[i] < v[best] { best = i } }` ends with,
@@ -591,6 +621,25 @@ mod tests {
             }
         }
         assert_eq!(first_min(&[]), 0);
+    }
+
+    /// `energies` is `fastmath::dot(y, y)` of each frame, bit for bit, at every length around
+    /// the block of four.
+    #[test]
+    fn energies_are_the_dots() {
+        let mut seed = 3u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            ((seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 10f64.powi((seed >> 60) as i32 - 8)
+        };
+        for n in 0..40 {
+            let a: Vec<f64> = (0..n).map(|_| next()).collect();
+            let b: Vec<f64> = (0..n).map(|_| next()).collect();
+            let [ea, eb] = energies(&a, &b);
+            let dot = crate::fastmath::dot;
+            assert_eq!(ea.to_bits(), dot(&a, &a).to_bits(), "n = {n}");
+            assert_eq!(eb.to_bits(), dot(&b, &b).to_bits(), "n = {n}");
+        }
     }
 
     /// `first_argmax_by` is the two passes it replaces (largest `f(v_i)`, then its first
