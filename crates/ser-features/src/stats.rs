@@ -421,37 +421,165 @@ fn quantile_ranks(n: usize, q: f64) -> (usize, usize) {
     )
 }
 
-/// [`quantile_sorted`] of the values behind order keys whose ranks [`quantile_ranks`] names
-/// for `q` are in place (the same arithmetic, so the same result to the bit).
-fn quantile_of_keys(keys: &[u64], q: f64) -> f64 {
-    let n = keys.len();
+/// [`quantile_sorted`] of the values behind the order keys `lo_key`, `hi_key` of the two ranks
+/// [`quantile_ranks`] names for `q` of `n > 0` values (the same arithmetic, so the same result
+/// to the bit).
+fn quantile_of_keys(n: usize, q: f64, lo_key: u64, hi_key: u64) -> f64 {
     let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
     let (lo, hi) = quantile_ranks(n, q);
     let frac = pos - pos.floor();
-    let (a, b) = (from_order_key(keys[lo]), from_order_key(keys[hi]));
+    let (a, b) = (from_order_key(lo_key), from_order_key(hi_key));
     if lo == hi { a } else { a + (b - a) * frac }
 }
 
-/// Puts the keys of the given ranks (ascending, possibly repeated; absolute ranks of a slice
-/// that starts at rank `base`) where a full sort would put them: a selection at the middle rank,
-/// then the same on each side with the ranks that fall there. Short slices are sorted.
-fn select_ranks(keys: &mut [u64], base: usize, ranks: &[usize]) {
-    let ranks = {
-        let lo = ranks.partition_point(|&r| r < base);
-        let hi = ranks.partition_point(|&r| r < base + keys.len());
-        &ranks[lo..hi]
-    };
-    if ranks.is_empty() || keys.len() <= 1 {
+/// Bits of the bucket index of one [`radix_select`] pass (at most 256 buckets).
+const RADIX_BITS: u32 = 8;
+/// [`radix_select`] takes the magnitudes below this fraction of the largest as one.
+const RADIX_GAP: f64 = 1.0 / (1u64 << 16) as f64;
+/// Parts up to this long are sorted instead of bucketed.
+const RADIX_SMALL: usize = 24;
+
+/// The keys at the given ranks (ascending, possibly repeated; absolute ranks of a part whose
+/// first rank is `base`) of `keys` into `out` (one per rank): the keys a full sort would put
+/// there. `lo` and `hi` bound the keys (`lo <= k <= hi` for every key). An MSD radix
+/// selection: the keys are counted into at most 256 buckets of equal width in bucket
+/// coordinates (order keys, so about equal widths in log |value|, with the magnitudes near zero
+/// taken as one when `squeeze`), scattered into `scratch` (as long as `keys`) by bucket, and
+/// only the buckets that hold a wanted rank are looked at further: sorted when short, else
+/// bucketed again between their own minimum and maximum. `keys` and `scratch` are left in no
+/// particular order. Replaces a recursive `select_nth_unstable` per rank (the same keys, fewer
+/// passes over them: one count and one scatter for most tracks).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn radix_select(
+    keys: &mut [u64],
+    scratch: &mut [u64],
+    lo: u64,
+    hi: u64,
+    squeeze: bool,
+    base: usize,
+    ranks: &[usize],
+    out: &mut [u64],
+) {
+    debug_assert_eq!(ranks.len(), out.len());
+    debug_assert_eq!(keys.len(), scratch.len());
+    if ranks.is_empty() {
         return;
     }
-    if keys.len() <= 32 {
+    if lo == hi {
+        out.fill(lo);
+        return;
+    }
+    let n = keys.len();
+    if n <= RADIX_SMALL {
         keys.sort_unstable();
+        for (o, &r) in out.iter_mut().zip(ranks) {
+            *o = keys[r - base];
+        }
         return;
     }
-    let mid = ranks[ranks.len() / 2];
-    let (left, _, right) = keys.select_nth_unstable(mid - base);
-    select_ranks(left, base, ranks);
-    select_ranks(right, mid + 1, ranks);
+    const NB: usize = 1 << RADIX_BITS;
+    // Bucket coordinates: the key, with the keys of the values of magnitude below `f`
+    // ([`RADIX_GAP`] times the larger magnitude of the bounds) taken as one. Without this, the
+    // huge stretch of order keys between the smallest magnitudes of the two signs (or between a
+    // zero and the smallest positive value) would leave the bulk of a track in one or two
+    // buckets. A monotone map, so the buckets stay ranges of keys. Only at the top (`squeeze`):
+    // one level down the parts are narrow ranges of keys, and plain bucketing shrinks them by
+    // 2^(bits−1) or more at every level, which bounds the depth. Non-finite bounds (only in
+    // tests: the keys here are those of finite values) take nothing as one.
+    let f = from_order_key(lo).abs().max(from_order_key(hi).abs()) * RADIX_GAP;
+    let f = if squeeze && f.is_finite() { f } else { 0.0 };
+    let (kn, kp) = (order_key(-f), order_key(f));
+    let coord = |k: u64| k.min(kn) + u64::from(k > kn) + k.saturating_sub(kp);
+    let (clo, chi) = (coord(lo), coord(hi));
+    let bits = (usize::BITS - 1 - n.leading_zeros()).clamp(4, RADIX_BITS);
+    let shift = (u64::BITS - (chi - clo).leading_zeros()).saturating_sub(bits);
+    let nb = ((chi - clo) >> shift) as usize + 1;
+    let bucket = |k: u64| ((coord(k) - clo) >> shift) as usize & (NB - 1);
+    // Two counts and two streams of the scatter, for the keys at even and at odd positions:
+    // neighbouring frames of a track often share a bucket, and one count (one write position)
+    // per bucket would make each key wait on the previous one's increment.
+    let mut count = [[0u32; NB]; 2];
+    let mut pairs = keys.chunks_exact(2);
+    for p in &mut pairs {
+        count[0][bucket(p[0])] += 1;
+        count[1][bucket(p[1])] += 1;
+    }
+    for &k in pairs.remainder() {
+        count[0][bucket(k)] += 1;
+    }
+    // `start[b]`: the rank (relative to `base`) of bucket b's first key; `next`: where the
+    // next key of bucket b from the even (0) and the odd (1) positions goes.
+    let mut start = [0u32; NB + 1];
+    let mut next = [[0u32; NB]; 2];
+    let mut acc = 0u32;
+    for b in 0..nb {
+        start[b] = acc;
+        next[0][b] = acc;
+        acc += count[0][b];
+        next[1][b] = acc;
+        acc += count[1][b];
+    }
+    start[nb] = acc;
+    let mut pairs = keys.chunks_exact(2);
+    for p in &mut pairs {
+        let (b0, b1) = (bucket(p[0]), bucket(p[1]));
+        scratch[next[0][b0] as usize] = p[0];
+        next[0][b0] += 1;
+        scratch[next[1][b1] as usize] = p[1];
+        next[1][b1] += 1;
+    }
+    for &k in pairs.remainder() {
+        let b = bucket(k);
+        scratch[next[0][b] as usize] = k;
+    }
+    let mut i = 0;
+    let mut b = 0;
+    while i < ranks.len() {
+        let r = ranks[i] - base;
+        while start[b + 1] as usize <= r {
+            b += 1;
+        }
+        let (s, e) = (start[b] as usize, start[b + 1] as usize);
+        let j = i + ranks[i..].partition_point(|&x| x - base < e);
+        let part = &mut scratch[s..e];
+        if part.len() <= RADIX_SMALL {
+            part.sort_unstable();
+            for (o, &x) in out[i..j].iter_mut().zip(&ranks[i..j]) {
+                *o = part[x - base - s];
+            }
+        } else {
+            let (mut plo, mut phi) = (u64::MAX, 0);
+            for &k in part.iter() {
+                plo = plo.min(k);
+                phi = phi.max(k);
+            }
+            radix_select_next(
+                part,
+                &mut keys[s..e],
+                plo,
+                phi,
+                base + s,
+                &ranks[i..j],
+                &mut out[i..j],
+            );
+        }
+        i = j;
+    }
+}
+
+/// [`radix_select`] one level down (a function of its own: an `#[inline(always)]` function
+/// cannot call itself).
+fn radix_select_next(
+    keys: &mut [u64],
+    scratch: &mut [u64],
+    lo: u64,
+    hi: u64,
+    base: usize,
+    ranks: &[usize],
+    out: &mut [u64],
+) {
+    radix_select(keys, scratch, lo, hi, false, base, ranks, out);
 }
 
 /// [`Summariser::summarise_column`]'s body (the copy of the kept values and
@@ -497,6 +625,8 @@ pub struct Summariser {
     values: Vec<f64>,
     times: Vec<f64>,
     keys: Vec<u64>,
+    /// [`radix_select`]'s second buffer of keys.
+    scratch: Vec<u64>,
     /// Indices of a track's peaks ([`shape`]).
     peaks: Vec<usize>,
     /// Minimum, maximum and sum of `values`, taken while they are copied in.
@@ -665,9 +795,14 @@ impl Summariser {
             } else {
                 self.keys.clear();
                 self.keys.extend(x.iter().map(|&v| order_key(v)));
-                // Only the order statistics the wanted quantiles read are put in place (a
-                // selection per rank, recursing into the parts between them): the same values as
-                // a full sort, in fewer comparisons. Ranks ascending, as `select_ranks` wants them.
+                if self.scratch.len() < n {
+                    self.scratch.resize(n, 0);
+                }
+                // Only the order statistics the wanted quantiles read are found (a radix
+                // selection): the same keys as a full sort would put at those ranks. Ranks
+                // ascending, as `radix_select` wants them; the keys bounded by those of the
+                // minimum and maximum (either zero when one of them is a zero: `f64::min` may
+                // return either).
                 let mut ranks = [0usize; 2 * QUANTILES.len()];
                 let mut m = 0;
                 for (i, q) in QUANTILES.iter().enumerate() {
@@ -676,16 +811,29 @@ impl Summariser {
                         m += 2;
                     }
                 }
-                select_ranks(&mut self.keys, 0, &ranks[..m]);
-                let q = |i: usize| {
+                let lo = order_key(if min == 0.0 { -0.0 } else { min });
+                let hi = order_key(if max == 0.0 { 0.0 } else { max });
+                let mut at = [0u64; 2 * QUANTILES.len()];
+                radix_select(
+                    &mut self.keys,
+                    &mut self.scratch[..n],
+                    lo,
+                    hi,
+                    true,
+                    0,
+                    &ranks[..m],
+                    &mut at[..m],
+                );
+                let mut q = [0.0; QUANTILES.len()];
+                let mut m = 0;
+                for (i, &qi) in QUANTILES.iter().enumerate() {
                     if wanted_q >> i & 1 == 1 {
-                        quantile_of_keys(&self.keys, QUANTILES[i])
-                    } else {
-                        0.0
+                        q[i] = quantile_of_keys(n, qi, at[m], at[m + 1]);
+                        m += 2;
                     }
-                };
-                (s.p01, s.p20, s.q1, s.median) = (q(0), q(1), q(2), q(3));
-                (s.q3, s.p80, s.p99) = (q(4), q(5), q(6));
+                }
+                (s.p01, s.p20, s.q1, s.median) = (q[0], q[1], q[2], q[3]);
+                (s.q3, s.p80, s.p99) = (q[4], q[5], q[6]);
             }
         }
 
@@ -1108,19 +1256,144 @@ mod tests {
                     let (a, b) = quantile_ranks(n, q);
                     ranks.extend([a, b]);
                 }
-                select_ranks(&mut keys, 0, &ranks);
-                for &r in &ranks {
-                    assert_eq!(from_order_key(keys[r]).to_bits(), sorted[r].to_bits());
+                let mut at = vec![0; ranks.len()];
+                let mut scratch = vec![0; n];
+                radix_select(
+                    &mut keys,
+                    &mut scratch,
+                    0,
+                    u64::MAX,
+                    true,
+                    0,
+                    &ranks,
+                    &mut at,
+                );
+                for (&r, &k) in ranks.iter().zip(&at) {
+                    assert_eq!(from_order_key(k).to_bits(), sorted[r].to_bits());
                 }
-                for q in [0.01, 0.25, 0.5, 0.75, 0.99] {
+                for (i, q) in [0.01, 0.25, 0.5, 0.75, 0.99].into_iter().enumerate() {
                     assert_eq!(
-                        quantile_of_keys(&keys, q).to_bits(),
+                        quantile_of_keys(n, q, at[2 * i], at[2 * i + 1]).to_bits(),
                         quantile_sorted(&sorted, q).to_bits(),
                         "n={n} q={q}"
                     );
                 }
             }
         }
+    }
+
+    /// [`radix_select`] against a full sort: random and adversarial keys (ties, all equal,
+    /// a few far outliers that leave the bulk in one bucket, keys at both ends of `u64`, the
+    /// order keys of ±0, tiny and huge values), lengths 0..=70 and a few hundred, random rank
+    /// sets (repeated, at both ends, in the middle) and the quantiles' ranks, with exact and
+    /// loose bounds.
+    #[test]
+    fn radix_selection_matches_a_full_sort() {
+        let mut seed = 29u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 11
+        };
+        let lengths: Vec<usize> = (0..=70)
+            .chain([97, 128, 255, 256, 257, 300, 511, 600, 1500])
+            .collect();
+        let mut checked = 0usize;
+        for &n in &lengths {
+            for kind in 0..10 {
+                let keys: Vec<u64> = (0..n)
+                    .map(|i| match kind {
+                        // random f64 in a narrow range
+                        0 => order_key((next() % 1_000_000) as f64 * 1e-5 - 3.0),
+                        // heavy ties
+                        1 => order_key((next() % 4) as f64 - 1.5),
+                        // all equal
+                        2 => order_key(2.5),
+                        // raw u64, including both ends
+                        3 => match next() % 8 {
+                            0 => 0,
+                            1 => u64::MAX,
+                            _ => next().wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                        },
+                        // bulk in one bucket plus far outliers (deep recursion)
+                        4 => {
+                            if next() % 50 == 0 {
+                                order_key(if next() % 2 == 0 { 1e300 } else { -1e300 })
+                            } else {
+                                order_key(1.0 + (next() % 1000) as f64 * 1e-12)
+                            }
+                        }
+                        // ±0 and tiny values
+                        5 => order_key(match next() % 4 {
+                            0 => 0.0,
+                            1 => -0.0,
+                            2 => f64::MIN_POSITIVE * (next() % 3) as f64,
+                            _ => -5e-324,
+                        }),
+                        // a smooth track (neighbours share buckets)
+                        6 => order_key((i as f64 * 0.05).sin() * 40.0),
+                        // sorted and reversed
+                        7 => i as u64 * 3,
+                        8 => u64::MAX - i as u64,
+                        // f32-like values over many decades, both signs
+                        _ => {
+                            let m = f64::from((next() % 1000) as f32 / 100.0);
+                            let e = (next() % 40) as i32 - 20;
+                            let v = m * 10f64.powi(e);
+                            order_key(if next() % 2 == 0 { v } else { -v })
+                        }
+                    })
+                    .collect();
+                let mut sorted = keys.clone();
+                sorted.sort_unstable();
+                let mut rank_sets: Vec<Vec<usize>> = Vec::new();
+                if n > 0 {
+                    let mut quantile = Vec::new();
+                    for q in QUANTILES {
+                        let (a, b) = quantile_ranks(n, q);
+                        quantile.extend([a, b]);
+                    }
+                    rank_sets.push(quantile);
+                    rank_sets.push(vec![0, 0, n - 1, n - 1]);
+                    rank_sets.push(vec![n / 2; 3]);
+                    rank_sets.push((0..n).collect());
+                    for _ in 0..3 {
+                        let mut r: Vec<usize> = (0..1 + next() % 16)
+                            .map(|_| match next() % 3 {
+                                0 => (next() % 4) as usize % n,
+                                1 => n - 1 - (next() % 4) as usize % n,
+                                _ => next() as usize % n,
+                            })
+                            .collect();
+                        r.sort_unstable();
+                        rank_sets.push(r);
+                    }
+                } else {
+                    rank_sets.push(Vec::new());
+                }
+                let exact = (
+                    sorted.first().copied().unwrap_or(0),
+                    sorted.last().copied().unwrap_or(0),
+                );
+                for ranks in &rank_sets {
+                    for ((lo, hi), squeeze) in [exact, (0, u64::MAX), (exact.0 / 2, exact.1)]
+                        .into_iter()
+                        .flat_map(|b| [(b, true), (b, false)])
+                    {
+                        let mut work = keys.clone();
+                        let mut scratch = vec![7; n];
+                        let mut at = vec![0; ranks.len()];
+                        radix_select(&mut work, &mut scratch, lo, hi, squeeze, 0, ranks, &mut at);
+                        for (&r, &k) in ranks.iter().zip(&at) {
+                            assert_eq!(k, sorted[r], "n={n} kind={kind} rank={r} ranks={ranks:?}");
+                        }
+                        checked += ranks.len();
+                    }
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
     }
 
     #[test]
