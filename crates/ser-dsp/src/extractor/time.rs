@@ -86,7 +86,12 @@ impl Family for Time {
 /// Sign changes between consecutive samples; samples with |x| <= 1e-10 count as positive.
 fn zero_crossings(frame: &[f64]) -> usize {
     let sb = |v: f64| v.abs() > 1e-10 && v < 0.0;
-    frame.windows(2).filter(|w| sb(w[0]) != sb(w[1])).count()
+    // a sum of 0 / 1 over neighbour pairs (vectorises; `filter().count()` did not)
+    frame
+        .iter()
+        .zip(frame.iter().skip(1))
+        .map(|(a, b)| usize::from(sb(*a) != sb(*b)))
+        .sum()
 }
 
 /// Also compiled for AVX2 and chosen at run time; bit-identical results (see `spectral_frame`).
