@@ -610,9 +610,11 @@ fn values_wide(s: &mut Summariser, values: &[f64], hop_s: f64, wanted: &[Statist
     let mut running = Running::default();
     for (i, &v) in values.iter().enumerate() {
         if v.is_finite() {
+            let t = i as f64 * hop_s;
             s.values.push(v);
-            s.times.push(i as f64 * hop_s);
+            s.times.push(t);
             running.add(v);
+            running.time_sum += t;
         }
     }
     s.running = running;
@@ -641,6 +643,9 @@ struct Running {
     min: f64,
     max: f64,
     sum: f64,
+    /// Sum of the kept values' times (when they are recorded), in order from −0.0 like
+    /// `Iterator::sum`: the regression's mean time, an add chain of its own beside `sum`.
+    time_sum: f64,
 }
 
 impl Default for Running {
@@ -649,6 +654,7 @@ impl Default for Running {
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             sum: -0.0,
+            time_sum: -0.0,
         }
     }
 }
@@ -750,7 +756,9 @@ impl Summariser {
                 values.push(v);
                 running.add(v);
                 if timed {
-                    times.push(i as f64 * hop_s);
+                    let t = i as f64 * hop_s;
+                    times.push(t);
+                    running.time_sum += t;
                 }
             }
         }
@@ -770,14 +778,49 @@ impl Summariser {
         let x = &self.values;
         // min / max / sum: taken in the copy loop (min / max exact for the constant-track test
         // below).
-        let Running { min, max, sum } = self.running;
+        let Running {
+            min,
+            max,
+            sum,
+            time_sum,
+        } = self.running;
         s.min = min;
         s.max = max;
         s.mean = if min == max { min } else { sum / n as f64 };
         let constant = min == max;
 
-        if !constant && wanted.iter().any(|w| w.needs_moments()) {
-            let (m2, m3, m4) = central_moments_234(x, s.mean);
+        let linear = wanted.iter().any(|w| w.needs_linear());
+        let quadratic = wanted.iter().any(|w| w.needs_quadratic());
+        let regress = !constant && n >= 2 && (linear || quadratic);
+        let moments = !constant && wanted.iter().any(|w| w.needs_moments());
+        // the mean time (the same sum, in the same order, as over `times` afterwards)
+        let t_mean = time_sum / n as f64;
+        // The moments' and the regression's sums in one pass when both are wanted: five
+        // independent add chains side by side (each in its own order, so the same bits as the
+        // two passes; the regression's sum of squared deviations is the second moment's).
+        let fused = if moments && regress && self.times.len() == n {
+            let (mut m2, mut m3, mut m4, mut sxy, mut sxx) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for (&ti, &v) in self.times.iter().zip(x) {
+                let d = v - s.mean;
+                let d2 = d * d;
+                m2 += d2;
+                m3 += d2 * d;
+                m4 += d2 * d2;
+                let dt = ti - t_mean;
+                sxy += dt * d;
+                sxx += dt * dt;
+            }
+            let nf = n as f64;
+            Some(((m2 / nf, m3 / nf, m4 / nf), (sxy, sxx, m2)))
+        } else {
+            None
+        };
+
+        if moments {
+            let (m2, m3, m4) = match fused {
+                Some((m, _)) => m,
+                None => central_moments_234(x, s.mean),
+            };
             let m2 = m2.max(0.0);
             s.std = m2.sqrt();
             // scipy's rule: a variance at rounding level of the mean counts as zero.
@@ -837,22 +880,25 @@ impl Summariser {
             }
         }
 
-        let linear = wanted.iter().any(|w| w.needs_linear());
-        let quadratic = wanted.iter().any(|w| w.needs_quadratic());
         // the regressions of a constant track: the constant
         s.lin_offset = s.mean;
         s.quad_c = s.mean;
-        if !constant && n >= 2 && (linear || quadratic) {
+        if regress {
             let t = &self.times;
-            let t_mean = t.iter().sum::<f64>() / n as f64;
-            let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-            for (&ti, &xi) in t.iter().zip(x) {
-                let dt = ti - t_mean;
-                let dy = xi - s.mean;
-                sxy += dt * dy;
-                sxx += dt * dt;
-                syy += dy * dy;
-            }
+            let (sxy, sxx, syy) = match fused {
+                Some((_, r)) => r,
+                None => {
+                    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+                    for (&ti, &xi) in t.iter().zip(x) {
+                        let dt = ti - t_mean;
+                        let dy = xi - s.mean;
+                        sxy += dt * dy;
+                        sxx += dt * dt;
+                        syy += dy * dy;
+                    }
+                    (sxy, sxx, syy)
+                }
+            };
             if sxx > 0.0 {
                 s.slope = sxy / sxx;
                 s.lin_offset = s.mean - s.slope * t_mean;
