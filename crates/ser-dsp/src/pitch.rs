@@ -50,6 +50,7 @@ pub(crate) struct PitchTracker {
     csum: Vec<f64>,
     csum2: Vec<f64>,
     yin: Vec<f64>,
+    yin2: Vec<f64>,
     pulses: Vec<(f64, f64)>,
 }
 
@@ -104,6 +105,7 @@ impl PitchTracker {
             csum: vec![0.0; frame_len],
             csum2: vec![0.0; frame_len],
             yin: vec![0.0; max_period - min_period + 1],
+            yin2: vec![0.0; max_period - min_period + 1],
             pulses: Vec::with_capacity(frame_len),
             cfg,
             frame_len,
@@ -141,54 +143,99 @@ impl PitchTracker {
             y0,
             y1,
         );
-        let f0 = self.finish(y0, totals[0], false);
-        let f1 = y1.map(|y1| self.finish(y1, totals[1], true));
+        let troughs = self.lag_loops(y1.is_some());
+        let f0 = self.finish(y0, totals[0], false, troughs[0]);
+        let f1 = y1.map(|y1| self.finish(y1, totals[1], true, troughs[1]));
         (f0, f1)
     }
 
-    /// YIN on one frame whose autocorrelation and running energies are in `acf` and `csum` (or
-    /// `acf2` and `csum2` when `second`).
-    fn finish(&mut self, y: &[f64], total: f64, second: bool) -> PitchFrame {
+    /// YIN's lag loop for the first frame (`acf`, `csum` into `yin`) and, when `both`, the
+    /// second (`acf2`, `csum2` into `yin2`), side by side: each frame's own chain of sums and
+    /// its own stop, so the same values and choices as one frame at a time, but the two
+    /// frames' dependent adds overlap. Returns each frame's first trough below the threshold
+    /// (`None`: every lag was computed).
+    ///
+    /// Difference function (librosa 0.11): d(k) = 2 (acf0 - acf_k) - sum_{m<k} y_m^2.
+    /// Cumulative mean normalised difference over the lags of the F0 range, computed lag by lag
+    /// and stopped at the first trough below the threshold (YIN's choice): a trough at `j` is
+    /// known once `yin[j + 1]` is, so voiced frames skip most lags. The values and the choice
+    /// are the same as computing every lag first.
+    /// d(tau) / (cum(tau) / tau + tiny) = tau d(tau) / (cum(tau) + tau tiny): one division.
+    fn lag_loops(&mut self, both: bool) -> [Option<usize>; 2] {
+        let min_period = self.min_period;
+        let thr = self.cfg.trough_threshold;
+        let (a0, c0, a1, c1) = (&self.acf, &self.csum, &self.acf2, &self.csum2);
+        let d0 = |k: usize| 2.0 * (a0[0] - a0[k]) - c0[k - 1];
+        let d1 = |k: usize| 2.0 * (a1[0] - a1[k]) - c1[k - 1];
+        let mut cum0: f64 = (1..min_period).map(d0).sum();
+        let mut cum1: f64 = if both {
+            (1..min_period).map(d1).sum()
+        } else {
+            0.0
+        };
+        let (y0, y1) = (&mut self.yin, &mut self.yin2);
+        let m = y0.len();
+        // a trough at `j` below the threshold, once `y[j + 1]` is known
+        let trough_at = |y: &[f64], j: usize| {
+            let trough = if j == 0 {
+                y[0] < y[1]
+            } else {
+                y[j] < y[j - 1] && y[j] <= y[j + 1]
+            };
+            trough && y[j] < thr
+        };
+        let mut found = [None, None];
+        let (mut run0, mut run1) = (true, both);
+        for i in 0..m {
+            let tau = min_period + i;
+            let t = tau as f64;
+            if run0 {
+                let dv = d0(tau);
+                cum0 += dv;
+                y0[i] = t * dv / (cum0 + t * f64::MIN_POSITIVE);
+                if i >= 1 && trough_at(y0, i - 1) {
+                    found[0] = Some(i - 1);
+                    run0 = false;
+                }
+            }
+            if run1 {
+                let dv = d1(tau);
+                cum1 += dv;
+                y1[i] = t * dv / (cum1 + t * f64::MIN_POSITIVE);
+                if i >= 1 && trough_at(y1, i - 1) {
+                    found[1] = Some(i - 1);
+                    run1 = false;
+                }
+            }
+            if !run0 && !run1 {
+                break;
+            }
+        }
+        found
+    }
+
+    /// YIN on one frame whose autocorrelation, running energies and lag loop
+    /// ([`PitchTracker::lag_loops`]) are in `acf`, `csum` and `yin` (or `acf2`, `csum2` and
+    /// `yin2` when `second`), with its first trough.
+    fn finish(
+        &mut self,
+        y: &[f64],
+        total: f64,
+        second: bool,
+        first_trough: Option<usize>,
+    ) -> PitchFrame {
         let n = self.frame_len;
         let lags = (self.max_period + 3).min(n);
         if second {
             std::mem::swap(&mut self.acf, &mut self.acf2);
             std::mem::swap(&mut self.csum, &mut self.csum2);
+            std::mem::swap(&mut self.yin, &mut self.yin2);
         }
         // the total energy and the running sums (`csum`, only where d(k) needs them) come from
         // `analyse_pair`
         let energy = total / n as f64;
-        // Difference function (librosa 0.11): d(k) = 2 (acf0 - acf_k) - sum_{m<k} y_m^2.
-        // Cumulative mean normalised difference over the lags of the F0 range, computed lag by
-        // lag and stopped at the first trough below the threshold (YIN's choice): a trough at
-        // `j` is known once `yin[j + 1]` is, so voiced frames skip most lags. The values and
-        // the choice are the same as computing every lag first.
-        // d(tau) / (cum(tau) / tau + tiny) = tau d(tau) / (cum(tau) + tau tiny): one division
-        let acf0 = self.acf[0];
-        let d = |k: usize| 2.0 * (acf0 - self.acf[k]) - self.csum[k - 1];
-        let mut cum: f64 = (1..self.min_period).map(d).sum();
         let m = self.yin.len();
         let thr = self.cfg.trough_threshold;
-        let mut first_trough = None;
-        for i in 0..m {
-            let tau = self.min_period + i;
-            let dv = d(tau);
-            cum += dv;
-            let t = tau as f64;
-            self.yin[i] = t * dv / (cum + t * f64::MIN_POSITIVE);
-            if i >= 1 {
-                let (y, j) = (&self.yin, i - 1);
-                let trough = if j == 0 {
-                    y[0] < y[1]
-                } else {
-                    y[j] < y[j - 1] && y[j] <= y[j + 1]
-                };
-                if trough && y[j] < thr {
-                    first_trough = Some(j);
-                    break;
-                }
-            }
-        }
         let yin = &self.yin;
         let idx = first_trough.unwrap_or_else(|| {
             // Every lag was computed: the last lag can be the trough, else the global minimum.
@@ -228,6 +275,7 @@ impl PitchTracker {
         if second {
             std::mem::swap(&mut self.acf, &mut self.acf2);
             std::mem::swap(&mut self.csum, &mut self.csum2);
+            std::mem::swap(&mut self.yin, &mut self.yin2);
         }
         PitchFrame {
             f0_hz,
