@@ -184,28 +184,26 @@ impl PitchTracker {
             };
             trough && y[j] < thr
         };
+        // one lag of one frame: its difference, its running sum, its value, and whether the
+        // lag before is its trough
+        let step = |acf: &[f64], csum: &[f64], y: &mut [f64], cum: &mut f64, i: usize| {
+            let tau = min_period + i;
+            let t = tau as f64;
+            let dv = 2.0 * (acf[0] - acf[tau]) - csum[tau - 1];
+            *cum += dv;
+            y[i] = t * dv / (*cum + t * f64::MIN_POSITIVE);
+            i >= 1 && trough_at(y, i - 1)
+        };
         let mut found = [None, None];
         let (mut run0, mut run1) = (true, both);
         for i in 0..m {
-            let tau = min_period + i;
-            let t = tau as f64;
-            if run0 {
-                let dv = d0(tau);
-                cum0 += dv;
-                y0[i] = t * dv / (cum0 + t * f64::MIN_POSITIVE);
-                if i >= 1 && trough_at(y0, i - 1) {
-                    found[0] = Some(i - 1);
-                    run0 = false;
-                }
+            if run0 && step(a0, c0, y0, &mut cum0, i) {
+                found[0] = Some(i - 1);
+                run0 = false;
             }
-            if run1 {
-                let dv = d1(tau);
-                cum1 += dv;
-                y1[i] = t * dv / (cum1 + t * f64::MIN_POSITIVE);
-                if i >= 1 && trough_at(y1, i - 1) {
-                    found[1] = Some(i - 1);
-                    run1 = false;
-                }
+            if run1 && step(a1, c1, y1, &mut cum1, i) {
+                found[1] = Some(i - 1);
+                run1 = false;
             }
             if !run0 && !run1 {
                 break;
@@ -632,6 +630,16 @@ fn first_argmax_by(v: &[f64], f: impl Fn(f64) -> f64) -> usize {
 mod tests {
     use super::*;
 
+    /// `n` values drawn from `pool` by a small LCG.
+    fn draws(pool: &[f64], n: usize, seed: &mut u64) -> Vec<f64> {
+        (0..n)
+            .map(|_| {
+                *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                pool[(*seed >> 33) as usize % pool.len()]
+            })
+            .collect()
+    }
+
     /// `first_min` is the scan it replaces: ties (the first wins), signed zeros, NaNs anywhere
     /// (first place included), infinities, every length around the lane width.
     #[test]
@@ -659,12 +667,7 @@ mod tests {
         let mut seed = 99u64;
         for n in 1..40 {
             for _ in 0..200 {
-                let v: Vec<f64> = (0..n)
-                    .map(|_| {
-                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-                        pool[(seed >> 33) as usize % pool.len()]
-                    })
-                    .collect();
+                let v = draws(&pool, n, &mut seed);
                 assert_eq!(first_min(&v), scan(&v), "{v:?}");
             }
         }
@@ -715,12 +718,7 @@ mod tests {
         let mut seed = 7u64;
         for n in 0..40 {
             for _ in 0..300 {
-                let v: Vec<f64> = (0..n)
-                    .map(|_| {
-                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-                        pool[(seed >> 33) as usize % pool.len()]
-                    })
-                    .collect();
+                let v = draws(&pool, n, &mut seed);
                 for f in fs {
                     assert_eq!(first_argmax_by(&v, f), two_pass(&v, f), "{v:?}");
                 }

@@ -229,22 +229,8 @@ fn extreme_means(v: &[f64], take: usize, buf: &mut Vec<f64>) -> (f64, f64) {
         let mut hi = [f64::NEG_INFINITY; 8];
         let (lo, hi) = (&mut lo[..take], &mut hi[..take]);
         for &x in v {
-            if x < lo[take - 1] {
-                let mut i = take - 1;
-                while i > 0 && lo[i - 1] > x {
-                    lo[i] = lo[i - 1];
-                    i -= 1;
-                }
-                lo[i] = x;
-            }
-            if x > hi[take - 1] {
-                let mut i = take - 1;
-                while i > 0 && hi[i - 1] < x {
-                    hi[i] = hi[i - 1];
-                    i -= 1;
-                }
-                hi[i] = x;
-            }
+            insert_smallest(lo, x);
+            insert_largest(hi, x);
         }
         let n = take as f64;
         return (lo.iter().sum::<f64>() / n, hi.iter().sum::<f64>() / n);
@@ -302,33 +288,47 @@ fn extremes_lanes<const K: usize>(v: &[f64]) -> ([f64; K], [f64; K]) {
     }
     let mut flo = [f64::INFINITY; K];
     let mut fhi = [f64::NEG_INFINITY; K];
-    let mut push = |x: f64, y: f64| {
-        if x < flo[K - 1] {
-            let mut i = K - 1;
-            while i > 0 && flo[i - 1] > x {
-                flo[i] = flo[i - 1];
-                i -= 1;
-            }
-            flo[i] = x;
-        }
-        if y > fhi[K - 1] {
-            let mut i = K - 1;
-            while i > 0 && fhi[i - 1] < y {
-                fhi[i] = fhi[i - 1];
-                i -= 1;
-            }
-            fhi[i] = y;
-        }
-    };
     for (l, h) in lo.iter().zip(&hi) {
         for j in 0..L {
-            push(l[j], h[j]);
+            insert_smallest(&mut flo, l[j]);
+            insert_largest(&mut fhi, h[j]);
         }
     }
     for &x in ch.remainder() {
-        push(x, x);
+        insert_smallest(&mut flo, x);
+        insert_largest(&mut fhi, x);
     }
     (flo, fhi)
+}
+
+/// Inserts `x` into `lo` (ascending: the smallest values so far, `+inf` where none yet) when it
+/// is smaller than the last; NaN never enters.
+#[inline(always)]
+fn insert_smallest(lo: &mut [f64], x: f64) {
+    let k = lo.len();
+    if x < lo[k - 1] {
+        let mut i = k - 1;
+        while i > 0 && lo[i - 1] > x {
+            lo[i] = lo[i - 1];
+            i -= 1;
+        }
+        lo[i] = x;
+    }
+}
+
+/// Inserts `x` into `hi` (descending: the largest values so far, `-inf` where none yet) when it
+/// is larger than the last; NaN never enters.
+#[inline(always)]
+fn insert_largest(hi: &mut [f64], x: f64) {
+    let k = hi.len();
+    if x > hi[k - 1] {
+        let mut i = k - 1;
+        while i > 0 && hi[i - 1] < x {
+            hi[i] = hi[i - 1];
+            i -= 1;
+        }
+        hi[i] = x;
+    }
 }
 
 /// Also compiled for AVX2 and chosen at run time; bit-identical results (see `spectral_frame`).
