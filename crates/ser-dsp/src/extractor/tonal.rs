@@ -261,7 +261,11 @@ fn sums_over<const K: usize>((lo, hi): ([f64; K], [f64; K]), take: usize) -> (f6
 /// NaN never taken), branch-free: four lanes each keep their own `K` smallest and largest by
 /// compare-exchange down the list (vectorised across the lanes), then the lanes' lists and the
 /// tail go through the insertion lists of [`extreme_means`]. The `K` extremes of the union of
-/// the lanes' extremes are the slice's, so the lists are the same.
+/// the lanes' extremes are the slice's, so the lists are the same, with one exception the
+/// callers cannot meet: `-0.0` and `+0.0` compare equal, so when the kept extremes are zeros of
+/// both signs, which zeros are kept follows the lanes, not the slice order, and an all-zero
+/// mean may take the other sign. The callers pass magnitudes (square roots of sums of squares:
+/// never `-0.0`).
 #[inline(always)]
 fn extremes_lanes<const K: usize>(v: &[f64]) -> ([f64; K], [f64; K]) {
     const L: usize = 4;
@@ -412,7 +416,7 @@ mod tests {
 
     /// Bit for bit the sums of the sorted extremes (smallest first; largest first), for the
     /// lane path (takes 2 and 3) and the insertion path, on non-integer values with ties,
-    /// NaNs and every length around the lane width.
+    /// zeros (+0.0, as magnitudes are), NaNs and every length around the lane width.
     #[test]
     fn extreme_means_are_the_sorted_sums_bit_for_bit() {
         let mut state = 11u64;
@@ -427,6 +431,7 @@ mod tests {
                         match (state >> 33) % 20 {
                             0 => f64::NAN,
                             1 => 0.1,
+                            2 => 0.0,
                             r => ((state >> 40) as f64 / 7.0).sqrt() + r as f64 * 1e-3,
                         }
                     })
