@@ -24,9 +24,11 @@
 //! A model table is a `ser_models::ModelSpec` (tag `kind`) plus optional keys: `name` (label in
 //! reports), `grid` (parameter name → list of values), `scaler` (this candidate's scaler) and
 //! `select` (a feature count `k`: the ANOVA-F top-k features, ranked on the training rows of each
-//! fit, feed the model; `"all"`: no selection). Each point of the Cartesian product of the grid
+//! fit, feed the model; `"all"`: no selection) and `nap` (`"all"` or a count: the training
+//! speakers' between-speaker directions projected out in front of the model, see
+//! `ser_models::nap`; `"none"` or 0: no projection). Each point of the Cartesian product of the grid
 //! values is merged into the base as JSON and deserialised, so every parameter of every model,
-//! `scaler` and `select` included, can be searched.
+//! `scaler`, `select` and `nap` included, can be searched.
 //!
 //! `include = "grid/default.toml"` takes every key the file does not set from the included file
 //! (one level): the shipped corpus configurations name tables and splits and share one candidate
@@ -492,6 +494,10 @@ pub fn expand_model(entry: &serde_json::Value, index: usize) -> Result<Vec<Candi
                 None => None,
                 Some(v) => parse_select(&v).map_err(|e| err(format!("{name}: {e}")))?,
             };
+            let nap = match obj.remove("nap") {
+                None => None,
+                Some(v) => parse_nap(&v).map_err(|e| err(format!("{name}: {e}")))?,
+            };
             let spec: ModelSpec = serde_json::from_value(serde_json::Value::Object(obj))
                 .map_err(|e| err(format!("{name} with {point:?}: {e}")))?;
             let spec = match select {
@@ -501,6 +507,15 @@ pub fn expand_model(entry: &serde_json::Value, index: usize) -> Result<Vec<Candi
                     score: ser_models::SelectScore::Anova,
                     model: Box::new(spec),
                 }),
+            };
+            let spec = match nap {
+                None => spec,
+                Some(directions) => {
+                    ModelSpec::SpeakerProjection(ser_models::SpeakerProjectionParams {
+                        directions,
+                        model: Box::new(spec),
+                    })
+                }
             };
             spec.check()
                 .map_err(|e| err(format!("{name} with {point:?}: {e}")))?;
@@ -541,6 +556,24 @@ fn parse_select(v: &serde_json::Value) -> std::result::Result<Option<usize>, Str
     }
 }
 
+/// The `nap` key of a model entry: `"all"` (every between-speaker direction of the training
+/// speakers projected out), a number of directions `k`, or `0` / `"none"` (no projection).
+fn parse_nap(v: &serde_json::Value) -> std::result::Result<Option<ser_models::Directions>, String> {
+    let bad = || format!("`nap` {v}: expected \"all\", \"none\" or a number of directions");
+    match v {
+        serde_json::Value::String(s) if s == "none" => Ok(None),
+        serde_json::Value::String(s) if s == "all" => Ok(Some(ser_models::Directions::All(
+            ser_models::nap::AllTag::All,
+        ))),
+        serde_json::Value::Number(n) => match n.as_u64() {
+            Some(0) => Ok(None),
+            Some(k) => Ok(Some(ser_models::Directions::Count(k as usize))),
+            None => Err(bad()),
+        },
+        _ => Err(bad()),
+    }
+}
+
 /// `spec` with probability estimates switched off when the model has such a switch (used for
 /// selection fits, whose probabilities are never looked at). A selection wrapper passes it on to
 /// its model; ensemble members keep theirs (soft voting and stacking need them).
@@ -554,6 +587,12 @@ pub fn without_probability(spec: &ModelSpec) -> ModelSpec {
             model: Box::new(without_probability(&s.model)),
             ..s.clone()
         }),
+        ModelSpec::SpeakerProjection(s) => {
+            ModelSpec::SpeakerProjection(ser_models::SpeakerProjectionParams {
+                model: Box::new(without_probability(&s.model)),
+                ..s.clone()
+            })
+        }
         other => other.clone(),
     }
 }

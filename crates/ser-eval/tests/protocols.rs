@@ -256,3 +256,64 @@ fn enrolment_is_a_per_speaker_model() {
     assert!(n.per_speaker_model());
     assert!(!Normalisation::Training.per_speaker_model());
 }
+
+/// `nap` is a grid dimension: `"none"` leaves the model alone, `"all"` or a count wraps it (and
+/// any selection) in the speaker projection, and a nested search fits and scores both.
+#[test]
+fn speaker_projection_is_a_grid_dimension() {
+    let extra = "normalisation = [\"training\"]\nouter = { kind = \"leave_one_speaker_out\" }\n\
+         inner = { kind = \"group_k_fold\", k = 2 }\nevaluate_all = true\n\
+         [[models]]\nname = \"lr\"\nkind = \"logistic_regression\"\n\
+         grid = { nap = [\"none\", \"all\", 2], select = [4] }\n";
+    let text = format!(
+        "name = \"nap\"\nseed = 1\nbootstrap_resamples = 20\n{extra}\n[[tables]]\ncorpus = \"syn\"\n"
+    );
+    let main = std::path::Path::new("nap.toml");
+    let cfg = GridConfig::from_toml_str(&text, main)
+        .expect("parses")
+        .check()
+        .expect("checks");
+    let labels: Vec<&str> = cfg.candidates.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "lr nap=none select=4",
+            "lr nap=all select=4",
+            "lr nap=2 select=4"
+        ]
+    );
+    for c in &cfg.candidates {
+        let inner = match &c.spec {
+            ModelSpec::SpeakerProjection(p) => {
+                let want = if c.label.contains("nap=2") {
+                    ser_models::Directions::Count(2)
+                } else {
+                    ser_models::Directions::All(ser_models::nap::AllTag::All)
+                };
+                assert_eq!(p.directions, want, "{}", c.label);
+                &*p.model
+            }
+            other => {
+                assert!(c.label.contains("nap=none"), "{}", c.label);
+                other
+            }
+        };
+        assert!(
+            matches!(inner, ModelSpec::Select(s) if s.k == 4),
+            "{}: {inner:?}",
+            c.label
+        );
+    }
+    let d = synthetic(4, 3, 8);
+    let out = cv::run(&d, &cfg, 0, &|_, _| {}).expect("runs");
+    assert_eq!(out.nested[0].summary.n_folds, 4);
+    for bad in ["\"some\"", "-1", "1.5"] {
+        let t = text.replace("[\"none\", \"all\", 2]", &format!("[{bad}]"));
+        let e = GridConfig::from_toml_str(&t, main)
+            .expect("parses")
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nap"), "{bad}: {e}");
+    }
+}

@@ -234,6 +234,7 @@ fn gives_probabilities(spec: &ModelSpec) -> bool {
     match spec {
         ModelSpec::Svm(SvmParams { probability, .. }) => *probability,
         ModelSpec::Select(s) => gives_probabilities(&s.model),
+        ModelSpec::SpeakerProjection(s) => gives_probabilities(&s.model),
         _ => true,
     }
 }

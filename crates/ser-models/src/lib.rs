@@ -57,6 +57,7 @@ pub mod logistic;
 pub mod mlp;
 mod model;
 pub mod naive_bayes;
+pub mod nap;
 mod pipeline;
 mod scaler;
 pub mod svm;
@@ -76,6 +77,7 @@ pub use logistic::{LogisticModel, LogisticParams};
 pub use mlp::{MlpModel, MlpParams};
 pub use model::{FittedModel, MODEL_KINDS, ModelSpec};
 pub use naive_bayes::{NaiveBayesModel, NaiveBayesParams};
+pub use nap::{Directions, SpeakerProjectionModel, SpeakerProjectionParams};
 pub use pipeline::{
     FORMAT_VERSION, Pipeline, PipelineData, Predictions, TrainingSummary, check_format_version,
     now_utc,

@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{FitOptions, check_features};
 use crate::ensemble::{EnsembleParams, SelectParams};
+use crate::nap::SpeakerProjectionParams;
 use crate::{
     Classifier, DeepParams, DynClassifier, Error, FittedClassifier, GradientBoostingParams,
     KnnParams, LogisticParams, MlpParams, NaiveBayesParams, RandomForestParams, Result, SvmParams,
 };
 
 /// The `kind` tag of every [`ModelSpec`] variant, in declaration order (for messages and help).
-pub const MODEL_KINDS: [&str; 10] = [
+pub const MODEL_KINDS: [&str; 11] = [
     SvmParams::KIND,
     LogisticParams::KIND,
     KnnParams::KIND,
@@ -21,6 +22,7 @@ pub const MODEL_KINDS: [&str; 10] = [
     GradientBoostingParams::KIND,
     MlpParams::KIND,
     SelectParams::KIND,
+    SpeakerProjectionParams::KIND,
     EnsembleParams::KIND,
     DeepParams::KIND,
 ];
@@ -50,6 +52,9 @@ pub enum ModelSpec {
     Mlp(MlpParams),
     /// Feature selection fitted on the training rows, then a model ([`SelectParams`]).
     Select(SelectParams),
+    /// Between-speaker directions of the training rows projected out, then a model
+    /// ([`SpeakerProjectionParams`], nuisance attribute projection).
+    SpeakerProjection(SpeakerProjectionParams),
     /// Soft voting or stacking over member models ([`EnsembleParams`]).
     Ensemble(EnsembleParams),
     /// Deep networks on log-mel sequences ([`DeepParams`]: `td_cnn_lstm`, `cnn_lstm`,
@@ -69,6 +74,7 @@ impl ModelSpec {
             ModelSpec::GradientBoosting(p) => p,
             ModelSpec::Mlp(p) => p,
             ModelSpec::Select(p) => p,
+            ModelSpec::SpeakerProjection(p) => p,
             ModelSpec::Ensemble(p) => p,
             ModelSpec::Deep(p) => p,
         }
