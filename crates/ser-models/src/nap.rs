@@ -20,6 +20,12 @@
 //! with NAP predicts a new speaker from its utterances alone, with no statistics of that
 //! speaker. With one training speaker there is nothing to estimate and no direction is removed.
 //!
+//! Meant for rows scaled with training statistics only. After per-speaker (or enrolment)
+//! standardisation every speaker's mean is zero, so what still differs between speakers' mean
+//! residuals is their mix of emotions, and the projection removes emotion directions: on EMO-DB
+//! (LOSO, per-speaker protocol) it took logistic regression from 0.89 to 0.33 UAR. A nested
+//! search that offers both sees this on its inner folds and does not choose it (README).
+//!
 //! Written here: no dependency of this crate has a symmetric eigen-solver, and the Gram matrix
 //! is small (one row per training speaker), so a cyclic Jacobi sweep is exact and fast enough.
 
