@@ -136,6 +136,16 @@ impl TrainConfig {
                     .into(),
             ));
         }
+        if normalisation.per_speaker_model() && projects_speakers(&model) {
+            return Err(Error::Input(format!(
+                "model {} removes the training speakers' directions (speaker_projection), but \
+                 normalisation {} standardises every speaker to mean zero first: what still \
+                 differs between speakers is then their mix of emotions, and the projection \
+                 would remove emotion directions; use normalisation training with it",
+                model.kind(),
+                normalisation.as_str()
+            )));
+        }
         if let Some(plan) = &self.augment {
             plan.check()?;
             if normalisation.per_speaker_model() {
@@ -157,6 +167,16 @@ impl TrainConfig {
             min_utterances: self.min_utterances.unwrap_or(5),
             augment: self.augment.clone(),
         })
+    }
+}
+
+/// Whether `spec` (or a model inside it) is a speaker projection.
+fn projects_speakers(spec: &ModelSpec) -> bool {
+    match spec {
+        ModelSpec::SpeakerProjection(_) => true,
+        ModelSpec::Select(s) => projects_speakers(&s.model),
+        ModelSpec::Ensemble(e) => e.members.iter().any(projects_speakers),
+        _ => false,
     }
 }
 
@@ -386,4 +406,33 @@ pub fn train(
             feature_config_hash: t.config_hash,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(normalisation: &str, model: &str) -> Result<TrainSettings> {
+        TrainConfig::from_toml_str(
+            &format!("normalisation = \"{normalisation}\"\n[model]\n{model}\n"),
+            "test",
+        )?
+        .settings()
+    }
+
+    /// A speaker projection after per-speaker standardisation would remove emotion directions:
+    /// refused with the reason, wherever it sits in the model; with training statistics it trains.
+    #[test]
+    fn speaker_projection_needs_training_statistics() {
+        let nap = "kind = \"speaker_projection\"\nmodel = { kind = \"logistic_regression\" }";
+        for norm in ["per_speaker", "enrolment"] {
+            let e = settings(norm, nap).expect_err("refused").to_string();
+            assert!(e.contains("speaker_projection") && e.contains(norm), "{e}");
+        }
+        assert!(settings("training", nap).is_ok());
+        let inside = "kind = \"ensemble\"\nmembers = [{ kind = \"naive_bayes\" }, \
+                      { kind = \"speaker_projection\", model = { kind = \"naive_bayes\" } }]";
+        assert!(settings("per_speaker", inside).is_err());
+        assert!(settings("per_speaker", "kind = \"logistic_regression\"").is_ok());
+    }
 }
