@@ -207,7 +207,7 @@ fn speaker_directions(
     let top = values.first().copied().unwrap_or(0.0);
     let mut out = Vec::new();
     for (k, &lambda) in values.iter().enumerate() {
-        if out.len() == limit || !(lambda > 1e-9 * top) || lambda <= 0.0 {
+        if out.len() == limit || lambda.is_nan() || lambda <= 1e-9 * top || lambda <= 0.0 {
             break;
         }
         // u = offsetsᵀ v / sqrt(lambda): unit length since |offsetsᵀ v|² = vᵀ G v = lambda
