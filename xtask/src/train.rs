@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long)]
     pub feature_set: Option<String>,
     /// Classifier: svm, logistic_regression, knn, naive_bayes, random_forest, gradient_boosting,
-    /// mlp. Models holding other models (`select`, `ensemble`) are given as a `[model]` table in
+    /// mlp. Models holding other models (`select`, `speaker_projection`, `ensemble`) are given as a `[model]` table in
     /// `--config`.
     #[arg(long)]
     pub model: Option<String>,

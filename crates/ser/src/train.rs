@@ -138,7 +138,7 @@ impl TrainConfig {
         }
         if normalisation.per_speaker_model() && projects_speakers(&model) {
             return Err(Error::Input(format!(
-                "model {} removes the training speakers' directions (speaker_projection), but \
+                "model {} removes the training speakers' directions (a speaker_projection), but \
                  normalisation {} standardises every speaker to mean zero first: what still \
                  differs between speakers is then their mix of emotions, and the projection \
                  would remove emotion directions; use normalisation training with it",
