@@ -163,20 +163,33 @@ impl Classifier for SelectParams {
     }
 }
 
-#[typetag::serde(name = "select")]
-impl FittedClassifier for SelectModel {
-    fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
-        self.model.predict_proba(self.project(x)?.view())
-    }
+/// The [`FittedClassifier`] of a model that maps its input with `self.project(x)` and hands
+/// the result to the fitted model `self.model` (a selection, a projection), registered under
+/// `name` for the model file.
+macro_rules! fitted_wrapper {
+    ($ty:ty, $name:literal) => {
+        #[typetag::serde(name = $name)]
+        impl FittedClassifier for $ty {
+            fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
+                self.model.predict_proba(self.project(x)?.view())
+            }
 
-    fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
-        self.model.predict(self.project(x)?.view())
-    }
+            fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
+                self.model.predict(self.project(x)?.view())
+            }
 
-    fn predict_with_proba(&self, x: ArrayView2<f32>) -> Result<(Vec<usize>, Option<Array2<f32>>)> {
-        self.model.predict_with_proba(self.project(x)?.view())
-    }
+            fn predict_with_proba(
+                &self,
+                x: ArrayView2<f32>,
+            ) -> Result<(Vec<usize>, Option<Array2<f32>>)> {
+                self.model.predict_with_proba(self.project(x)?.view())
+            }
+        }
+    };
 }
+pub(crate) use fitted_wrapper;
+
+fitted_wrapper!(SelectModel, "select");
 
 /// How an ensemble combines its members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -33,6 +33,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{FitOptions, check_features, check_train, param_err};
+use crate::ensemble::fitted_wrapper;
 use crate::{Checked, Classifier, Error, FittedClassifier, FittedModel, ModelSpec, Result};
 
 /// How many between-speaker directions [`SpeakerProjectionParams`] removes.
@@ -132,14 +133,14 @@ fn project_out(x: ArrayView2<f32>, directions: &[Vec<f32>]) -> Array2<f32> {
     out
 }
 
-/// The between-speaker directions of the training rows (module docs, steps 1–3), at most
-/// `limit`, largest variance first.
+/// The between-speaker directions of the training rows (module docs, steps 1–3), as many as
+/// `wanted` allows, largest variance first.
 fn speaker_directions(
     x: ArrayView2<f32>,
     y: &[usize],
     n_classes: usize,
     groups: &[String],
-    limit: usize,
+    wanted: Directions,
 ) -> Vec<Vec<f32>> {
     let (n, d) = x.dim();
     // class means
@@ -164,7 +165,8 @@ fn speaker_directions(
     names.sort();
     names.dedup();
     let s_count = names.len();
-    if s_count < 2 || limit == 0 {
+    let limit = wanted.limit(s_count);
+    if limit == 0 {
         return Vec::new();
     }
     let mut offsets = vec![0.0f64; s_count * d];
@@ -315,11 +317,7 @@ impl Classifier for SpeakerProjectionParams {
                 found: groups.len(),
             });
         }
-        let mut distinct: Vec<&String> = groups.iter().collect();
-        distinct.sort();
-        distinct.dedup();
-        let limit = p.directions.limit(distinct.len());
-        let directions = speaker_directions(x, y, n_classes, groups, limit);
+        let directions = speaker_directions(x, y, n_classes, groups, p.directions);
         let xp = project_out(x, &directions);
         let model = p.model.fit(xp.view(), y, n_classes, opts)?;
         Ok(SpeakerProjectionModel {
@@ -330,20 +328,7 @@ impl Classifier for SpeakerProjectionParams {
     }
 }
 
-#[typetag::serde(name = "speaker_projection")]
-impl FittedClassifier for SpeakerProjectionModel {
-    fn predict_proba(&self, x: ArrayView2<f32>) -> Result<Option<Array2<f32>>> {
-        self.model.predict_proba(self.project(x)?.view())
-    }
-
-    fn predict(&self, x: ArrayView2<f32>) -> Result<Vec<usize>> {
-        self.model.predict(self.project(x)?.view())
-    }
-
-    fn predict_with_proba(&self, x: ArrayView2<f32>) -> Result<(Vec<usize>, Option<Array2<f32>>)> {
-        self.model.predict_with_proba(self.project(x)?.view())
-    }
-}
+fitted_wrapper!(SpeakerProjectionModel, "speaker_projection");
 
 #[cfg(test)]
 mod tests {
@@ -425,6 +410,13 @@ mod tests {
         })
     }
 
+    fn projection(m: &FittedModel) -> &SpeakerProjectionModel {
+        m.fitted()
+            .as_any()
+            .downcast_ref::<SpeakerProjectionModel>()
+            .expect("a speaker projection")
+    }
+
     fn accuracy(pred: &[usize], y: &[usize]) -> f64 {
         pred.iter().zip(y).filter(|(p, t)| p == t).count() as f64 / y.len() as f64
     }
@@ -443,11 +435,7 @@ mod tests {
         let with = nap(Directions::All(AllTag::All))
             .fit(x.view(), &y, 3, &opts)
             .unwrap();
-        let fitted = with
-            .fitted()
-            .as_any()
-            .downcast_ref::<SpeakerProjectionModel>()
-            .unwrap();
+        let fitted = projection(&with);
         // five speakers span at most four directions; the first is the shift's
         assert!(!fitted.directions().is_empty() && fitted.directions().len() <= 4);
         let u = &fitted.directions()[0];
@@ -472,11 +460,7 @@ mod tests {
         let one = nap(Directions::Count(1))
             .fit(x.view(), &y, 3, &opts)
             .unwrap();
-        let one = one
-            .fitted()
-            .as_any()
-            .downcast_ref::<SpeakerProjectionModel>()
-            .unwrap();
+        let one = projection(&one);
         assert_eq!(one.directions().len(), 1);
         assert_eq!(one.directions()[0], fitted.directions()[0]);
         // the fitted model round-trips through JSON and predicts the same
@@ -507,11 +491,7 @@ mod tests {
             ..FitOptions::default()
         };
         let m = spec.fit(x.view(), &y, 3, &opts).unwrap();
-        let fitted = m
-            .fitted()
-            .as_any()
-            .downcast_ref::<SpeakerProjectionModel>()
-            .unwrap();
+        let fitted = projection(&m);
         assert!(fitted.directions().is_empty());
         let plain = ModelSpec::LogisticRegression(LogisticParams::default())
             .fit(x.view(), &y, 3, &opts)
