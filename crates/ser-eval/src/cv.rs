@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use ndarray::{Array2, Axis};
 use rayon::prelude::*;
-use ser_models::{FitOptions, SpeakerStatistics};
+use ser_models::{FitOptions, ShrunkCentring, SpeakerMoments, SpeakerStatistics};
 use serde::{Deserialize, Serialize};
 
 use crate::grid::{Candidate, CheckedConfig, Normalisation, without_probability};
@@ -222,6 +222,56 @@ struct ProtocolFeatures {
     x_test: Option<Array2<f32>>,
     /// Augmented copies (`Dataset::augmented`), under the same protocol.
     aug: Option<Array2<f32>>,
+    /// Every speaker's moments over all its rows and over its enrolment rows, when each fit
+    /// centres the rows itself ([`Normalisation::EnrolmentShrunk`]).
+    centring: Option<CentringMoments>,
+}
+
+/// Per speaker: moments over all its (original) rows, and over its enrolment rows.
+struct CentringMoments {
+    full: BTreeMap<String, SpeakerMoments>,
+    enrolment: BTreeMap<String, SpeakerMoments>,
+}
+
+impl CentringMoments {
+    fn of(data: &Dataset, enrolment: &[usize]) -> Result<Self> {
+        let by_speaker = |rows: &mut dyn Iterator<Item = usize>| {
+            let mut m: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for r in rows {
+                m.entry(data.speakers[r].clone()).or_default().push(r);
+            }
+            m.into_iter()
+                .map(|(s, rows)| Ok((s, SpeakerMoments::of_rows(data.x.view(), &rows)?)))
+                .collect::<Result<BTreeMap<_, _>>>()
+        };
+        Ok(CentringMoments {
+            full: by_speaker(&mut (0..data.n_rows()))?,
+            enrolment: by_speaker(&mut enrolment.iter().copied())?,
+        })
+    }
+
+    /// Centres `x` in place: row `i` minus the centre of speaker `who[i]`, from its moments in
+    /// `moments`.
+    fn centre(
+        c: &ShrunkCentring,
+        moments: &BTreeMap<String, SpeakerMoments>,
+        x: &mut Array2<f32>,
+        who: &[&str],
+    ) -> Result<()> {
+        let mut centres: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        for (mut row, &spk) in x.rows_mut().into_iter().zip(who) {
+            if !centres.contains_key(spk) {
+                let m = moments
+                    .get(spk)
+                    .ok_or_else(|| Error::Data(format!("no moments of speaker {spk}")))?;
+                centres.insert(spk, c.centre_of(m));
+            }
+            for (v, m) in row.iter_mut().zip(&centres[spk]) {
+                *v = (f64::from(*v) - m) as f32;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Features under one protocol: per-speaker standardised or unchanged. A copy is standardised
@@ -237,7 +287,17 @@ fn protocol_features(
             x: data.x.clone(),
             x_test: None,
             aug: data.augmented.as_ref().map(|a| a.x.clone()),
+            centring: None,
         }),
+        Normalisation::EnrolmentShrunk => {
+            let rows = enrolment_rows(data, raw.enrolment_utterances, raw.seed);
+            Ok(ProtocolFeatures {
+                x: data.x.clone(),
+                x_test: None,
+                aug: data.augmented.as_ref().map(|a| a.x.clone()),
+                centring: Some(CentringMoments::of(data, &rows)?),
+            })
+        }
         Normalisation::PerSpeaker => grouped(data, &data.speakers, min_utterances),
         Normalisation::PerCorpus => grouped(data, &data.corpora, min_utterances),
         Normalisation::Enrolment => {
@@ -298,6 +358,7 @@ fn grouped(data: &Dataset, groups: &[String], min_utterances: usize) -> Result<P
         x,
         x_test: None,
         aug,
+        centring: None,
     })
 }
 
@@ -439,7 +500,26 @@ fn fit_predict(
             .map_err(|e| Error::Data(format!("training rows with their copies: {e}")))?;
         sources.extend(tr.copies.iter().map(|&c| a.source[c]));
     }
-    let xte = x.x_test.as_ref().unwrap_or(&x.x).select(Axis(0), test);
+    let mut xte = x.x_test.as_ref().unwrap_or(&x.x).select(Axis(0), test);
+    if let Some(cm) = &x.centring {
+        // population statistics from this fit's training speakers only
+        let mut speakers: Vec<&str> = tr.rows.iter().map(|&i| data.speakers[i].as_str()).collect();
+        speakers.sort_unstable();
+        speakers.dedup();
+        let moments = speakers
+            .iter()
+            .map(|s| {
+                cm.full
+                    .get(*s)
+                    .ok_or_else(|| Error::Data(format!("no moments of speaker {s}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let c = ShrunkCentring::fit(&moments)?;
+        let who: Vec<&str> = sources.iter().map(|&i| data.speakers[i].as_str()).collect();
+        CentringMoments::centre(&c, &cm.full, &mut xtr, &who)?;
+        let who: Vec<&str> = test.iter().map(|&i| data.speakers[i].as_str()).collect();
+        CentringMoments::centre(&c, &cm.enrolment, &mut xte, &who)?;
+    }
     let scaler = scaler.fit(xtr.view())?;
     let xtr = scaler.transform(xtr.view())?;
     let xte = scaler.transform(xte.view())?;

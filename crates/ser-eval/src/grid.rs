@@ -64,6 +64,14 @@ pub enum Normalisation {
     /// it as per-speaker normalisation (prediction takes whatever utterances of a speaker it is
     /// given).
     Enrolment,
+    /// Every speaker centred, not scaled, on an empirical-Bayes estimate of its mean
+    /// ([`ser_models::ShrunkCentring`]): the mean of its own utterances (all of them for a
+    /// training speaker, `enrolment_utterances` chosen by seed for a test speaker, labels unused)
+    /// shrunk toward the training speakers' average by how much the training speakers differ on
+    /// that column against the noise of that many utterances; the population statistics are
+    /// fitted on each fit's training speakers only. Then the scaler fitted on the training rows.
+    /// An evaluation protocol for now: a model file cannot carry it (`train` refuses it).
+    EnrolmentShrunk,
 }
 
 impl Normalisation {
@@ -74,6 +82,7 @@ impl Normalisation {
             Normalisation::PerSpeaker => "per_speaker",
             Normalisation::PerCorpus => "per_corpus",
             Normalisation::Enrolment => "enrolment",
+            Normalisation::EnrolmentShrunk => "enrolment_shrunk",
         }
     }
 
@@ -99,7 +108,25 @@ impl Normalisation {
                  unlabelled utterances (chosen by seed), then the scaler fitted on the training \
                  speakers; every test utterance is scored"
             }
+            Normalisation::EnrolmentShrunk => {
+                "each speaker centred (not scaled) on its mean shrunk toward the training \
+                 speakers' average (empirical Bayes: by how much the training speakers differ on \
+                 each feature against the noise of a mean of that many utterances); a training \
+                 speaker's mean over all its utterances, a test speaker's over only \
+                 `enrolment_utterances` of its unlabelled utterances (chosen by seed); the \
+                 population statistics fitted on the training speakers of each fit; then the \
+                 scaler fitted on the training speakers; every test utterance is scored"
+            }
         }
+    }
+
+    /// Whether a model file can carry this protocol (per-corpus statistics and the shrunk
+    /// enrolment's population statistics are evaluation protocols only).
+    pub fn model_file(self) -> bool {
+        !matches!(
+            self,
+            Normalisation::PerCorpus | Normalisation::EnrolmentShrunk
+        )
     }
 
     /// Whether a model file trained under this protocol normalises per speaker.
@@ -388,7 +415,8 @@ impl GridConfig {
             }
             _ => {}
         }
-        if self.normalisation.contains(&Normalisation::Enrolment)
+        if (self.normalisation.contains(&Normalisation::Enrolment)
+            || self.normalisation.contains(&Normalisation::EnrolmentShrunk))
             && self.enrolment_utterances < self.min_utterances_per_speaker.max(2)
         {
             return Err(Error::Param {

@@ -317,3 +317,33 @@ fn speaker_projection_is_a_grid_dimension() {
         assert!(e.contains("nap"), "{bad}: {e}");
     }
 }
+
+/// Shrunk enrolment centres each speaker: a large speaker offset is gone even from 6 enrolment
+/// utterances (well above training-speaker scaling), it runs only with enough enrolment
+/// utterances, and a model file refuses it (the search's final model never uses it).
+#[test]
+fn shrunk_enrolment_removes_speaker_offsets() {
+    let d = synthetic(6, 6, 2);
+    let cfg = config(
+        "normalisation = [\"training\", \"enrolment_shrunk\"]\nenrolment_utterances = 6\n\
+         outer = { kind = \"leave_one_speaker_out\" }\ninner = { kind = \"group_k_fold\", k = 3 }",
+    )
+    .check()
+    .expect("checks");
+    let out = cv::run(&d, &cfg, 0, &|_, _| {}).expect("runs");
+    assert_eq!(out.nested[1].normalisation, Normalisation::EnrolmentShrunk);
+    let (training, shrunk) = (out.nested[0].pooled.uar, out.nested[1].pooled.uar);
+    assert!(
+        shrunk > training + 0.1,
+        "shrunk {shrunk} vs training {training}"
+    );
+    assert!(!Normalisation::EnrolmentShrunk.model_file());
+    assert!(Normalisation::Enrolment.model_file());
+    let n: Normalisation = serde_json::from_str("\"enrolment_shrunk\"").expect("parses");
+    assert_eq!(n.as_str(), "enrolment_shrunk");
+    let bad = config(
+        "normalisation = [\"enrolment_shrunk\"]\nenrolment_utterances = 1\n\
+         outer = { kind = \"leave_one_speaker_out\" }",
+    );
+    assert!(bad.check().is_err());
+}

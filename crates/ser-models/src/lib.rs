@@ -82,7 +82,10 @@ pub use pipeline::{
     FORMAT_VERSION, Pipeline, PipelineData, Predictions, TrainingSummary, check_format_version,
     now_utc,
 };
-pub use scaler::{FittedScaler, ScalerSpec, SpeakerStatistics, normalise_per_speaker};
+pub use scaler::{
+    FittedScaler, ScalerSpec, ShrunkCentring, SpeakerMoments, SpeakerStatistics,
+    normalise_per_speaker,
+};
 pub use svm::{Gamma, GammaRule, KernelKind, SvmModel, SvmParams};
 pub use tree::{
     GradientBoostingModel, GradientBoostingParams, MaxFeatures, MaxFeaturesRule, RandomForestModel,

@@ -376,6 +376,129 @@ impl SpeakerStatistics {
     }
 }
 
+/// One speaker's own mean, population variance and number of utterances per column (from its
+/// unlabelled rows), the input of [`ShrunkCentring`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeakerMoments {
+    pub mean: Vec<f64>,
+    pub var: Vec<f64>,
+    pub n: usize,
+}
+
+impl SpeakerMoments {
+    /// The moments of the rows `rows` of `x` (at least one row).
+    pub fn of_rows(x: ArrayView2<f32>, rows: &[usize]) -> Result<Self> {
+        if rows.is_empty() {
+            return Err(Error::Empty {
+                what: "a speaker's rows",
+                rows: 0,
+                cols: x.ncols(),
+            });
+        }
+        let (mean, var) = (0..x.ncols())
+            .map(|c| {
+                let (m, s) = mean_std(rows.iter().map(|&r| f64::from(x[[r, c]])));
+                (m, s * s)
+            })
+            .unzip();
+        Ok(SpeakerMoments {
+            mean,
+            var,
+            n: rows.len(),
+        })
+    }
+}
+
+/// Empirical-Bayes speaker centring: where a speaker's mean lies, estimated from however many
+/// of its utterances there are, shrunk toward the training speakers' average by how much
+/// speakers really differ on that column compared with how noisy a mean of that many
+/// utterances is. Fitted on the training speakers' [`SpeakerMoments`], per column `j`:
+///
+/// - `a_j`: the average of the speakers' means; `w²_j`: the average within-speaker variance;
+/// - `b²_j = max(0, var_s(m_sj) − mean_s(v_sj / n_s))`: the spread of the speakers' true means
+///   (the sample variance of their means less what their own sampling noise explains);
+/// - a speaker whose `n` utterances have mean `m_j` is centred on
+///   `a_j + (b²_j / (b²_j + w²_j / n)) (m_j − a_j)`.
+///
+/// So a column on which speakers differ much more than a few utterances' noise is centred on
+/// the speaker's own mean; a column whose speaker means are lost in the noise of `n`
+/// utterances (an emotion-dominated one, when `n` is small and the utterances' mix of emotions
+/// is random) keeps the average. No constant is chosen: everything comes from the training
+/// speakers. With fewer than two training speakers there is no spread to estimate and every
+/// speaker is centred on its own mean.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShrunkCentring {
+    average: Vec<f64>,
+    between: Vec<f64>,
+    within: Vec<f64>,
+}
+
+impl ShrunkCentring {
+    /// Fits the population statistics on the training speakers' moments.
+    ///
+    /// Errors: no speakers, or speakers with different column counts.
+    pub fn fit(speakers: &[&SpeakerMoments]) -> Result<Self> {
+        let first = speakers.first().ok_or(Error::Empty {
+            what: "training speakers' moments",
+            rows: 0,
+            cols: 0,
+        })?;
+        let d = first.mean.len();
+        if let Some(bad) = speakers
+            .iter()
+            .find(|m| m.mean.len() != d || m.var.len() != d)
+        {
+            return Err(Error::Length {
+                what: "columns of a speaker's moments",
+                expected: d,
+                found: bad.mean.len(),
+            });
+        }
+        let s = speakers.len() as f64;
+        let mut average = vec![0.0; d];
+        let mut between = vec![f64::INFINITY; d];
+        let mut within = vec![0.0; d];
+        for j in 0..d {
+            average[j] = speakers.iter().map(|m| m.mean[j]).sum::<f64>() / s;
+            within[j] = speakers.iter().map(|m| m.var[j]).sum::<f64>() / s;
+            if speakers.len() >= 2 {
+                let spread = speakers
+                    .iter()
+                    .map(|m| (m.mean[j] - average[j]).powi(2))
+                    .sum::<f64>()
+                    / (s - 1.0);
+                let noise = speakers
+                    .iter()
+                    .map(|m| m.var[j] / m.n.max(1) as f64)
+                    .sum::<f64>()
+                    / s;
+                between[j] = (spread - noise).max(0.0);
+            }
+        }
+        Ok(ShrunkCentring {
+            average,
+            between,
+            within,
+        })
+    }
+
+    /// The centre of a speaker with these moments (its mean shrunk toward the average).
+    pub fn centre_of(&self, m: &SpeakerMoments) -> Vec<f64> {
+        let n = m.n.max(1) as f64;
+        (0..self.average.len())
+            .map(|j| {
+                let (b, w) = (self.between[j], self.within[j] / n);
+                let weight = if b.is_infinite() || b + w <= 0.0 {
+                    1.0
+                } else {
+                    b / (b + w)
+                };
+                self.average[j] + weight * (m.mean[j] - self.average[j])
+            })
+            .collect()
+    }
+}
+
 fn check_speakers(x: ArrayView2<f32>, speakers: &[String]) -> Result<()> {
     if speakers.len() != x.nrows() {
         return Err(Error::Length {
@@ -389,6 +512,47 @@ fn check_speakers(x: ArrayView2<f32>, speakers: &[String]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    fn moments(mean: &[f64], var: &[f64], n: usize) -> SpeakerMoments {
+        SpeakerMoments {
+            mean: mean.to_vec(),
+            var: var.to_vec(),
+            n,
+        }
+    }
+
+    /// Column 0: speakers far apart against their noise, so a speaker keeps (almost) its own
+    /// mean; column 1: speaker means no further apart than their noise explains, so every
+    /// speaker is centred on the average; fewer utterances shrink more; one speaker is its own
+    /// centre.
+    #[test]
+    fn shrunk_centring_follows_the_spread_of_the_speakers() {
+        let a = moments(&[-10.0, 0.1], &[1.0, 1.0], 10);
+        let b = moments(&[10.0, -0.1], &[1.0, 1.0], 10);
+        let c = ShrunkCentring::fit(&[&a, &b]).unwrap();
+        // column 0: spread = 200, noise = 0.1, b² = 199.9, w² / n = 0.1
+        let own = c.centre_of(&moments(&[4.0, 0.3], &[1.0, 1.0], 10));
+        let w0 = 199.9 / (199.9 + 0.1);
+        assert!((own[0] - 4.0 * w0).abs() < 1e-12, "{own:?}");
+        // column 1: spread 0.02 < noise 0.1: no spread left, the average (0)
+        assert_eq!(own[1], 0.0);
+        let few = c.centre_of(&moments(&[4.0, 0.3], &[1.0, 1.0], 1));
+        let w1 = 199.9 / (199.9 + 1.0);
+        assert!((few[0] - 4.0 * w1).abs() < 1e-12);
+        assert!(few[0] < own[0]);
+        let alone = ShrunkCentring::fit(&[&a]).unwrap();
+        assert_eq!(alone.centre_of(&b), b.mean);
+        assert!(ShrunkCentring::fit(&[]).is_err());
+        assert!(ShrunkCentring::fit(&[&a, &moments(&[1.0], &[1.0], 3)]).is_err());
+        // moments of rows: mean and population variance
+        let x = ndarray::array![[1.0f32, 2.0], [3.0, 2.0], [5.0, 2.0]];
+        let m = SpeakerMoments::of_rows(x.view(), &[0, 2]).unwrap();
+        assert_eq!(
+            (m.mean.clone(), m.var.clone(), m.n),
+            (vec![3.0, 2.0], vec![4.0, 0.0], 2)
+        );
+        assert!(SpeakerMoments::of_rows(x.view(), &[]).is_err());
+    }
+
     use super::*;
     use ndarray::array;
 

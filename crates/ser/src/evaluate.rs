@@ -125,12 +125,12 @@ impl GridJob {
             .outcome
             .nested
             .iter()
-            .filter(|n| n.normalisation != ser_eval::Normalisation::PerCorpus)
+            .filter(|n| n.normalisation.model_file())
             .max_by(|a, b| a.pooled.uar.total_cmp(&b.pooled.uar))
             .ok_or_else(|| {
                 Error::Input(
-                    "the grid search ran per_corpus normalisation only, which a model file \
-                     cannot carry"
+                    "the grid search ran only normalisations a model file cannot carry \
+                     (per_corpus, enrolment_shrunk)"
                         .into(),
                 )
             })?;

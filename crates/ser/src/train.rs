@@ -128,6 +128,14 @@ impl TrainConfig {
         })?;
         model.check()?;
         let normalisation = self.normalisation.unwrap_or(Normalisation::Training);
+        if normalisation == Normalisation::EnrolmentShrunk {
+            return Err(Error::Input(
+                "normalisation enrolment_shrunk is an evaluation protocol (grid search) for now: \
+                 a model file cannot carry its population statistics yet; use training or \
+                 per_speaker"
+                    .into(),
+            ));
+        }
         if normalisation == Normalisation::PerCorpus {
             return Err(Error::Input(
                 "normalisation per_corpus is an evaluation protocol (grid search); a model file \
@@ -434,5 +442,14 @@ mod tests {
                       { kind = \"speaker_projection\", model = { kind = \"naive_bayes\" } }]";
         assert!(settings("per_speaker", inside).is_err());
         assert!(settings("per_speaker", "kind = \"logistic_regression\"").is_ok());
+    }
+
+    /// The shrunk-enrolment protocol lives in the grid search only, and says so.
+    #[test]
+    fn enrolment_shrunk_is_refused_for_model_files() {
+        let e = settings("enrolment_shrunk", "kind = \"logistic_regression\"")
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("evaluation protocol"), "{e}");
     }
 }
