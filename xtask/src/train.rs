@@ -50,8 +50,8 @@ pub struct Args {
     /// TOML file with `[model]` and optional normalisation/scaler/class_weight/seed.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Normalisation protocol: training | per-speaker | enrolment (a per-speaker model) [default:
-    /// training].
+    /// Normalisation protocol: training | per-speaker | enrolment (a per-speaker model) |
+    /// enrolment-shrunk (each speaker centred on its shrunk mean) [default: training].
     #[arg(long, value_parser = parse_snake::<Normalisation>)]
     pub normalisation: Option<Normalisation>,
     /// Scaler fitted on the (normalised) training rows: none | standard | robust | min-max |

@@ -70,7 +70,8 @@ pub enum Normalisation {
     /// shrunk toward the training speakers' average by how much the training speakers differ on
     /// that column against the noise of that many utterances; the population statistics are
     /// fitted on each fit's training speakers only. Then the scaler fitted on the training rows.
-    /// An evaluation protocol for now: a model file cannot carry it (`train` refuses it).
+    /// A model file carries it: the training speakers' population statistics, and at prediction
+    /// each speaker is centred with the utterances of it that are given together.
     EnrolmentShrunk,
 }
 
@@ -120,18 +121,21 @@ impl Normalisation {
         }
     }
 
-    /// Whether a model file can carry this protocol (per-corpus statistics and the shrunk
-    /// enrolment's population statistics are evaluation protocols only).
+    /// Whether a model file can carry this protocol (per-corpus statistics are an evaluation
+    /// protocol only).
     pub fn model_file(self) -> bool {
-        !matches!(
-            self,
-            Normalisation::PerCorpus | Normalisation::EnrolmentShrunk
-        )
+        self != Normalisation::PerCorpus
     }
 
-    /// Whether a model file trained under this protocol normalises per speaker.
-    pub fn per_speaker_model(self) -> bool {
-        matches!(self, Normalisation::PerSpeaker | Normalisation::Enrolment)
+    /// What a model file trained under this protocol does with each speaker's rows.
+    pub fn speaker_norm(self) -> ser_models::SpeakerNorm {
+        match self {
+            Normalisation::PerSpeaker | Normalisation::Enrolment => {
+                ser_models::SpeakerNorm::Standardise
+            }
+            Normalisation::EnrolmentShrunk => ser_models::SpeakerNorm::ShrunkCentring,
+            Normalisation::Training | Normalisation::PerCorpus => ser_models::SpeakerNorm::None,
+        }
     }
 }
 

@@ -253,8 +253,15 @@ fn enrolment_is_a_per_speaker_model() {
     let n: Normalisation = serde_json::from_str("\"enrolment\"").expect("parses");
     assert_eq!(n, Normalisation::Enrolment);
     assert_eq!(n.as_str(), "enrolment");
-    assert!(n.per_speaker_model());
-    assert!(!Normalisation::Training.per_speaker_model());
+    assert_eq!(n.speaker_norm(), ser_models::SpeakerNorm::Standardise);
+    assert_eq!(
+        Normalisation::Training.speaker_norm(),
+        ser_models::SpeakerNorm::None
+    );
+    assert_eq!(
+        Normalisation::EnrolmentShrunk.speaker_norm(),
+        ser_models::SpeakerNorm::ShrunkCentring
+    );
 }
 
 /// `nap` is a grid dimension: `"none"` leaves the model alone, `"all"` or a count wraps it (and
@@ -319,8 +326,8 @@ fn speaker_projection_is_a_grid_dimension() {
 }
 
 /// Shrunk enrolment centres each speaker: a large speaker offset is gone even from 6 enrolment
-/// utterances (well above training-speaker scaling), it runs only with enough enrolment
-/// utterances, and a model file refuses it (the search's final model never uses it).
+/// utterances (well above training-speaker scaling), and it runs only with enough enrolment
+/// utterances.
 #[test]
 fn shrunk_enrolment_removes_speaker_offsets() {
     let d = synthetic(6, 6, 2);
@@ -337,8 +344,8 @@ fn shrunk_enrolment_removes_speaker_offsets() {
         shrunk > training + 0.1,
         "shrunk {shrunk} vs training {training}"
     );
-    assert!(!Normalisation::EnrolmentShrunk.model_file());
-    assert!(Normalisation::Enrolment.model_file());
+    assert!(Normalisation::EnrolmentShrunk.model_file());
+    assert!(!Normalisation::PerCorpus.model_file());
     let n: Normalisation = serde_json::from_str("\"enrolment_shrunk\"").expect("parses");
     assert_eq!(n.as_str(), "enrolment_shrunk");
     let bad = config(

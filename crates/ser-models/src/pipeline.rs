@@ -7,7 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::FitOptions;
-use crate::scaler::{FittedScaler, ScalerSpec, normalise_per_speaker};
+use crate::scaler::{FittedScaler, ScalerSpec, ShrunkCentring, normalise_per_speaker};
 use crate::{Error, FittedModel, ModelSpec, Result};
 
 /// Version of the model-file layout written by [`Pipeline::save`].
@@ -35,6 +35,19 @@ pub struct TrainingSummary {
     pub notes: BTreeMap<String, String>,
 }
 
+/// How a pipeline treats each speaker's rows before the scaler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpeakerNorm {
+    /// Rows as they are.
+    #[default]
+    None,
+    /// Each speaker standardised with its own rows' mean and standard deviation.
+    Standardise,
+    /// Each speaker centred on its mean shrunk toward the training speakers' average
+    /// ([`ShrunkCentring`]).
+    ShrunkCentring,
+}
+
 /// A fitted pipeline: (per-speaker normalisation) → scaler → classifier, with the feature and
 /// label names it expects. Saved and loaded as one JSON file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +64,10 @@ pub struct Pipeline {
     pub per_speaker: bool,
     /// Minimum utterances per speaker for per-speaker normalisation at prediction time.
     pub per_speaker_min_utterances: usize,
+    /// Each speaker centred on its shrunk mean first ([`SpeakerNorm::ShrunkCentring`]): the
+    /// training speakers' population statistics. Absent in files without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker_centring: Option<ShrunkCentring>,
     /// The classifier.
     pub model: FittedModel,
     /// Label name of each class index.
@@ -124,12 +141,14 @@ fn sorted_unique(v: &[String]) -> Vec<String> {
 
 impl Pipeline {
     /// Fits scaler and classifier on `data` and records a training summary.
-    /// With `per_speaker`, rows are first standardised per speaker (speakers required, each with at
-    /// least `min_utterances` rows), then `scaler` is fitted on the result.
+    /// With [`SpeakerNorm::Standardise`], rows are first standardised per speaker (speakers
+    /// required, each with at least `min_utterances` rows); with [`SpeakerNorm::ShrunkCentring`]
+    /// each speaker is centred on its shrunk mean (speakers required); then `scaler` is fitted
+    /// on the result.
     pub fn fit(
         data: PipelineData<'_>,
         scaler: ScalerSpec,
-        per_speaker: bool,
+        speaker_norm: SpeakerNorm,
         min_utterances: usize,
         spec: &ModelSpec,
         opts: &FitOptions,
@@ -143,13 +162,23 @@ impl Pipeline {
             });
         }
         let normalised;
-        let x = if per_speaker {
-            let speakers = data.speakers.ok_or(Error::SpeakersRequired)?;
-            normalised = normalise_per_speaker(data.x, speakers, min_utterances)?;
-            normalised.view()
-        } else {
-            data.x
+        let mut speaker_centring = None;
+        let x = match speaker_norm {
+            SpeakerNorm::None => data.x,
+            SpeakerNorm::Standardise => {
+                let speakers = data.speakers.ok_or(Error::SpeakersRequired)?;
+                normalised = normalise_per_speaker(data.x, speakers, min_utterances)?;
+                normalised.view()
+            }
+            SpeakerNorm::ShrunkCentring => {
+                let speakers = data.speakers.ok_or(Error::SpeakersRequired)?;
+                let c = ShrunkCentring::fit_rows(data.x, speakers)?;
+                normalised = c.centre_rows(data.x, speakers)?;
+                speaker_centring = Some(c);
+                normalised.view()
+            }
         };
+        let per_speaker = speaker_norm == SpeakerNorm::Standardise;
         let fitted_scaler = scaler.fit(x)?;
         let xs = fitted_scaler.transform(x)?;
         let n_classes = data.labels.len();
@@ -175,6 +204,7 @@ impl Pipeline {
             scaler: fitted_scaler,
             per_speaker,
             per_speaker_min_utterances: min_utterances,
+            speaker_centring,
             model,
             labels: data.labels.to_vec(),
             summary,
@@ -225,6 +255,22 @@ impl Pipeline {
             let speakers = speakers.ok_or(Error::SpeakersRequired)?;
             let n = normalise_per_speaker(x, speakers, self.per_speaker_min_utterances)?;
             self.scaler.transform(n.view())
+        } else if let Some(c) = &self.speaker_centring {
+            let speakers = speakers.ok_or(Error::SpeakersRequired)?;
+            // as many utterances of a speaker as per-speaker statistics need
+            let min = self.per_speaker_min_utterances.max(1);
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for s in speakers {
+                *counts.entry(s.as_str()).or_default() += 1;
+            }
+            if let Some((speaker, &found)) = counts.iter().find(|(_, n)| **n < min) {
+                return Err(Error::TooFewUtterances {
+                    speaker: speaker.to_string(),
+                    found,
+                    min,
+                });
+            }
+            self.scaler.transform(c.centre_rows(x, speakers)?.view())
         } else {
             self.scaler.transform(x)
         }

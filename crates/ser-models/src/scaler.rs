@@ -426,10 +426,11 @@ impl SpeakerMoments {
 /// is random) keeps the average. No constant is chosen: everything comes from the training
 /// speakers. With fewer than two training speakers there is no spread to estimate and every
 /// speaker is centred on its own mean.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShrunkCentring {
     average: Vec<f64>,
-    between: Vec<f64>,
+    /// `b²` per column; `None` with fewer than two training speakers (own means kept).
+    between: Option<Vec<f64>>,
     within: Vec<f64>,
 }
 
@@ -456,7 +457,7 @@ impl ShrunkCentring {
         }
         let s = speakers.len() as f64;
         let mut average = vec![0.0; d];
-        let mut between = vec![f64::INFINITY; d];
+        let mut between = vec![0.0; d];
         let mut within = vec![0.0; d];
         for j in 0..d {
             average[j] = speakers.iter().map(|m| m.mean[j]).sum::<f64>() / s;
@@ -477,9 +478,52 @@ impl ShrunkCentring {
         }
         Ok(ShrunkCentring {
             average,
-            between,
+            between: (speakers.len() >= 2).then_some(between),
             within,
         })
+    }
+
+    /// Number of columns.
+    pub fn n_features(&self) -> usize {
+        self.average.len()
+    }
+
+    /// `x` with each row minus the centre of its speaker, the speakers' moments taken over
+    /// their rows of `x` itself (a training table, or the utterances of new speakers given
+    /// together).
+    ///
+    /// Errors: `speakers.len() != x.nrows()`, another column count than the fitted one, NaN/inf.
+    pub fn centre_rows(&self, x: ArrayView2<f32>, speakers: &[String]) -> Result<Array2<f32>> {
+        check_matrix("X", x)?;
+        check_speakers(x, speakers)?;
+        if x.ncols() != self.n_features() {
+            return Err(Error::Length {
+                what: "columns of X (the fitted centring's columns)",
+                expected: self.n_features(),
+                found: x.ncols(),
+            });
+        }
+        let mut out = x.to_owned();
+        for rows in rows_by_speaker(speakers).into_values() {
+            let centre = self.centre_of(&SpeakerMoments::of_rows(x, &rows)?);
+            for &r in &rows {
+                for (v, m) in out.row_mut(r).iter_mut().zip(&centre) {
+                    *v = (f64::from(*v) - m) as f32;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Fits on the speakers of a training table (each speaker's moments over its rows).
+    pub fn fit_rows(x: ArrayView2<f32>, speakers: &[String]) -> Result<Self> {
+        check_matrix("X", x)?;
+        check_speakers(x, speakers)?;
+        let moments = rows_by_speaker(speakers)
+            .into_values()
+            .map(|rows| SpeakerMoments::of_rows(x, &rows))
+            .collect::<Result<Vec<_>>>()?;
+        Self::fit(&moments.iter().collect::<Vec<_>>())
     }
 
     /// The centre of a speaker with these moments (its mean shrunk toward the average).
@@ -487,16 +531,24 @@ impl ShrunkCentring {
         let n = m.n.max(1) as f64;
         (0..self.average.len())
             .map(|j| {
-                let (b, w) = (self.between[j], self.within[j] / n);
-                let weight = if b.is_infinite() || b + w <= 0.0 {
-                    1.0
-                } else {
-                    b / (b + w)
+                let w = self.within[j] / n;
+                let weight = match &self.between {
+                    Some(b) if b[j] + w > 0.0 => b[j] / (b[j] + w),
+                    _ => 1.0,
                 };
                 self.average[j] + weight * (m.mean[j] - self.average[j])
             })
             .collect()
     }
+}
+
+/// Row indices per speaker, speakers in sorted order.
+fn rows_by_speaker(speakers: &[String]) -> std::collections::BTreeMap<&str, Vec<usize>> {
+    let mut m: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, s) in speakers.iter().enumerate() {
+        m.entry(s.as_str()).or_default().push(i);
+    }
+    m
 }
 
 fn check_speakers(x: ArrayView2<f32>, speakers: &[String]) -> Result<()> {

@@ -431,8 +431,15 @@ fn pipeline_save_load_predict_identical() {
             speakers: Some(&speakers),
             corpora: None,
         };
-        let p = Pipeline::fit(data, ScalerSpec::Standard, per_speaker, 2, &spec, &opts(1))
-            .expect("fit");
+        let p = Pipeline::fit(
+            data,
+            ScalerSpec::Standard,
+            speaker_norm(per_speaker),
+            2,
+            &spec,
+            &opts(1),
+        )
+        .expect("fit");
         let path = dir.path().join("model.json");
         p.save(&path).expect("save");
         let q = Pipeline::load(&path).expect("load");
@@ -587,5 +594,94 @@ fn mlp_training_needs_the_candle_feature() {
             name: "mlp.dropout",
             ..
         })
+    ));
+}
+
+fn speaker_norm(per_speaker: bool) -> ser_models::SpeakerNorm {
+    if per_speaker {
+        ser_models::SpeakerNorm::Standardise
+    } else {
+        ser_models::SpeakerNorm::None
+    }
+}
+
+/// Speakers shifted on the emotion's own column: shrunk centring (fitted on the training
+/// speakers, applied to a new speaker's batch) recovers the emotions of a speaker shifted
+/// beyond every training speaker, which the plain pipeline cannot; the model file carries the
+/// centring, and a batch with too few utterances of a speaker is refused.
+#[test]
+fn shrunk_centring_travels_in_the_model_file() {
+    let make = |offsets: &[f32], seed: u32| {
+        let per = 12;
+        let mut s = seed;
+        let mut x = Array2::<f32>::zeros((offsets.len() * per, 2));
+        let (mut y, mut spk) = (Vec::new(), Vec::new());
+        for (k, &o) in offsets.iter().enumerate() {
+            for r in 0..per {
+                let i = k * per + r;
+                let c = r % 3;
+                for j in 0..2 {
+                    s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    x[[i, j]] = 0.2 * ((s >> 8) as f32 / (1u32 << 24) as f32 - 0.5);
+                }
+                x[[i, 0]] += c as f32 - 1.0 + o;
+                y.push(c);
+                spk.push(format!("s{k}-{seed}"));
+            }
+        }
+        (x, y, spk)
+    };
+    let (x, y, speakers) = make(&[-3.0, -1.5, 0.0, 1.5, 3.0], 1);
+    let (xt, yt, st) = make(&[6.0], 2);
+    let labels: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    let fnames = names(2);
+    let spec = ModelSpec::LogisticRegression(LogisticParams::default());
+    let fit = |norm| {
+        let data = PipelineData {
+            x: x.view(),
+            y: &y,
+            labels: &labels,
+            feature_names: &fnames,
+            feature_set: "synthetic",
+            speakers: Some(&speakers),
+            corpora: None,
+        };
+        Pipeline::fit(data, ScalerSpec::Standard, norm, 2, &spec, &opts(1)).expect("fit")
+    };
+    let acc = |p: &Pipeline| {
+        let pred = p.predict(xt.view(), &fnames, Some(&st)).expect("predict");
+        pred.classes.iter().zip(&yt).filter(|(a, b)| a == b).count() as f64 / yt.len() as f64
+    };
+    let centred = fit(ser_models::SpeakerNorm::ShrunkCentring);
+    let plain = fit(ser_models::SpeakerNorm::None);
+    assert!(centred.speaker_centring.is_some() && !centred.per_speaker);
+    assert!(plain.speaker_centring.is_none());
+    let (a_c, a_p) = (acc(&centred), acc(&plain));
+    assert!(a_c > 0.9, "centred {a_c}");
+    assert!(a_p < 0.6, "plain {a_p}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("model.json");
+    centred.save(&path).expect("save");
+    let back = Pipeline::load(&path).expect("load");
+    assert_eq!(back, centred);
+    assert_eq!(acc(&back), a_c);
+    // one utterance of a speaker is not enough to centre it (min_utterances 2)
+    let e = back
+        .predict(rows(&xt, 0..1), &fnames, Some(&st[..1]))
+        .expect_err("too few");
+    assert!(
+        matches!(
+            e,
+            Error::TooFewUtterances {
+                found: 1,
+                min: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(matches!(
+        back.predict(xt.view(), &fnames, None),
+        Err(Error::SpeakersRequired)
     ));
 }

@@ -81,6 +81,8 @@ pub(crate) async fn model(State(s): State<Arc<Shared>>) -> Json<ModelInfo> {
         spec: serde_json::to_value(p.model.spec()).unwrap_or_default(),
         normalisation: if p.per_speaker {
             "per_speaker"
+        } else if p.speaker_centring.is_some() {
+            "enrolment_shrunk"
         } else {
             "training"
         }

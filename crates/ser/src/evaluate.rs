@@ -129,8 +129,8 @@ impl GridJob {
             .max_by(|a, b| a.pooled.uar.total_cmp(&b.pooled.uar))
             .ok_or_else(|| {
                 Error::Input(
-                    "the grid search ran only normalisations a model file cannot carry \
-                     (per_corpus, enrolment_shrunk)"
+                    "the grid search ran per_corpus normalisation only, which a model file \
+                     cannot carry"
                         .into(),
                 )
             })?;

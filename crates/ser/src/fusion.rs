@@ -381,7 +381,7 @@ impl FusionJob {
                 corpora: None,
             },
             m.scaler,
-            false,
+            ser_models::SpeakerNorm::None,
             2,
             &m.model,
             &opts,

@@ -128,14 +128,6 @@ impl TrainConfig {
         })?;
         model.check()?;
         let normalisation = self.normalisation.unwrap_or(Normalisation::Training);
-        if normalisation == Normalisation::EnrolmentShrunk {
-            return Err(Error::Input(
-                "normalisation enrolment_shrunk is an evaluation protocol (grid search) for now: \
-                 a model file cannot carry its population statistics yet; use training or \
-                 per_speaker"
-                    .into(),
-            ));
-        }
         if normalisation == Normalisation::PerCorpus {
             return Err(Error::Input(
                 "normalisation per_corpus is an evaluation protocol (grid search); a model file \
@@ -144,10 +136,10 @@ impl TrainConfig {
                     .into(),
             ));
         }
-        if normalisation.per_speaker_model() && projects_speakers(&model) {
+        if normalisation != Normalisation::Training && projects_speakers(&model) {
             return Err(Error::Input(format!(
                 "model {} removes the training speakers' directions (a speaker_projection), but \
-                 normalisation {} standardises every speaker to mean zero first: what still \
+                 normalisation {} centres every speaker on its own mean first: what still \
                  differs between speakers is then their mix of emotions, and the projection \
                  would remove emotion directions; use normalisation training with it",
                 model.kind(),
@@ -156,14 +148,14 @@ impl TrainConfig {
         }
         if let Some(plan) = &self.augment {
             plan.check()?;
-            if normalisation.per_speaker_model() {
-                return Err(Error::Input(
-                    "[augment] with per_speaker normalisation: a model file's per-speaker \
-                     statistics would be fitted on the copies too; train with normalisation \
-                     training, or compare per_speaker with augmentation in a grid search (which \
-                     fits speaker statistics on original utterances only)"
-                        .into(),
-                ));
+            if normalisation != Normalisation::Training {
+                return Err(Error::Input(format!(
+                    "[augment] with {} normalisation: a model file's speaker statistics \
+                         would be fitted on the copies too; train with normalisation training, \
+                         or compare it with augmentation in a grid search (which fits speaker \
+                         statistics on original utterances only)",
+                    normalisation.as_str()
+                )));
             }
         }
         Ok(TrainSettings {
@@ -381,7 +373,7 @@ pub fn train(
     let mut pipeline = Pipeline::fit(
         data,
         settings.scaler,
-        settings.normalisation.per_speaker_model(),
+        settings.normalisation.speaker_norm(),
         settings.min_utterances,
         &settings.model,
         &opts,
@@ -444,12 +436,11 @@ mod tests {
         assert!(settings("per_speaker", "kind = \"logistic_regression\"").is_ok());
     }
 
-    /// The shrunk-enrolment protocol lives in the grid search only, and says so.
+    /// A speaker projection is refused under shrunk enrolment too (speakers are centred there).
     #[test]
-    fn enrolment_shrunk_is_refused_for_model_files() {
-        let e = settings("enrolment_shrunk", "kind = \"logistic_regression\"")
-            .expect_err("refused")
-            .to_string();
-        assert!(e.contains("evaluation protocol"), "{e}");
+    fn speaker_projection_is_refused_with_shrunk_enrolment() {
+        let nap = "kind = \"speaker_projection\"\nmodel = { kind = \"logistic_regression\" }";
+        assert!(settings("enrolment_shrunk", nap).is_err());
+        assert!(settings("enrolment_shrunk", "kind = \"logistic_regression\"").is_ok());
     }
 }
