@@ -16,7 +16,10 @@ functionals for the same files (cached as .npz in --cache), and runs, per outer 
 under the normalisation protocols ser reports: `training` (StandardScaler fitted on the
 training side), `per_speaker` (each speaker z-scored with its own utterances, then the scaler),
 `enrolment` (training speakers with all their utterances, each test speaker with the statistics
-of `--enrolment` of them, chosen exactly as ser chooses them: FNV-1a of seed and path).
+of `--enrolment` of them, chosen exactly as ser chooses them: FNV-1a of seed and path),
+`enrolment_shrunk` (every speaker centred on its mean shrunk toward the training speakers'
+average, ser_models::ShrunkCentring, population statistics fitted on each fit's training
+speakers; a test speaker's mean from the same `--enrolment` utterances).
 Prints one Markdown table: pooled UAR per set, protocol and model.
 
 Environment (throwaway):
@@ -103,39 +106,88 @@ def fit_predict(params, Xtr, ytr, Xte):
     return m.predict(sc.transform(Xte))
 
 
+def enrolment_mask(spk, paths, enrol_k, seed):
+    mask = np.zeros(len(spk), bool)
+    for s in np.unique(spk):
+        rows = np.where(spk == s)[0]
+        order = sorted(rows, key=lambda i: (fnv1a(seed, paths[i]), i))
+        mask[order[:enrol_k]] = True
+    return mask
+
+
+def shrunk_centres(X, spk, train, who, rows_of):
+    """Centres (one row per entry of `who`) of the speakers `who`, each from its rows
+    `rows_of(s)`, shrunk toward the average of the training rows' speakers (empirical Bayes,
+    as ser_models::ShrunkCentring)."""
+    tspk = np.unique(spk[train])
+    means = np.array([X[spk == s].mean(0) for s in tspk])
+    var = np.array([X[spk == s].var(0) for s in tspk])
+    n = np.array([(spk == s).sum() for s in tspk], float)
+    avg, within = means.mean(0), var.mean(0)
+    if len(tspk) >= 2:
+        between = np.maximum(0.0, means.var(0, ddof=1) - (var / n[:, None]).mean(0))
+    else:
+        between = None
+    out = {}
+    for s in np.unique(who):
+        r = rows_of(s)
+        m, k = X[r].mean(0), len(r)
+        if between is None:
+            w = np.ones_like(m)
+        else:
+            den = between + within / k
+            w = np.where(den > 0, between / np.where(den > 0, den, 1.0), 1.0)
+        out[s] = avg + w * (m - avg)
+    return np.array([out[s] for s in who])
+
+
 def run(X, y, spk, text, folds, paths, protocol, enrol_k, seed):
     n = len(y)
-    if protocol == "training":
+    shrunk = protocol == "enrolment_shrunk"
+    if protocol in ("training", "enrolment_shrunk"):
         Xtr_all = Xte_all = X
     elif protocol == "per_speaker":
         Xtr_all = Xte_all = zscore_groups(X, spk)
     elif protocol == "enrolment":
         Xtr_all = zscore_groups(X, spk)
-        mask = np.zeros(n, bool)
-        for s in np.unique(spk):
-            rows = np.where(spk == s)[0]
-            order = sorted(rows, key=lambda i: (fnv1a(seed, paths[i]), i))
-            mask[order[:enrol_k]] = True
-        Xte_all = zscore_groups(X, spk, mask)
+        Xte_all = zscore_groups(X, spk, enrolment_mask(spk, paths, enrol_k, seed))
     else:
         raise ValueError(protocol)
+    enrol = enrolment_mask(spk, paths, enrol_k, seed)
+
+    def sides(tr_idx, te_idx, inner=False):
+        """Training and test matrices of one fit (global row indices); an inner fit's test side
+        is a training speaker, standardised as the training side is (shrunk: centred from its
+        enrolment utterances, as ser does)."""
+        Xtr, Xte = Xtr_all[tr_idx], (Xtr_all if inner else Xte_all)[te_idx]
+        if shrunk:
+            train = np.zeros(n, bool)
+            train[tr_idx] = True
+            Xtr = Xtr - shrunk_centres(X, spk, train, spk[tr_idx], lambda s: np.where(spk == s)[0])
+            Xte = Xte - shrunk_centres(X, spk, train, spk[te_idx],
+                                       lambda s: np.where((spk == s) & enrol)[0])
+        return Xtr, Xte
+
     nested = np.empty(n, dtype=object)
     fixed = {name: np.empty(n, dtype=object) for name, _ in CANDIDATES}
     for f in np.unique(folds):
-        te = folds == f
-        tr = ~te
-        Xtr, ytr = Xtr_all[tr], y[tr]
+        te = np.where(folds == f)[0]
+        tr = np.where(folds != f)[0]
+        ytr = y[tr]
         splits = inner_splits(spk[tr], text[tr])
         best, best_score = None, -1.0
         for name, params in CANDIDATES:
             scores = []
             for a, b in splits:
-                p = fit_predict(params, Xtr[a], ytr[a], Xtr[b])
+                xa, xb = sides(tr[a], tr[b], inner=True)
+                p = fit_predict(params, xa, ytr[a], xb)
                 scores.append(balanced_accuracy_score(ytr[b], p))
             if np.mean(scores) > best_score:
                 best, best_score = params, np.mean(scores)
-            fixed[name][te] = fit_predict(params, Xtr, ytr, Xte_all[te])
-        nested[te] = fit_predict(best, Xtr, ytr, Xte_all[te])
+            Xtr, Xte = sides(tr, te)
+            fixed[name][te] = fit_predict(params, Xtr, ytr, Xte)
+        Xtr, Xte = sides(tr, te)
+        nested[te] = fit_predict(best, Xtr, ytr, Xte)
     out = {"nested SVM": balanced_accuracy_score(y, nested.astype(str))}
     for name, pred in fixed.items():
         out[name] = balanced_accuracy_score(y, pred.astype(str))
@@ -149,7 +201,8 @@ def main():
     ap.add_argument("grid_out", help="folder of a ser grid-search run (its predictions.csv)")
     ap.add_argument("table", help="the ser feature table the run read (for the text column)")
     ap.add_argument("--sets", nargs="+", default=["egemaps", "compare"])
-    ap.add_argument("--protocols", nargs="+", default=["training", "per_speaker", "enrolment"])
+    ap.add_argument("--protocols", nargs="+",
+                    default=["training", "per_speaker", "enrolment", "enrolment_shrunk"])
     ap.add_argument("--enrolment", type=int, default=10)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--cache", default="/tmp/opensmile-cache")
