@@ -107,8 +107,15 @@ fn train_save_load_predict_round_trip() {
             true,
         ),
     ] {
-        let mut p = Pipeline::fit(data, ScalerSpec::Standard, per_speaker, 5, &spec, &opts)
-            .expect("pipeline fits");
+        let mut p = Pipeline::fit(
+            data,
+            ScalerSpec::Standard,
+            speaker_norm(per_speaker),
+            5,
+            &spec,
+            &opts,
+        )
+        .expect("pipeline fits");
         // What `cargo xtask train` records so that `predict` can extract from audio.
         p.summary.notes.insert(
             "feature_set_config".into(),
@@ -206,4 +213,12 @@ fn train_save_load_predict_round_trip() {
         Pipeline::load(&tpath),
         Err(Error::FormatVersion { found: 99, .. })
     ));
+}
+
+fn speaker_norm(per_speaker: bool) -> ser_models::SpeakerNorm {
+    if per_speaker {
+        ser_models::SpeakerNorm::Standardise
+    } else {
+        ser_models::SpeakerNorm::None
+    }
 }

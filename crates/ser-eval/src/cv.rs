@@ -235,18 +235,10 @@ struct CentringMoments {
 
 impl CentringMoments {
     fn of(data: &Dataset, enrolment: &[usize]) -> Result<Self> {
-        let by_speaker = |rows: &mut dyn Iterator<Item = usize>| {
-            let mut m: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-            for r in rows {
-                m.entry(data.speakers[r].clone()).or_default().push(r);
-            }
-            m.into_iter()
-                .map(|(s, rows)| Ok((s, SpeakerMoments::of_rows(data.x.view(), &rows)?)))
-                .collect::<Result<BTreeMap<_, _>>>()
-        };
+        let (x, spk) = (data.x.view(), &data.speakers);
         Ok(CentringMoments {
-            full: by_speaker(&mut (0..data.n_rows()))?,
-            enrolment: by_speaker(&mut enrolment.iter().copied())?,
+            full: SpeakerMoments::by_speaker(x, spk, 0..data.n_rows())?,
+            enrolment: SpeakerMoments::by_speaker(x, spk, enrolment.iter().copied())?,
         })
     }
 

@@ -386,6 +386,24 @@ pub struct SpeakerMoments {
 }
 
 impl SpeakerMoments {
+    /// The moments of every speaker over its rows among `rows` (`speakers` names the speaker
+    /// of every row of `x`), by speaker id.
+    pub fn by_speaker(
+        x: ArrayView2<f32>,
+        speakers: &[String],
+        rows: impl IntoIterator<Item = usize>,
+    ) -> Result<std::collections::BTreeMap<String, SpeakerMoments>> {
+        check_speakers(x, speakers)?;
+        let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for r in rows {
+            groups.entry(speakers[r].as_str()).or_default().push(r);
+        }
+        groups
+            .into_iter()
+            .map(|(s, rows)| Ok((s.to_string(), SpeakerMoments::of_rows(x, &rows)?)))
+            .collect()
+    }
+
     /// The moments of the rows `rows` of `x` (at least one row).
     pub fn of_rows(x: ArrayView2<f32>, rows: &[usize]) -> Result<Self> {
         if rows.is_empty() {
@@ -518,12 +536,8 @@ impl ShrunkCentring {
     /// Fits on the speakers of a training table (each speaker's moments over its rows).
     pub fn fit_rows(x: ArrayView2<f32>, speakers: &[String]) -> Result<Self> {
         check_matrix("X", x)?;
-        check_speakers(x, speakers)?;
-        let moments = rows_by_speaker(speakers)
-            .into_values()
-            .map(|rows| SpeakerMoments::of_rows(x, &rows))
-            .collect::<Result<Vec<_>>>()?;
-        Self::fit(&moments.iter().collect::<Vec<_>>())
+        let moments = SpeakerMoments::by_speaker(x, speakers, 0..x.nrows())?;
+        Self::fit(&moments.values().collect::<Vec<_>>())
     }
 
     /// The centre of a speaker with these moments (its mean shrunk toward the average).

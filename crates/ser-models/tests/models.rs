@@ -404,6 +404,25 @@ fn speaker_statistics_apply_to_other_rows_of_the_same_speakers() {
     ));
 }
 
+/// A pipeline's data of the synthetic tests (feature set "synthetic", no corpora).
+fn synthetic_data<'a>(
+    x: &'a Array2<f32>,
+    y: &'a [usize],
+    labels: &'a [String],
+    feature_names: &'a [String],
+    speakers: &'a [String],
+) -> PipelineData<'a> {
+    PipelineData {
+        x: x.view(),
+        y,
+        labels,
+        feature_names,
+        feature_set: "synthetic",
+        speakers: Some(speakers),
+        corpora: None,
+    }
+}
+
 fn names(d: usize) -> Vec<String> {
     (0..d).map(|i| format!("f{i}")).collect()
 }
@@ -422,15 +441,7 @@ fn pipeline_save_load_predict_identical() {
         .into_iter()
         .zip([false, true].into_iter().cycle())
     {
-        let data = PipelineData {
-            x: x.view(),
-            y: &y,
-            labels: &labels,
-            feature_names: &fnames,
-            feature_set: "synthetic",
-            speakers: Some(&speakers),
-            corpora: None,
-        };
+        let data = synthetic_data(&x, &y, &labels, &fnames, &speakers);
         let p = Pipeline::fit(
             data,
             ScalerSpec::Standard,
@@ -637,15 +648,7 @@ fn shrunk_centring_travels_in_the_model_file() {
     let fnames = names(2);
     let spec = ModelSpec::LogisticRegression(LogisticParams::default());
     let fit = |norm| {
-        let data = PipelineData {
-            x: x.view(),
-            y: &y,
-            labels: &labels,
-            feature_names: &fnames,
-            feature_set: "synthetic",
-            speakers: Some(&speakers),
-            corpora: None,
-        };
+        let data = synthetic_data(&x, &y, &labels, &fnames, &speakers);
         Pipeline::fit(data, ScalerSpec::Standard, norm, 2, &spec, &opts(1)).expect("fit")
     };
     let acc = |p: &Pipeline| {
