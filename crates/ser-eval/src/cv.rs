@@ -222,14 +222,14 @@ struct ProtocolFeatures {
     x_test: Option<Array2<f32>>,
     /// Augmented copies (`Dataset::augmented`), under the same protocol.
     aug: Option<Array2<f32>>,
-    /// Every speaker's moments over all its rows and over its enrolment rows, when each fit
-    /// centres the rows itself ([`Normalisation::EnrolmentShrunk`]).
+    /// Every speaker's moments over its enrolment rows, when each fit centres the rows itself
+    /// ([`Normalisation::EnrolmentShrunk`]).
     centring: Option<CentringMoments>,
 }
 
-/// Per speaker: moments over all its (original) rows, and over its enrolment rows.
+/// Per speaker: moments over its enrolment rows (a test side's centres). A training side's
+/// moments are taken in each fit from that fit's training rows.
 struct CentringMoments {
-    full: BTreeMap<String, SpeakerMoments>,
     enrolment: BTreeMap<String, SpeakerMoments>,
 }
 
@@ -237,7 +237,6 @@ impl CentringMoments {
     fn of(data: &Dataset, enrolment: &[usize]) -> Result<Self> {
         let (x, spk) = (data.x.view(), &data.speakers);
         Ok(CentringMoments {
-            full: SpeakerMoments::by_speaker(x, spk, 0..data.n_rows())?,
             enrolment: SpeakerMoments::by_speaker(x, spk, enrolment.iter().copied())?,
         })
     }
@@ -494,21 +493,13 @@ fn fit_predict(
     }
     let mut xte = x.x_test.as_ref().unwrap_or(&x.x).select(Axis(0), test);
     if let Some(cm) = &x.centring {
-        // population statistics from this fit's training speakers only
-        let mut speakers: Vec<&str> = tr.rows.iter().map(|&i| data.speakers[i].as_str()).collect();
-        speakers.sort_unstable();
-        speakers.dedup();
-        let moments = speakers
-            .iter()
-            .map(|s| {
-                cm.full
-                    .get(*s)
-                    .ok_or_else(|| Error::Data(format!("no moments of speaker {s}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let c = ShrunkCentring::fit(&moments)?;
+        // the training speakers' moments and the population statistics from this fit's
+        // training rows only (originals; a copy is centred as its source row)
+        let full =
+            SpeakerMoments::by_speaker(data.x.view(), &data.speakers, tr.rows.iter().copied())?;
+        let c = ShrunkCentring::fit(&full.values().collect::<Vec<_>>())?;
         let who: Vec<&str> = sources.iter().map(|&i| data.speakers[i].as_str()).collect();
-        CentringMoments::centre(&c, &cm.full, &mut xtr, &who)?;
+        CentringMoments::centre(&c, &full, &mut xtr, &who)?;
         let who: Vec<&str> = test.iter().map(|&i| data.speakers[i].as_str()).collect();
         CentringMoments::centre(&c, &cm.enrolment, &mut xte, &who)?;
     }

@@ -354,3 +354,48 @@ fn shrunk_enrolment_removes_speaker_offsets() {
     );
     assert!(bad.check().is_err());
 }
+
+/// Under shrunk enrolment nothing fitted for a fold sees its test rows beyond the test
+/// speakers' enrolment utterances: with a split that puts a speaker on both sides, changing
+/// one of its test utterances that is not an enrolment utterance changes no other prediction.
+#[test]
+fn shrunk_enrolment_fits_on_training_rows_only() {
+    let d = synthetic(4, 6, 5);
+    let cfg = config(
+        "normalisation = [\"enrolment_shrunk\"]\nenrolment_utterances = 6\n\
+         outer = { kind = \"random\", test_fraction = 0.5 }\ninner = { kind = \"group_k_fold\", k = 2 }",
+    )
+    .check()
+    .expect("checks");
+    let before = cv::run(&d, &cfg, 0, &|_, _| {}).expect("runs");
+    let enrol: BTreeSet<usize> = enrolment_rows(&d, 6, 3).into_iter().collect();
+    let fits = planned_fits(&d, &cfg).expect("plans");
+    let outer = fits
+        .iter()
+        .find(|f| f.inner.is_none())
+        .expect("an outer fit");
+    let train_speakers: BTreeSet<&str> = outer
+        .train
+        .rows
+        .iter()
+        .map(|&r| d.speakers[r].as_str())
+        .collect();
+    // a test row of a speaker that also trains, outside the enrolment rows
+    let r = *outer
+        .test
+        .iter()
+        .find(|&&r| !enrol.contains(&r) && train_speakers.contains(d.speakers[r].as_str()))
+        .expect("such a row");
+    let mut changed = d.clone();
+    changed.x.row_mut(r).mapv_inplace(|v| v + 50.0);
+    let after = cv::run(&changed, &cfg, 0, &|_, _| {}).expect("runs");
+    let others = |o: &cv::GridOutcome| -> Vec<(usize, Option<Vec<f32>>)> {
+        o.nested[0]
+            .predictions
+            .iter()
+            .filter(|p| p.row != r)
+            .map(|p| (p.row, p.proba.clone()))
+            .collect()
+    };
+    assert_eq!(others(&before), others(&after));
+}

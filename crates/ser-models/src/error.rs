@@ -68,7 +68,9 @@ pub enum Error {
     #[error("feature names do not match the model's: {detail}")]
     FeatureNames { detail: String },
     /// The model file has an unsupported format version.
-    #[error("model file {path}: format version {found} is not supported (expected {expected})")]
+    #[error(
+        "model file {path}: format version {found} is not supported (expected {expected} or lower)"
+    )]
     FormatVersion {
         path: PathBuf,
         expected: u32,

@@ -79,8 +79,8 @@ pub use model::{FittedModel, MODEL_KINDS, ModelSpec};
 pub use naive_bayes::{NaiveBayesModel, NaiveBayesParams};
 pub use nap::{Directions, SpeakerProjectionModel, SpeakerProjectionParams};
 pub use pipeline::{
-    FORMAT_VERSION, Pipeline, PipelineData, Predictions, SpeakerNorm, TrainingSummary,
-    check_format_version, now_utc,
+    FORMAT_VERSION, FORMAT_VERSION_SPEAKER_CENTRING, Pipeline, PipelineData, Predictions,
+    SpeakerNorm, TrainingSummary, check_format_version, now_utc,
 };
 pub use scaler::{
     FittedScaler, ScalerSpec, ShrunkCentring, SpeakerMoments, SpeakerStatistics,

@@ -13,6 +13,10 @@ use crate::{Error, FittedModel, ModelSpec, Result};
 /// Version of the model-file layout written by [`Pipeline::save`].
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The layout version of a pipeline that centres speakers ([`SpeakerNorm::ShrunkCentring`]):
+/// a reader that predates it refuses the file instead of predicting uncentred rows.
+pub const FORMAT_VERSION_SPEAKER_CENTRING: u32 = 2;
+
 /// What a model was trained on, for humans and reports.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -198,7 +202,11 @@ impl Pipeline {
             notes: BTreeMap::new(),
         };
         Ok(Self {
-            format_version: FORMAT_VERSION,
+            format_version: if speaker_centring.is_some() {
+                FORMAT_VERSION_SPEAKER_CENTRING
+            } else {
+                FORMAT_VERSION
+            },
             feature_set: data.feature_set.to_string(),
             feature_names: data.feature_names.to_vec(),
             scaler: fitted_scaler,
@@ -360,7 +368,8 @@ impl Pipeline {
     }
 }
 
-/// Fails unless the JSON in `bytes` (read from `origin`) has `format_version` [`FORMAT_VERSION`].
+/// Fails unless the JSON in `bytes` (read from `origin`) has a `format_version` this crate reads:
+/// [`FORMAT_VERSION`] or [`FORMAT_VERSION_SPEAKER_CENTRING`].
 pub fn check_format_version(bytes: &[u8], origin: &Path) -> Result<()> {
     #[derive(Deserialize)]
     struct Version {
@@ -370,10 +379,10 @@ pub fn check_format_version(bytes: &[u8], origin: &Path) -> Result<()> {
         path: origin.to_path_buf(),
         source,
     })?;
-    if v.format_version != FORMAT_VERSION {
+    if !(FORMAT_VERSION..=FORMAT_VERSION_SPEAKER_CENTRING).contains(&v.format_version) {
         return Err(Error::FormatVersion {
             path: origin.to_path_buf(),
-            expected: FORMAT_VERSION,
+            expected: FORMAT_VERSION_SPEAKER_CENTRING,
             found: v.format_version,
         });
     }

@@ -667,6 +667,9 @@ fn shrunk_centring_travels_in_the_model_file() {
     centred.save(&path).expect("save");
     let back = Pipeline::load(&path).expect("load");
     assert_eq!(back, centred);
+    // a reader that predates the centring refuses the file (its version), not its rows
+    assert_eq!(back.format_version, FORMAT_VERSION_SPEAKER_CENTRING);
+    assert_eq!(plain.format_version, FORMAT_VERSION);
     assert_eq!(acc(&back), a_c);
     // one utterance of a speaker is not enough to centre it (min_utterances 2)
     let e = back

@@ -147,6 +147,7 @@ impl GridJob {
                     .then(std::cmp::Ordering::Greater)
             })
             .ok_or_else(|| Error::Input("the grid search chose no candidate".into()))?;
+        crate::train::check_projection(&candidate.spec, best.normalisation)?;
         let raw = &self.config.raw;
         // The search's copies go into the model too, except under per-speaker statistics,
         // which a model file would fit on the copies as well (`train` refuses that pairing).

@@ -136,16 +136,7 @@ impl TrainConfig {
                     .into(),
             ));
         }
-        if normalisation != Normalisation::Training && projects_speakers(&model) {
-            return Err(Error::Input(format!(
-                "model {} removes the training speakers' directions (a speaker_projection), but \
-                 normalisation {} centres every speaker on its own mean first: what still \
-                 differs between speakers is then their mix of emotions, and the projection \
-                 would remove emotion directions; use normalisation training with it",
-                model.kind(),
-                normalisation.as_str()
-            )));
-        }
+        check_projection(&model, normalisation)?;
         if let Some(plan) = &self.augment {
             plan.check()?;
             if normalisation != Normalisation::Training {
@@ -168,6 +159,24 @@ impl TrainConfig {
             augment: self.augment.clone(),
         })
     }
+}
+
+/// Refuses a speaker projection (anywhere in `model`) under any speaker normalisation: every
+/// speaker is centred on its own mean there, so what still differs between speakers is their
+/// mix of emotions, and the projection would remove emotion directions. Checked for `train`'s
+/// settings and for the model a grid search ships.
+pub(crate) fn check_projection(model: &ModelSpec, normalisation: Normalisation) -> Result<()> {
+    if normalisation != Normalisation::Training && projects_speakers(model) {
+        return Err(Error::Input(format!(
+            "model {} removes the training speakers' directions (a speaker_projection), but \
+             normalisation {} centres every speaker on its own mean first: what still differs \
+             between speakers is then their mix of emotions, and the projection would remove \
+             emotion directions; use normalisation training with it",
+            model.kind(),
+            normalisation.as_str()
+        )));
+    }
+    Ok(())
 }
 
 /// Whether `spec` (or a model inside it) is a speaker projection.
