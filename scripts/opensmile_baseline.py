@@ -117,12 +117,12 @@ def enrolment_mask(spk, paths, enrol_k, seed):
 
 def shrunk_centres(X, spk, train, who, rows_of):
     """Centres (one row per entry of `who`) of the speakers `who`, each from its rows
-    `rows_of(s)`, shrunk toward the average of the training rows' speakers (empirical Bayes,
-    as ser_models::ShrunkCentring)."""
+    `rows_of(s)`, shrunk toward the average of the training speakers, whose moments come from
+    the training rows only (empirical Bayes, as ser_models::ShrunkCentring)."""
     tspk = np.unique(spk[train])
-    means = np.array([X[spk == s].mean(0) for s in tspk])
-    var = np.array([X[spk == s].var(0) for s in tspk])
-    n = np.array([(spk == s).sum() for s in tspk], float)
+    means = np.array([X[(spk == s) & train].mean(0) for s in tspk])
+    var = np.array([X[(spk == s) & train].var(0) for s in tspk])
+    n = np.array([((spk == s) & train).sum() for s in tspk], float)
     avg, within = means.mean(0), var.mean(0)
     if len(tspk) >= 2:
         between = np.maximum(0.0, means.var(0, ddof=1) - (var / n[:, None]).mean(0))
@@ -163,7 +163,8 @@ def run(X, y, spk, text, folds, paths, protocol, enrol_k, seed):
         if shrunk:
             train = np.zeros(n, bool)
             train[tr_idx] = True
-            Xtr = Xtr - shrunk_centres(X, spk, train, spk[tr_idx], lambda s: np.where(spk == s)[0])
+            Xtr = Xtr - shrunk_centres(X, spk, train, spk[tr_idx],
+                                       lambda s: np.where((spk == s) & train)[0])
             Xte = Xte - shrunk_centres(X, spk, train, spk[te_idx],
                                        lambda s: np.where((spk == s) & enrol)[0])
         return Xtr, Xte
