@@ -222,47 +222,10 @@ struct ProtocolFeatures {
     x_test: Option<Array2<f32>>,
     /// Augmented copies (`Dataset::augmented`), under the same protocol.
     aug: Option<Array2<f32>>,
-    /// Every speaker's moments over its enrolment rows, when each fit centres the rows itself
-    /// ([`Normalisation::EnrolmentShrunk`]).
-    centring: Option<CentringMoments>,
-}
-
-/// Per speaker: moments over its enrolment rows (a test side's centres). A training side's
-/// moments are taken in each fit from that fit's training rows.
-struct CentringMoments {
-    enrolment: BTreeMap<String, SpeakerMoments>,
-}
-
-impl CentringMoments {
-    fn of(data: &Dataset, enrolment: &[usize]) -> Result<Self> {
-        let (x, spk) = (data.x.view(), &data.speakers);
-        Ok(CentringMoments {
-            enrolment: SpeakerMoments::by_speaker(x, spk, enrolment.iter().copied())?,
-        })
-    }
-
-    /// Centres `x` in place: row `i` minus the centre of speaker `who[i]`, from its moments in
-    /// `moments`.
-    fn centre(
-        c: &ShrunkCentring,
-        moments: &BTreeMap<String, SpeakerMoments>,
-        x: &mut Array2<f32>,
-        who: &[&str],
-    ) -> Result<()> {
-        let mut centres: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-        for (mut row, &spk) in x.rows_mut().into_iter().zip(who) {
-            if !centres.contains_key(spk) {
-                let m = moments
-                    .get(spk)
-                    .ok_or_else(|| Error::Data(format!("no moments of speaker {spk}")))?;
-                centres.insert(spk, c.centre_of(m));
-            }
-            for (v, m) in row.iter_mut().zip(&centres[spk]) {
-                *v = (f64::from(*v) - m) as f32;
-            }
-        }
-        Ok(())
-    }
+    /// Every speaker's moments over its enrolment rows (a test side's centres), when each fit
+    /// centres the rows itself ([`Normalisation::EnrolmentShrunk`]; a training side's moments
+    /// come from that fit's training rows).
+    enrolment_moments: Option<BTreeMap<String, SpeakerMoments>>,
 }
 
 /// Features under one protocol: per-speaker standardised or unchanged. A copy is standardised
@@ -278,7 +241,7 @@ fn protocol_features(
             x: data.x.clone(),
             x_test: None,
             aug: data.augmented.as_ref().map(|a| a.x.clone()),
-            centring: None,
+            enrolment_moments: None,
         }),
         Normalisation::EnrolmentShrunk => {
             let rows = enrolment_rows(data, raw.enrolment_utterances, raw.seed);
@@ -286,7 +249,11 @@ fn protocol_features(
                 x: data.x.clone(),
                 x_test: None,
                 aug: data.augmented.as_ref().map(|a| a.x.clone()),
-                centring: Some(CentringMoments::of(data, &rows)?),
+                enrolment_moments: Some(SpeakerMoments::by_speaker(
+                    data.x.view(),
+                    &data.speakers,
+                    rows,
+                )?),
             })
         }
         Normalisation::PerSpeaker => grouped(data, &data.speakers, min_utterances),
@@ -349,7 +316,7 @@ fn grouped(data: &Dataset, groups: &[String], min_utterances: usize) -> Result<P
         x,
         x_test: None,
         aug,
-        centring: None,
+        enrolment_moments: None,
     })
 }
 
@@ -492,16 +459,16 @@ fn fit_predict(
         sources.extend(tr.copies.iter().map(|&c| a.source[c]));
     }
     let mut xte = x.x_test.as_ref().unwrap_or(&x.x).select(Axis(0), test);
-    if let Some(cm) = &x.centring {
+    if let Some(enrolment) = &x.enrolment_moments {
         // the training speakers' moments and the population statistics from this fit's
         // training rows only (originals; a copy is centred as its source row)
         let full =
             SpeakerMoments::by_speaker(data.x.view(), &data.speakers, tr.rows.iter().copied())?;
         let c = ShrunkCentring::fit(&full.values().collect::<Vec<_>>())?;
         let who: Vec<&str> = sources.iter().map(|&i| data.speakers[i].as_str()).collect();
-        CentringMoments::centre(&c, &full, &mut xtr, &who)?;
+        c.centre_with(&mut xtr, &who, &full)?;
         let who: Vec<&str> = test.iter().map(|&i| data.speakers[i].as_str()).collect();
-        CentringMoments::centre(&c, &cm.enrolment, &mut xte, &who)?;
+        c.centre_with(&mut xte, &who, enrolment)?;
     }
     let scaler = scaler.fit(xtr.view())?;
     let xtr = scaler.transform(xtr.view())?;

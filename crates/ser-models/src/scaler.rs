@@ -521,16 +521,43 @@ impl ShrunkCentring {
                 found: x.ncols(),
             });
         }
+        let moments = SpeakerMoments::by_speaker(x, speakers, 0..x.nrows())?;
         let mut out = x.to_owned();
-        for rows in rows_by_speaker(speakers).into_values() {
-            let centre = self.centre_of(&SpeakerMoments::of_rows(x, &rows)?);
-            for &r in &rows {
-                for (v, m) in out.row_mut(r).iter_mut().zip(&centre) {
-                    *v = (f64::from(*v) - m) as f32;
-                }
+        let who: Vec<&str> = speakers.iter().map(String::as_str).collect();
+        self.centre_with(&mut out, &who, &moments)?;
+        Ok(out)
+    }
+
+    /// Centres `x` in place: row `i` minus the centre of speaker `who[i]`, from that speaker's
+    /// entry in `moments` (which may come from other rows, e.g. enrolment utterances).
+    ///
+    /// Errors: a speaker without moments ([`Error::UnknownSpeaker`]), or `who.len() != x.nrows()`.
+    pub fn centre_with(
+        &self,
+        x: &mut Array2<f32>,
+        who: &[&str],
+        moments: &std::collections::BTreeMap<String, SpeakerMoments>,
+    ) -> Result<()> {
+        if who.len() != x.nrows() {
+            return Err(Error::Length {
+                what: "speaker ids (one per row of X)",
+                expected: x.nrows(),
+                found: who.len(),
+            });
+        }
+        let mut centres: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+        for (mut row, &spk) in x.rows_mut().into_iter().zip(who) {
+            if !centres.contains_key(spk) {
+                let m = moments
+                    .get(spk)
+                    .ok_or_else(|| Error::UnknownSpeaker(spk.to_string()))?;
+                centres.insert(spk, self.centre_of(m));
+            }
+            for (v, m) in row.iter_mut().zip(&centres[spk]) {
+                *v = (f64::from(*v) - m) as f32;
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Fits on the speakers of a training table (each speaker's moments over its rows).
@@ -554,15 +581,6 @@ impl ShrunkCentring {
             })
             .collect()
     }
-}
-
-/// Row indices per speaker, speakers in sorted order.
-fn rows_by_speaker(speakers: &[String]) -> std::collections::BTreeMap<&str, Vec<usize>> {
-    let mut m: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
-    for (i, s) in speakers.iter().enumerate() {
-        m.entry(s.as_str()).or_default().push(i);
-    }
-    m
 }
 
 fn check_speakers(x: ArrayView2<f32>, speakers: &[String]) -> Result<()> {
